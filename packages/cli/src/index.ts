@@ -1,1 +1,3 @@
-export const version = '0.1.0';
+export { createProgram, runCli, VERSION } from './program.js';
+export { CliError, UsageError } from './errors.js';
+export { writeFileAtomic, writeJsonAtomic } from './io.js';

@@ -1,0 +1,14 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { CliError } from '../errors.js';
+
+/** `cnnx evaluate`: not available yet (its issue is open). */
+export function register(program: Command, _context: CliContext): void {
+  program
+    .command('evaluate')
+    .description('not available yet')
+    .allowUnknownOption()
+    .action(() => {
+      throw new CliError('cnnx evaluate is not available yet');
+    });
+}

@@ -1,0 +1,14 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { CliError } from '../errors.js';
+
+/** `cnnx quickstart`: not available yet (its issue is open). */
+export function register(program: Command, _context: CliContext): void {
+  program
+    .command('quickstart')
+    .description('not available yet')
+    .allowUnknownOption()
+    .action(() => {
+      throw new CliError('cnnx quickstart is not available yet');
+    });
+}
