@@ -1,3 +1,3 @@
-export { createProgram, runCli, VERSION } from './program.js';
 export { CliError, UsageError } from './errors.js';
 export { writeFileAtomic, writeJsonAtomic } from './io.js';
+export { createProgram, runCli, VERSION } from './program.js';

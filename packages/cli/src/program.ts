@@ -1,6 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import type { CliContext } from './context.js';
-import { describeError, exitCodeOf } from './errors.js';
 import * as bench from './commands/bench.js';
 import * as compare from './commands/compare.js';
 import * as data from './commands/data.js';
@@ -12,6 +10,8 @@ import * as predict from './commands/predict.js';
 import * as quickstart from './commands/quickstart.js';
 import * as serve from './commands/serve.js';
 import * as train from './commands/train.js';
+import type { CliContext } from './context.js';
+import { describeError, exitCodeOf } from './errors.js';
 
 export const VERSION = '0.1.0';
 
