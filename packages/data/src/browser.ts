@@ -1,1 +1,7 @@
+export { DatasetFormatError, DatasetNotFoundError } from './errors.js';
+export { createRandom, type Random } from './random.js';
+export { stratifiedSplit, subset } from './split.js';
+export { oneHot, pixelStatistics, scaleTable, standardization, toFloat32 } from './tensors.js';
+export type * from './types.js';
+
 export const version = '0.1.0';
