@@ -1,0 +1,103 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { release, runWasmKernel, type WasmKernelArgs } from './wasm-ops.js';
+
+/**
+ * The gradient of a 2-D convolution with respect to its filter, computed as one FORWARD
+ * convolution (XNNPACK) on transposed operands.
+ *
+ * dW[a, b, ci, co] = Σ_{n, i, j} x[n, i·s + a·d − padTop, j·s + b·d − padLeft, ci] · dy[n, i, j, co]
+ *
+ * Read x as a batch of `Ci` single images with `N` channels (x' = [Ci, H, W, N]) and dy as a filter
+ * of size Ho×Wo taking N channels to Co (dy' = [Ho, Wo, N, Co]): the sum above is then the forward
+ * convolution of x' by dy' with stride d (the original dilation) and dilation s (the original
+ * stride), producing [Ci, kh, kw, Co], transposed back to [kh, kw, Ci, Co].
+ */
+function conv2dBackpropFilter(args: WasmKernelArgs): tf.TensorInfo {
+  const { inputs, backend, attrs = {} } = args;
+  const x = inputs.x;
+  const dy = inputs.dy;
+  if (x === undefined || dy === undefined)
+    throw new TypeError("Conv2DBackpropFilter needs inputs 'x' and 'dy'.");
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
+    attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  if (dataFormat !== undefined && dataFormat !== 'NHWC') {
+    throw new RangeError(`Conv2DBackpropFilter on wasm supports dataFormat 'NHWC', got '${dataFormat}'.`);
+  }
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  return filterGradient(backend, x, dy, info);
+}
+
+/**
+ * The filter gradient for a convolution described by `info` (strides, dilations, padding),
+ * usable by other kernels (the fused convolution's gradient).
+ *
+ * @example
+ * const info = tf.backend_util.computeConv2DInfo(x.shape, [3, 3, 1, 32], 1, 1, 'same');
+ * const dW = filterGradient(backend, x, dy, info); // TensorInfo [3, 3, 1, 32]
+ */
+export function filterGradient(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
+  const { inHeight, inWidth, outHeight, outWidth, padInfo } = info;
+  const padBottom = Math.max(
+    0,
+    (filterHeight - 1) * dilationHeight + (outHeight - 1) * strideHeight + 1 - inHeight - padInfo.top,
+  );
+  const padRight = Math.max(
+    0,
+    (filterWidth - 1) * dilationWidth + (outWidth - 1) * strideWidth + 1 - inWidth - padInfo.left,
+  );
+
+  const images = runWasmKernel(backend, 'Transpose', { x }, { perm: [3, 1, 2, 0] });
+  const kernel = runWasmKernel(backend, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
+  const products = runWasmKernel(
+    backend,
+    'Conv2D',
+    { x: images, filter: kernel },
+    {
+      strides: [dilationHeight, dilationWidth],
+      dilations: [strideHeight, strideWidth],
+      pad: [
+        [0, 0],
+        [padInfo.top, padBottom],
+        [padInfo.left, padRight],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+    },
+  );
+  release(backend, images, kernel);
+
+  let cropped = products;
+  if (products.shape[1] !== filterHeight || products.shape[2] !== filterWidth) {
+    cropped = runWasmKernel(
+      backend,
+      'Slice',
+      { x: products },
+      { begin: [0, 0, 0, 0], size: [info.inChannels, filterHeight, filterWidth, info.outChannels] },
+    );
+    release(backend, products);
+  }
+  const gradient = runWasmKernel(backend, 'Transpose', { x: cropped }, { perm: [1, 2, 0, 3] });
+  release(backend, cropped);
+  return gradient;
+}
+
+/** `Conv2DBackpropFilter` for the wasm backend (stock tfjs has none, so conv nets cannot train). */
+export const conv2dBackpropFilterConfig: tf.KernelConfig = {
+  kernelName: 'Conv2DBackpropFilter',
+  backendName: 'wasm',
+  kernelFunc: conv2dBackpropFilter as unknown as tf.KernelFunc,
+};

@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
+
+/** The gradient kernels cnnx adds to (or replaces on) tfjs's `wasm` backend, one per file. */
+const trainingKernels = new Map<string, tf.KernelConfig>();
+
+/**
+ * Adds a kernel to cnnx's wasm training registry. Each kernel name may be added once.
+ *
+ * @example
+ * addTrainingKernel(conv2dBackpropFilterConfig);
+ * addTrainingKernel(conv2dBackpropFilterConfig); // throws: already in the registry
+ */
+export function addTrainingKernel(config: tf.KernelConfig): void {
+  if (config.backendName !== 'wasm') {
+    throw new RangeError(
+      `Kernel '${config.kernelName}' is for backend '${config.backendName}', expected 'wasm'.`,
+    );
+  }
+  if (trainingKernels.has(config.kernelName)) {
+    throw new Error(`Kernel '${config.kernelName}' is already in the wasm training registry.`);
+  }
+  trainingKernels.set(config.kernelName, config);
+}
+
+addTrainingKernel(conv2dBackpropFilterConfig);
+
+/** The stock wasm kernels that ours replaced, put back by {@link unregisterWasmTrainingKernels}. */
+const replacedKernels = new Map<string, tf.KernelConfig>();
+let registered = false;
+
+/**
+ * Registers cnnx's gradient kernels for tfjs's `wasm` backend so that conv nets train there, and
+ * fast. Safe to call more than once. The kernels run once `wasm` is the active backend.
+ *
+ * @example
+ * import * as tf from '@tensorflow/tfjs';
+ * import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+ * registerWasmTrainingKernels();
+ * setWasmPaths(`${wasmPackageDir}/dist/`);
+ * await tf.setBackend('wasm');
+ * // model.fit(...) now trains conv layers on wasm
+ */
+export function registerWasmTrainingKernels(): void {
+  if (registered) return;
+  for (const config of trainingKernels.values()) {
+    const stock = tf.getKernel(config.kernelName, 'wasm');
+    if (stock !== undefined) {
+      replacedKernels.set(config.kernelName, stock);
+      tf.unregisterKernel(config.kernelName, 'wasm');
+    }
+    tf.registerKernel(config);
+  }
+  registered = true;
+}
+
+/**
+ * Removes cnnx's wasm gradient kernels and puts back the stock ones they replaced (for
+ * benchmarks that compare against stock tfjs in one process). Safe to call more than once.
+ *
+ * @example
+ * unregisterWasmTrainingKernels();
+ * tf.getKernel('Conv2DBackpropFilter', 'wasm'); // undefined again, as in stock tfjs
+ */
+export function unregisterWasmTrainingKernels(): void {
+  if (!registered) return;
+  for (const name of trainingKernels.keys()) {
+    tf.unregisterKernel(name, 'wasm');
+    const stock = replacedKernels.get(name);
+    if (stock !== undefined) tf.registerKernel(stock);
+  }
+  replacedKernels.clear();
+  registered = false;
+}
+
+/**
+ * The names of the kernels {@link registerWasmTrainingKernels} registers.
+ *
+ * @example
+ * wasmTrainingKernelNames(); // ['Conv2DBackpropFilter', 'Conv2DBackpropInput', …]
+ */
+export function wasmTrainingKernelNames(): string[] {
+  return [...trainingKernels.keys()];
+}

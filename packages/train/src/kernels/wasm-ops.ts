@@ -1,0 +1,76 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+/** The arguments tfjs hands a kernel function on the wasm backend. */
+export interface WasmKernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+  attrs?: tf.NamedAttrMap;
+}
+
+/**
+ * Runs a kernel already registered for the `wasm` backend (XNNPACK convolution, transpose, …)
+ * from inside another kernel. The result belongs to the caller: pass it to {@link release} when
+ * it is an intermediate, or return it as the kernel's output.
+ *
+ * @example
+ * const xT = runWasmKernel(backend, 'Transpose', { x }, { perm: [3, 1, 2, 0] });
+ * // … use xT …
+ * release(backend, xT);
+ */
+export function runWasmKernel(
+  backend: BackendWasm,
+  kernelName: string,
+  inputs: tf.NamedTensorInfoMap,
+  attrs: tf.NamedAttrMap = {},
+): tf.TensorInfo {
+  const kernel = tf.getKernel(kernelName, 'wasm');
+  if (kernel === undefined) {
+    throw new Error(`The wasm backend has no '${kernelName}' kernel to build on.`);
+  }
+  const result = kernel.kernelFunc({ inputs, backend, attrs });
+  if (Array.isArray(result)) {
+    throw new Error(`The wasm '${kernelName}' kernel returned ${result.length} outputs, expected one.`);
+  }
+  return result;
+}
+
+/**
+ * Frees intermediate tensors that a kernel made with {@link runWasmKernel}.
+ *
+ * @example
+ * release(backend, paddedInput, transposedFilter);
+ */
+export function release(backend: BackendWasm, ...infos: tf.TensorInfo[]): void {
+  for (const info of infos) backend.disposeData(info.dataId);
+}
+
+/**
+ * A view of a float32 tensor's values in the wasm heap: no copy, valid until the heap grows
+ * (any allocation), so take it right before use.
+ *
+ * @example
+ * const values = heapFloat32(backend, dy); // Float32Array over the wasm memory
+ */
+export function heapFloat32(backend: BackendWasm, info: tf.TensorInfo): Float32Array {
+  const data = backend.dataIdMap.get(info.dataId);
+  if (data === undefined) throw new Error('Tensor data is not on the wasm backend.');
+  const size = info.shape.reduce((product, dimension) => product * dimension, 1);
+  return new Float32Array(backend.wasm.HEAPF32.buffer, data.memoryOffset, size);
+}
+
+/**
+ * Normalises a kernel's `strides`/`dilations`/`filterSize` attribute to a pair.
+ *
+ * @example
+ * pair(2); // [2, 2]
+ * pair([1, 2]); // [1, 2]
+ */
+export function pair(value: number | readonly number[]): [number, number] {
+  if (typeof value === 'number') return [value, value];
+  const [first, second] = value;
+  if (first === undefined || second === undefined) {
+    throw new RangeError(`Expected a number or a pair of numbers, got [${value.join(', ')}].`);
+  }
+  return [first, second];
+}
