@@ -88,6 +88,12 @@ describe('evaluatePredictions', () => {
     close(metrics.loss, own.reduce((sum, p) => sum - Math.log(p), 0) / own.length);
   });
 
+  it('prints "micro avg" instead of "accuracy" when a class is neither true nor predicted', () => {
+    const lines = formatClassificationReport(metrics).split('\n');
+    assert.equal(lines[8], '   micro avg       0.50      0.50      0.50         6');
+    assert.ok(!lines.some((line) => line.includes('accuracy')));
+  });
+
   it('refuses probabilities whose size disagrees with the labels and class names', () => {
     assert.throws(
       () => evaluatePredictions(new Float32Array(10), new Uint8Array(3), ['a', 'b', 'c']),

@@ -5,7 +5,8 @@ const LONGEST_AVERAGE_HEADING = 'weighted avg';
 
 /**
  * The classification report as scikit-learn's `classification_report(digits=…)` prints it: one row per
- * class, then accuracy, macro avg and weighted avg, right-aligned in 9-character columns, numbers
+ * class, then accuracy (named "micro avg" when some class is neither true nor predicted, as scikit-learn
+ * does when given every label), macro avg and weighted avg, right-aligned in 9-character columns, numbers
  * rounded half-to-even as Python's format does.
  *
  * @example
@@ -37,7 +38,13 @@ export function formatClassificationReport(metrics: EvaluationMetrics, digits = 
   for (const entry of metrics.perClass) report += row(entry.label, entry, entry.support);
   report += '\n';
   const total = metrics.perClass.reduce((sum, entry) => sum + entry.support, 0);
-  report += `${'accuracy'.padStart(width)} ${cell('')}${cell('')}${number(metrics.accuracy)}${cell(String(total))}\n`;
+  if (everyClassSeen(metrics)) {
+    report += `${'accuracy'.padStart(width)} ${cell('')}${cell('')}${number(metrics.accuracy)}${cell(String(total))}\n`;
+  } else {
+    // scikit-learn names the row "micro avg" when a listed class is neither true nor predicted anywhere.
+    const micro = { precision: metrics.accuracy, recall: metrics.accuracy, f1: metrics.accuracy };
+    report += row('micro avg', micro, total);
+  }
   report += row('macro avg', metrics.macroAvg, total);
   report += row('weighted avg', metrics.weightedAvg, total);
   return report;
@@ -60,4 +67,13 @@ export function formatFixed(value: number, digits: number): string {
   const truncated = exact.slice(0, exact.length - 40).replace(/\.$/, '');
   const lastDigit = Number(truncated.at(-1));
   return lastDigit % 2 === 0 ? truncated : fixed;
+}
+
+/** True when every class occurs among the true or the predicted classes. */
+function everyClassSeen(metrics: EvaluationMetrics): boolean {
+  const matrix = metrics.confusionMatrix;
+  return matrix.every((row, index) => {
+    if (row.some((count) => count > 0)) return true;
+    return matrix.some((other) => (other[index] as number) > 0);
+  });
 }
