@@ -1,0 +1,12 @@
+export declare const APP_DIR: string;
+export declare const REPO_DIR: string;
+export declare const QUICKSTART_MODEL: string;
+export declare const ORT_DIR: string;
+export declare const EXAMPLES_PER_CLASS: number;
+export declare function ortDistDir(): string;
+export declare function copyOrtRuntime(distDir: string): Promise<string[]>;
+export declare function findModel(named?: string): Promise<string | null>;
+export declare function runQuickstart(): Promise<string>;
+export declare function installModel(modelPath: string, distDir: string): Promise<void>;
+export declare function writeExamples(distDir: string, perClass?: number): Promise<number>;
+export declare function removeIfPresent(path: string): Promise<void>;
