@@ -6,11 +6,31 @@ export {
   ModelSpecError,
   NonFiniteLossError,
 } from './errors.js';
+export { registerWasmTrainingKernels } from './kernels/index.js';
 export * from './metrics/index.js';
+export * from './report/index.js';
+export {
+  loadModel,
+  MANIFEST_FILE,
+  MODEL_FILE,
+  readManifest,
+  saveModel,
+  WEIGHTS_FILE,
+  writeFolderAtomic,
+} from './model-io.js';
 export { buildModel, readModelSpec } from './models/build.js';
 export { ACTIVATIONS, LAYER_TYPES } from './models/layers.js';
 export { isPresetName, PRESET_NAMES, presets } from './models/presets.js';
 export { formatModelSummary } from './models/summary.js';
+export { predict } from './predict.js';
+export { CHECKPOINT_FILE, loadCheckpoint, saveCheckpoint } from './training/checkpoint.js';
+export {
+  createOptimizer,
+  DEFAULT_LEARNING_RATES,
+  OPTIMIZER_NAMES,
+  scheduledLearningRate,
+} from './training/optimizers.js';
+export { epochOrder, evaluateModel, type ResumePoint, type TrainModelOptions, trainModel } from './training/train.js';
 export type * from './types.js';
 
 export const version = '0.1.0';

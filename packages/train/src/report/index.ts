@@ -1,0 +1,13 @@
+export {
+  classificationReportChart,
+  confusionMatrixChart,
+  curveChart,
+  type GridTile,
+  imageGridChart,
+  labelDistributionChart,
+} from './charts.js';
+export { escapeHtml, type PageContent, renderPage } from './html.js';
+export { imageDataUri, pixelsDataUri } from './images.js';
+export { renderSvg, svgToPng, writeAtomic } from './render.js';
+export type * from './types.js';
+export { writeReport } from './write-report.js';
