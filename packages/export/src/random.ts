@@ -1,0 +1,42 @@
+/**
+ * A small seeded PRNG (mulberry32) for reproducible verification inputs.
+ *
+ * @example
+ * const random = seededRandom(1); random(); // 0.6270739405881613
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let mixed = state;
+    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
+    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
+    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `count` uniform floats in [0, 1) from `seed`. */
+export function randomUniform(count: number, seed: number): Float32Array {
+  const random = seededRandom(seed);
+  const values = new Float32Array(count);
+  for (let index = 0; index < count; index++) values[index] = random();
+  return values;
+}
+
+/**
+ * Reorders an NHWC batch into NCHW.
+ *
+ * @example
+ * nhwcToNchw(pixels, [7, 28, 28, 1]); // Float32Array of 7×1×28×28
+ */
+export function nhwcToNchw(values: Float32Array, shape: number[]): Float32Array {
+  const [batch, height, width, channels] = shape as [number, number, number, number];
+  const result = new Float32Array(values.length);
+  for (let n = 0; n < batch; n++)
+    for (let h = 0; h < height; h++)
+      for (let w = 0; w < width; w++)
+        for (let c = 0; c < channels; c++)
+          result[((n * channels + c) * height + h) * width + w] =
+            values[((n * height + h) * width + w) * channels + c]!;
+  return result;
+}

@@ -1,0 +1,146 @@
+// Node only: runs the exported ONNX with onnxruntime-node and compares it with tfjs's predict.
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+import { VerificationError } from './errors.js';
+import { nhwcToNchw, randomUniform } from './random.js';
+import { readOnnx } from './read-onnx.js';
+
+/** What {@link verifyOnnx} measured. */
+export interface VerificationResult {
+  /** Largest absolute difference between ONNX and tfjs over every output value. */
+  maxAbsDiff: number;
+  /** Fraction of samples whose arg-max class agrees (first output). */
+  agreement: number;
+  /** Number of samples compared. */
+  samples: number;
+}
+
+/** Verification inputs: one Float32Array per model input, NHWC as tfjs takes them, `count` samples each. */
+export interface VerificationInputs {
+  values: Float32Array[];
+  count: number;
+}
+
+function sampleSize(shape: (number | null)[]): number {
+  return shape.slice(1).reduce<number>((product, dim) => product * (dim ?? 1), 1);
+}
+
+/**
+ * Runs `onnxBytes` with onnxruntime-node and `model.predict` on the same inputs (random uniform [0, 1)
+ * samples unless `inputs` is given) and compares every output.
+ *
+ * @example
+ * const result = await verifyOnnx(bytes, model);
+ * // { maxAbsDiff: 2.4e-7, agreement: 1, samples: 16 }
+ */
+export async function verifyOnnx(
+  onnxBytes: Uint8Array,
+  model: tf.LayersModel,
+  inputs?: VerificationInputs,
+  options: { session?: ort.InferenceSession.SessionOptions } = {},
+): Promise<VerificationResult> {
+  const info = readOnnx(onnxBytes);
+  const count = inputs?.count ?? 16;
+  const values =
+    inputs?.values ??
+    model.inputs.map((input, index) => randomUniform(count * sampleSize(input.shape), 1 + index));
+  if (values.length !== model.inputs.length) {
+    throw new RangeError(`'inputs' must hold ${model.inputs.length} arrays, one per model input`);
+  }
+  const layout = info.metadata['cnnx.input_layout'] ?? 'nhwc';
+  const session = await ort.InferenceSession.create(onnxBytes, options.session ?? {});
+  try {
+    const feeds: Record<string, ort.Tensor> = {};
+    const tfInputs = model.inputs.map((input, index) => {
+      const tail = input.shape.slice(1).map((dim) => dim ?? 1);
+      const data = values[index]!;
+      if (data.length !== count * sampleSize(input.shape)) {
+        throw new RangeError(
+          `'inputs.values[${index}]' must hold ${count} × ${sampleSize(input.shape)} floats`,
+        );
+      }
+      const shape = [count, ...tail];
+      const onnxInput = info.inputs[index]!;
+      if (layout === 'nchw' && shape.length === 4) {
+        feeds[onnxInput.name] = new ort.Tensor('float32', nhwcToNchw(data, shape), [
+          count,
+          shape[3]!,
+          shape[1]!,
+          shape[2]!,
+        ]);
+      } else {
+        feeds[onnxInput.name] = new ort.Tensor('float32', data, shape);
+      }
+      return tf.tensor(data, shape);
+    });
+    const results = await session.run(feeds);
+    const predicted = tf.tidy(() => {
+      const output = model.predict(tfInputs.length === 1 ? tfInputs[0]! : tfInputs);
+      return (Array.isArray(output) ? output : [output]).map((tensor) => tensor.dataSync() as Float32Array);
+    });
+    tf.dispose(tfInputs);
+    let maxAbsDiff = 0;
+    info.outputs.forEach((output, index) => {
+      const onnxValues = results[output.name]!.data as Float32Array;
+      const expected = predicted[index]!;
+      if (onnxValues.length !== expected.length) {
+        throw new VerificationError(
+          `output '${output.name}' has ${onnxValues.length} values in ONNX but ${expected.length} in tfjs`,
+          Number.POSITIVE_INFINITY,
+          0,
+        );
+      }
+      for (let i = 0; i < expected.length; i++) {
+        const diff = Math.abs(onnxValues[i]! - expected[i]!);
+        if (!(diff <= maxAbsDiff)) maxAbsDiff = Number.isNaN(diff) ? Number.POSITIVE_INFINITY : diff;
+      }
+    });
+    const first = info.outputs[0]!;
+    const classes = (results[first.name]!.data as Float32Array).length / count;
+    let agreeing = 0;
+    const onnxFirst = results[first.name]!.data as Float32Array;
+    for (let sample = 0; sample < count; sample++) {
+      const a = argmax(onnxFirst, sample * classes, classes);
+      const b = argmax(predicted[0]!, sample * classes, classes);
+      if (a === b) agreeing++;
+    }
+    return { maxAbsDiff, agreement: agreeing / count, samples: count };
+  } finally {
+    await session.release();
+  }
+}
+
+function argmax(values: Float32Array, offset: number, length: number): number {
+  let best = 0;
+  for (let index = 1; index < length; index++)
+    if (values[offset + index]! > values[offset + best]!) best = index;
+  return best;
+}
+
+/**
+ * Throws {@link VerificationError} when a verification exceeds the tolerance.
+ *
+ * @example
+ * assertVerified(await verifyOnnx(bytes, model), { maxAbsDiff: 1e-4 }); // throws beyond 1e-4
+ */
+export function assertVerified(
+  result: VerificationResult,
+  tolerance: { maxAbsDiff?: number; agreement?: number } = {},
+): void {
+  const maxAbsDiff = tolerance.maxAbsDiff ?? 1e-4;
+  const agreement = tolerance.agreement ?? 1;
+  if (!(result.maxAbsDiff <= maxAbsDiff)) {
+    throw new VerificationError(
+      `ONNX output differs from tfjs by ${result.maxAbsDiff.toExponential(2)} (tolerance ${maxAbsDiff})`,
+      result.maxAbsDiff,
+      maxAbsDiff,
+    );
+  }
+  if (result.agreement < agreement) {
+    throw new VerificationError(
+      `ONNX and tfjs agree on ${(result.agreement * 100).toFixed(2)}% of classes (required ${(agreement * 100).toFixed(2)}%)`,
+      result.maxAbsDiff,
+      maxAbsDiff,
+    );
+  }
+}

@@ -1,0 +1,131 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+import { nhwcToNchw, randomUniform } from '../src/random.js';
+
+await tf.setBackend('cpu');
+tf.env().set('IS_TEST', true);
+
+/** The `classic` CNN of the project (Conv32-same, MaxPool, Conv64-same, MaxPool, Dense128, Dense10), random weights. */
+export function buildClassic(options: { dropout?: boolean } = {}): tf.Sequential {
+  const model = tf.sequential({ name: 'classic' });
+  model.add(
+    tf.layers.conv2d({
+      inputShape: [28, 28, 1],
+      filters: 32,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+    }),
+  );
+  model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  model.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }));
+  model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  model.add(tf.layers.flatten());
+  model.add(tf.layers.dense({ units: 128, activation: 'relu' }));
+  if (options.dropout) model.add(tf.layers.dropout({ rate: 0.5 }));
+  model.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+  return model;
+}
+
+/** Runs ONNX bytes with onnxruntime-node on NHWC `inputs` (converted when the model is NCHW). */
+export async function runOnnx(
+  bytes: Uint8Array,
+  inputs: { data: Float32Array; shape: number[] }[],
+  layout: 'nhwc' | 'nchw' = 'nhwc',
+): Promise<Float32Array[]> {
+  const session = await ort.InferenceSession.create(bytes);
+  try {
+    const feeds: Record<string, ort.Tensor> = {};
+    inputs.forEach((input, index) => {
+      const name = session.inputNames[index]!;
+      if (layout === 'nchw' && input.shape.length === 4) {
+        const [n, h, w, c] = input.shape as [number, number, number, number];
+        feeds[name] = new ort.Tensor('float32', nhwcToNchw(input.data, input.shape), [n, c, h, w]);
+      } else {
+        feeds[name] = new ort.Tensor('float32', input.data, input.shape);
+      }
+    });
+    const results = await session.run(feeds);
+    return session.outputNames.map((name) => results[name]!.data as Float32Array);
+  } finally {
+    await session.release();
+  }
+}
+
+/** tfjs's outputs for the same inputs. */
+export function runTfjs(
+  model: tf.LayersModel,
+  inputs: { data: Float32Array; shape: number[] }[],
+): Float32Array[] {
+  return tf.tidy(() => {
+    const tensors = inputs.map((input) => tf.tensor(input.data, input.shape));
+    const output = model.predict(tensors.length === 1 ? tensors[0]! : tensors);
+    return (Array.isArray(output) ? output : [output]).map((tensor) => tensor.dataSync() as Float32Array);
+  });
+}
+
+/** Random inputs (uniform in [-1, 1)) for every model input at `batch`. */
+export function randomInputs(
+  model: tf.LayersModel,
+  batch: number,
+  seed = 7,
+): { data: Float32Array; shape: number[] }[] {
+  return model.inputs.map((input, index) => {
+    const shape = [batch, ...input.shape.slice(1).map((dim) => dim ?? 1)];
+    const size = shape.reduce((product, dim) => product * dim, 1);
+    const data = randomUniform(size, seed + index).map((value) => value * 2 - 1);
+    return { data, shape };
+  });
+}
+
+/** Largest absolute difference between two lists of arrays (lengths must match). */
+export function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {
+  if (a.length !== b.length) throw new Error(`output counts differ: ${a.length} vs ${b.length}`);
+  let max = 0;
+  a.forEach((values, index) => {
+    const other = b[index]!;
+    if (values.length !== other.length)
+      throw new Error(`output ${index}: ${values.length} vs ${other.length} values`);
+    for (let i = 0; i < values.length; i++) max = Math.max(max, Math.abs(values[i]! - other[i]!));
+  });
+  return max;
+}
+
+/** Collects exported models of a test file and checks them all with ONNX's checker in one Python run. */
+export class CheckerBatch {
+  private readonly dir = mkdtempSync(join(tmpdir(), 'cnnx-export-check-'));
+  readonly paths: string[] = [];
+
+  add(name: string, bytes: Uint8Array): void {
+    const path = join(this.dir, `${this.paths.length}-${name.replace(/[^A-Za-z0-9_-]/g, '_')}.onnx`);
+    writeFileSync(path, bytes);
+    this.paths.push(path);
+  }
+
+  /** `null` when Debian's python3-onnx is not installed; else the checker's complaints (empty when all pass). */
+  run(): string[] | null {
+    try {
+      execFileSync('/usr/bin/python3', ['-c', 'import onnx'], { stdio: 'ignore' });
+    } catch {
+      return null;
+    }
+    const script = [
+      'import json, sys, onnx',
+      'failures = []',
+      'for path in json.loads(sys.argv[1]):',
+      '    try:',
+      '        onnx.checker.check_model(onnx.load(path), full_check=True)',
+      '    except Exception as error:',
+      '        failures.append(path + ": " + str(error).splitlines()[0])',
+      'print(json.dumps(failures))',
+    ].join('\n');
+    const output = execFileSync('/usr/bin/python3', ['-c', script, JSON.stringify(this.paths)], {
+      encoding: 'utf8',
+    });
+    return JSON.parse(output) as string[];
+  }
+}
