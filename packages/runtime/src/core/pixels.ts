@@ -1,0 +1,104 @@
+/** Raw 0-255 pixels → the model's float input, in one pass: scaling, channel handling and layout together. */
+import type { InputLayout, InputScale } from '../types.js';
+
+/** The model's image: height × width × channels. */
+export interface ImageShape {
+  height: number;
+  width: number;
+  channels: number;
+}
+
+/** `value * multiplier + offset` turns a 0-255 pixel into the model's input. */
+export interface Affine {
+  multiplier: number;
+  offset: number;
+}
+
+/**
+ * The affine map of an input scaling.
+ *
+ * @example
+ * affineOf({ kind: 'standard', mean: 0.5, std: 0.5 }); // → { multiplier: 2 / 255, offset: -1 }
+ */
+export function affineOf(scale: InputScale): Affine {
+  if (scale.kind === 'none') return { multiplier: 1, offset: 0 };
+  if (scale.kind === 'unit') return { multiplier: 1 / 255, offset: 0 };
+  return { multiplier: 1 / (255 * scale.std), offset: -scale.mean / scale.std };
+}
+
+type Pixels = Uint8Array | Uint8ClampedArray | Float32Array;
+
+function checkFloatPixels(pixels: Float32Array, start: number, end: number, what: string): void {
+  for (let i = start; i < end; i++) {
+    const value = pixels[i] as number;
+    if (!(value >= 0 && value <= 255)) {
+      throw new RangeError(`${what}: pixel ${i - start} is ${value}; pixels must be numbers from 0 to 255`);
+    }
+  }
+}
+
+/**
+ * Writes `count` images of `sourceChannels` channels (row-major, channels last) from `pixels` starting at
+ * `sourceStart` into `target` at `targetStart`, in the model's layout and scale. Gray sources fill every
+ * channel of a colour model; RGB(A) sources become gray (luma, alpha over white) for a gray model.
+ * Float pixels must be 0-255 and not NaN (RangeError naming `what` otherwise).
+ *
+ * @example
+ * writeImages(gray28x28, 0, 1, target, 0, 1, { height: 28, width: 28, channels: 1 }, 'nhwc', affineOf({ kind: 'unit' }), 'pixels');
+ */
+export function writeImages(
+  pixels: Pixels,
+  sourceStart: number,
+  sourceChannels: number,
+  target: Float32Array,
+  targetStart: number,
+  count: number,
+  shape: ImageShape,
+  layout: InputLayout,
+  affine: Affine,
+  what: string,
+): void {
+  const area = shape.height * shape.width;
+  const { multiplier, offset } = affine;
+  const sourceLength = count * area * sourceChannels;
+  if (pixels instanceof Float32Array) checkFloatPixels(pixels, sourceStart, sourceStart + sourceLength, what);
+
+  if (sourceChannels === shape.channels && (shape.channels === 1 || layout === 'nhwc')) {
+    // The common case: same memory order, one multiply-add per value.
+    if (offset === 0) {
+      for (let i = 0; i < sourceLength; i++)
+        target[targetStart + i] = (pixels[sourceStart + i] as number) * multiplier;
+    } else {
+      for (let i = 0; i < sourceLength; i++) {
+        target[targetStart + i] = (pixels[sourceStart + i] as number) * multiplier + offset;
+      }
+    }
+    return;
+  }
+
+  const channels = shape.channels;
+  for (let image = 0; image < count; image++) {
+    const source = sourceStart + image * area * sourceChannels;
+    const base = targetStart + image * area * channels;
+    for (let p = 0; p < area; p++) {
+      const at = source + p * sourceChannels;
+      if (channels === 1) {
+        const red = pixels[at] as number;
+        const green = pixels[at + 1] as number;
+        const blue = pixels[at + 2] as number;
+        let gray = 0.299 * red + 0.587 * green + 0.114 * blue;
+        if (sourceChannels === 4) {
+          const alpha = (pixels[at + 3] as number) / 255;
+          gray = gray * alpha + 255 * (1 - alpha);
+        }
+        target[base + p] = gray * multiplier + offset;
+        continue;
+      }
+      for (let c = 0; c < channels; c++) {
+        const value = (sourceChannels === 1 ? pixels[at] : pixels[at + c]) as number;
+        const index = layout === 'nhwc' ? base + p * channels + c : base + c * area + p;
+        target[index] = value * multiplier + offset;
+      }
+    }
+  }
+}

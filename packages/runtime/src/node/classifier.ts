@@ -1,0 +1,116 @@
+/** The Node Classifier: loads from paths, URLs and bytes; classifies image files and Buffers too. */
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { Classifier as CoreClassifier, openClassifier, type SourceImage } from '../core/classifier.js';
+import type { Classification, ClassifierOptions, ClassifyOptions, ImageInput } from '../types.js';
+import { type ModelSource, readModelSource } from './source.js';
+
+/** What `classify` accepts in Node: decoded pixels, or an image file's path or bytes (`Buffer`). */
+export type NodeImageInput = ImageInput | string | Buffer;
+
+interface PreparedDigit {
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+}
+type PrepareDigit = (
+  image: string | Uint8Array | Buffer,
+  options?: Record<string, unknown>,
+) => Promise<PreparedDigit>;
+
+let prepareDigitPromise: Promise<PrepareDigit> | null = null;
+
+/** `@cnnx/data`'s prepareDigit, loaded on first use (sharp is only needed for image files). */
+function loadPrepareDigit(): Promise<PrepareDigit> {
+  prepareDigitPromise ??= import('@cnnx/data' as string).then((data: { prepareDigit?: PrepareDigit }) => {
+    if (typeof data.prepareDigit !== 'function') throw new Error('@cnnx/data does not export prepareDigit');
+    return data.prepareDigit;
+  });
+  return prepareDigitPromise;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * An image classifier on onnxruntime-node.
+ *
+ * @example
+ * const classifier = await Classifier.load('model.onnx');
+ * const [result] = await classifier.classify('digit.png');
+ * console.log(result.label, result.probability); // → 7 0.998
+ */
+export class Classifier extends CoreClassifier {
+  /**
+   * Loads an ONNX model from a path, a `file:`/`http(s):` URL, a `Uint8Array` or an `ArrayBuffer`.
+   * `device: 'auto'` (default) tries CUDA then CPU; `info.skipped` says why CUDA was skipped.
+   *
+   * @example
+   * const classifier = await Classifier.load('model.onnx', { device: 'cpu', threads: 1 });
+   * classifier.info.provider; // → 'cpu'
+   */
+  static async load(source: ModelSource, options: ClassifierOptions = {}): Promise<Classifier> {
+    const { bytes, file } = await readModelSource(source);
+    const cachePath = options.optimizedModelFilePath;
+    if (cachePath === undefined) return new Classifier(await openClassifier(bytes, file, options));
+
+    // The cache holds the optimised graph; a sidecar holds the SHA-256 of the model it came from.
+    const digest = sha256(bytes);
+    const sidecar = `${cachePath}.source-sha256`;
+    let cached: Uint8Array | null = null;
+    try {
+      if ((await readFile(sidecar, 'utf8')).trim() === digest)
+        cached = new Uint8Array(await readFile(cachePath));
+    } catch {
+      cached = null;
+    }
+    const temporary = `${cachePath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const parts = await openClassifier(bytes, file, options, (sessionOptions) => {
+      const { optimizedModelFilePath: _, ...rest } = sessionOptions;
+      if (cached) return { bytes: cached, options: { ...rest, graphOptimizationLevel: 'disabled' } };
+      // onnxruntime warns that the optimised graph may be specific to this machine: that is what a cache is.
+      return { bytes, options: { ...rest, optimizedModelFilePath: temporary, logSeverityLevel: 3 } };
+    });
+    if (cached) {
+      parts.info.optimizedModelCache = 'read';
+    } else {
+      try {
+        readFileSync(temporary); // onnxruntime wrote it while opening the session
+        await rename(temporary, cachePath);
+        await writeFile(sidecar, `${digest}\n`);
+        parts.info.optimizedModelCache = 'written';
+      } catch {
+        await rm(temporary, { force: true });
+      }
+    }
+    return new Classifier(parts);
+  }
+
+  protected override async toSourceImage(input: unknown, index: number): Promise<SourceImage> {
+    if (typeof input === 'string' || Buffer.isBuffer(input)) {
+      const prepareDigit = await loadPrepareDigit();
+      const prepared = await prepareDigit(input);
+      return super.toSourceImage(
+        { pixels: prepared.pixels, width: prepared.width, height: prepared.height },
+        index,
+      );
+    }
+    return super.toSourceImage(input, index);
+  }
+
+  /**
+   * Classifies decoded pixels, `ImageData`, or image files (paths or Buffers, prepared with `prepareDigit`).
+   *
+   * @example
+   * const results = await classifier.classify(['three.png', 'seven.jpg'], { topK: 2 });
+   * results.map((r) => r.label); // → ['3', '7']
+   */
+  override classify(
+    input: NodeImageInput | readonly NodeImageInput[],
+    options?: ClassifyOptions,
+  ): Promise<Classification[]> {
+    return super.classify(input as ImageInput | ImageInput[], options);
+  }
+}
