@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
 import { copyOrtRuntime, findModel, installModel, writeExamples } from './scripts/assets.mjs';
 
@@ -20,7 +20,7 @@ function demoAssets(): Plugin {
     name: 'cnnx-demo-assets',
     apply: 'build',
     configResolved(config) {
-      outDir = join(config.root, config.build.outDir);
+      outDir = resolve(config.root, config.build.outDir);
     },
     async closeBundle() {
       await copyOrtRuntime(outDir);
