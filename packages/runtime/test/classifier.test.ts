@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { prepareDigit } from '@cnnx/data';
 import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
 import { Classifier, cudaUnavailableReason, DeviceUnavailableError, OnnxFormatError } from '../src/index.js';
 import { buildBandModel, drawBand } from './helpers/onnx-fixture.js';
 
@@ -148,6 +150,10 @@ describe('Classifier on onnxruntime-node', () => {
       });
       assert.equal(result?.index, label, `colour band ${label}`);
     }
+    await assert.rejects(
+      classifier.classify({ pixels: new Uint8Array(64 * 64), width: 64, height: 64 }),
+      /image 0 is 64×64 but the model takes 10×20; resize it first/,
+    );
     const expected = await rawProbabilities(
       model,
       transposeToNchw(drawBand(2, shape), shape),
@@ -204,8 +210,8 @@ describe('Classifier on onnxruntime-node', () => {
     );
     await assert.rejects(classifier.probabilities(nan, 1), /'pixels': pixel 100 is NaN/);
     await assert.rejects(
-      classifier.classify({ pixels: new Uint8Array(64 * 64), width: 64, height: 64 }),
-      /image 0 is 64×64 but the model takes 28×28/,
+      classifier.classify({ pixels: new Uint8Array(64 * 60), width: 64, height: 64 }),
+      /image 0 must hold 64×64×1 = 4096 values, got 3840/,
     );
     await assert.rejects(
       classifier.probabilities(new Uint8Array(700), 1),
@@ -220,6 +226,46 @@ describe('Classifier on onnxruntime-node', () => {
     assert.equal(result?.index, 8);
     await classifier.release();
     await assert.rejects(classifier.classify({ pixels: drawBand(8), width: 28, height: 28 }), /released/);
+  });
+
+  test('image files, Buffers, ImageData and off-size pixels go through prepareDigit like @cnnx/data does', async () => {
+    const classifier = await Classifier.load(cnnxModel);
+    // A dark "7"-ish stroke on white, 90×120, written as a real PNG by sharp.
+    const width = 90;
+    const height = 120;
+    const gray = new Uint8Array(width * height).fill(255);
+    for (let x = 20; x < 70; x++) for (let y = 20; y < 30; y++) gray[y * width + x] = 0;
+    for (let y = 30; y < 100; y++)
+      for (let x = 60 - Math.floor((y - 30) / 3); x < 70 - Math.floor((y - 30) / 3); x++)
+        gray[y * width + x] = 0;
+    const png = await sharp(gray, { raw: { width, height, channels: 1 } })
+      .png()
+      .toBuffer();
+    const path = join(folder, 'seven.png');
+    await writeFile(path, png);
+    const prepared = await prepareDigit(path);
+    const [expected] = await classifier.classify(
+      { pixels: prepared.pixels, width: 28, height: 28 },
+      { topK: 10 },
+    );
+    const fromPath = await classifier.classify(path, { topK: 10 });
+    const fromBuffer = await classifier.classify(png, { topK: 10 });
+    const fromPixels = await classifier.classify({ pixels: gray, width, height }, { topK: 10 });
+    const rgba = new Uint8ClampedArray(width * height * 4);
+    gray.forEach((value, i) => rgba.set([value, value, value, 255], i * 4));
+    const fromImageData = await classifier.classify({ data: rgba, width, height }, { topK: 10 });
+    for (const [result] of [fromPath, fromBuffer, fromPixels, fromImageData]) {
+      assert.deepEqual(
+        result?.top.map((t) => t.index),
+        expected?.top.map((t) => t.index),
+      );
+      assert.ok(Math.abs(result!.probability - expected!.probability) < 1e-6);
+    }
+    await assert.rejects(classifier.classify(join(folder, 'no-such.png')), /no-such\.png.*does not exist/);
+    const fake = join(folder, 'fake.png');
+    await writeFile(fake, 'not a png');
+    await assert.rejects(classifier.classify(fake), /fake\.png.*not an image/);
+    await classifier.release();
   });
 
   test('truncated and non-ONNX files give OnnxFormatError naming the file', async () => {

@@ -1,4 +1,5 @@
 /** The Classifier contract and its implementation over any registered backend. */
+import { prepareDigitPixels, rgbaToGray } from '@cnnx/data/browser';
 import { OnnxFormatError } from '../errors.js';
 import type {
   Classification,
@@ -136,6 +137,41 @@ function isPixelArray(value: unknown): value is Uint8Array | Uint8ClampedArray |
 export interface SourceImage {
   pixels: Uint8Array | Uint8ClampedArray | Float32Array;
   channels: number;
+}
+
+/** An image of any size as MNIST's 28×28 digit (`@cnnx/data`'s preparation: polarity, crop, centre). */
+function prepareDigit(
+  pixels: Uint8Array | Uint8ClampedArray | Float32Array,
+  width: number,
+  height: number,
+  channels: number,
+  index: number,
+): Uint8Array {
+  if (pixels.length !== width * height * channels) {
+    throw new RangeError(
+      `image ${index} must hold ${width}×${height}×${channels} = ${width * height * channels} values, got ${pixels.length}`,
+    );
+  }
+  if (pixels instanceof Float32Array) {
+    const bad = pixels.findIndex((value) => !(value >= 0 && value <= 255));
+    if (bad >= 0)
+      throw new RangeError(
+        `image ${index}: pixel ${bad} is ${pixels[bad]}; pixels must be numbers from 0 to 255`,
+      );
+  }
+  let gray: Uint8Array | Uint8ClampedArray | Float32Array = pixels;
+  if (channels === 4)
+    gray = rgbaToGray(pixels instanceof Float32Array ? Uint8Array.from(pixels) : pixels, width, height);
+  else if (channels === 3) {
+    gray = new Float32Array(width * height);
+    for (let p = 0; p < gray.length; p++) {
+      gray[p] =
+        0.299 * (pixels[p * 3] as number) +
+        0.587 * (pixels[p * 3 + 1] as number) +
+        0.114 * (pixels[p * 3 + 2] as number);
+    }
+  }
+  return prepareDigitPixels(gray, width, height).pixels;
 }
 
 /** Turns `rows` of scores into probabilities in place when they are logits; says which they were. */
@@ -350,9 +386,16 @@ export class Classifier {
     if (!isPixelArray(pixels))
       throw new TypeError(`image ${index}: 'pixels' must be a Uint8Array or Float32Array`);
     if (width !== shape.width || height !== shape.height) {
-      throw new RangeError(
-        `image ${index} is ${String(width)}×${String(height)} but the model takes ${shape.width}×${shape.height}; prepare it first (prepareDigit in @cnnx/data)`,
-      );
+      const digitModel = shape.width === 28 && shape.height === 28 && shape.channels === 1;
+      if (!digitModel || !Number.isInteger(width) || !Number.isInteger(height)) {
+        throw new RangeError(
+          `image ${index} is ${String(width)}×${String(height)} but the model takes ${shape.width}×${shape.height}; resize it first`,
+        );
+      }
+      return {
+        pixels: prepareDigit(pixels, width as number, height as number, channels, index),
+        channels: 1,
+      };
     }
     if (pixels.length !== shape.width * shape.height * channels) {
       throw new RangeError(

@@ -2,33 +2,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { prepareDigit } from '@cnnx/data';
 import { Classifier as CoreClassifier, openClassifier, type SourceImage } from '../core/classifier.js';
 import type { Classification, ClassifierOptions, ClassifyOptions, ImageInput } from '../types.js';
 import { type ModelSource, readModelSource } from './source.js';
 
 /** What `classify` accepts in Node: decoded pixels, or an image file's path or bytes (`Buffer`). */
 export type NodeImageInput = ImageInput | string | Buffer;
-
-interface PreparedDigit {
-  pixels: Uint8Array;
-  width: number;
-  height: number;
-}
-type PrepareDigit = (
-  image: string | Uint8Array | Buffer,
-  options?: Record<string, unknown>,
-) => Promise<PreparedDigit>;
-
-let prepareDigitPromise: Promise<PrepareDigit> | null = null;
-
-/** `@cnnx/data`'s prepareDigit, loaded on first use (sharp is only needed for image files). */
-function loadPrepareDigit(): Promise<PrepareDigit> {
-  prepareDigitPromise ??= import('@cnnx/data' as string).then((data: { prepareDigit?: PrepareDigit }) => {
-    if (typeof data.prepareDigit !== 'function') throw new Error('@cnnx/data does not export prepareDigit');
-    return data.prepareDigit;
-  });
-  return prepareDigitPromise;
-}
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -90,7 +70,6 @@ export class Classifier extends CoreClassifier {
 
   protected override async toSourceImage(input: unknown, index: number): Promise<SourceImage> {
     if (typeof input === 'string' || Buffer.isBuffer(input)) {
-      const prepareDigit = await loadPrepareDigit();
       const prepared = await prepareDigit(input);
       return super.toSourceImage(
         { pixels: prepared.pixels, width: prepared.width, height: prepared.height },
