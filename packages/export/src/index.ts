@@ -11,3 +11,4 @@ export type * from './types.js';
 export { assertVerified, type VerificationInputs, type VerificationResult, verifyOnnx } from './verify.js';
 
 export const version = '0.1.0';
+export { type TritonOptions, tritonConfig } from './triton.js';

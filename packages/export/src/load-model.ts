@@ -95,7 +95,9 @@ export async function readModelArtifacts(dir: string): Promise<tf.io.ModelArtifa
     generatedBy: typeof json.generatedBy === 'string' ? json.generatedBy : undefined,
     convertedBy: typeof json.convertedBy === 'string' ? json.convertedBy : null,
     trainingConfig: json.trainingConfig as tf.io.ModelArtifacts['trainingConfig'],
-    userDefinedMetadata: isRecord(json.userDefinedMetadata) ? (json.userDefinedMetadata as Record<string, never>) : undefined,
+    userDefinedMetadata: isRecord(json.userDefinedMetadata)
+      ? (json.userDefinedMetadata as Record<string, never>)
+      : undefined,
     weightSpecs: specs,
     weightData: weightData.buffer,
   };

@@ -129,3 +129,31 @@ export class CheckerBatch {
     return JSON.parse(output) as string[];
   }
 }
+
+/**
+ * Saves a model the way a plain tfjs program does (`model.save` with a custom handler): model.json in
+ * tfjs's format plus one weights shard, without any cnnx code.
+ */
+export async function saveWithPlainTfjs(
+  model: tf.LayersModel,
+  dir: string,
+  shardName = 'group1-shard1of1.bin',
+): Promise<void> {
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  await mkdir(dir, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const weightData = artifacts.weightData as ArrayBuffer;
+      const modelJson = {
+        modelTopology: artifacts.modelTopology,
+        format: 'layers-model',
+        generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+        convertedBy: null,
+        weightsManifest: [{ paths: [`./${shardName}`], weights: artifacts.weightSpecs }],
+      };
+      await writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
+      await writeFile(join(dir, shardName), new Uint8Array(weightData));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+}
