@@ -226,3 +226,101 @@ describe('Conv2DBackpropFilter on wasm matches cpu', () => {
     assertClose(actual, expected, 'gradient of a strided conv2d');
   });
 });
+
+describe('Conv2DBackpropInput on wasm matches cpu', () => {
+  const random = seededRandom(13);
+  for (const c of convCases) {
+    test(describeCase(c), async () => {
+      const filterShape = [c.filter[0], c.filter[1], c.inChannels, c.outChannels];
+      const dyShape = outputShape(c);
+      await compareWithCpu(
+        'Conv2DBackpropInput',
+        {
+          dy: { values: randomValues(dyShape, random), shape: dyShape },
+          filter: { values: randomValues(filterShape, random), shape: filterShape },
+        },
+        {
+          strides: c.strides,
+          pad: c.pad,
+          dataFormat: 'NHWC',
+          inputShape: [c.batch, c.height, c.width, c.inChannels],
+        },
+        describeCase(c),
+      );
+    });
+  }
+
+  test('padding wider than the filter is handed to the stock kernel and still matches', async () => {
+    const random = seededRandom(17);
+    const dyShape = [2, 23, 23, 3];
+    await compareWithCpu(
+      'Conv2DBackpropInput',
+      {
+        dy: { values: randomValues(dyShape, random), shape: dyShape },
+        filter: { values: randomValues([2, 2, 2, 3], random), shape: [2, 2, 2, 3] },
+      },
+      { strides: 1, pad: 4, dataFormat: 'NHWC', inputShape: [2, 16, 16, 2] },
+      'pad 4 with a 2×2 filter',
+    );
+  });
+});
+
+describe('MaxPoolGrad on wasm matches cpu', () => {
+  const random = seededRandom(19);
+  const poolCases = [
+    { shape: [64, 28, 28, 32], filterSize: 2, strides: 2, pad: 'valid' },
+    { shape: [1, 7, 7, 3], filterSize: 2, strides: 2, pad: 'valid' },
+    { shape: [3, 7, 9, 5], filterSize: 2, strides: 2, pad: 'same' },
+    { shape: [2, 9, 8, 4], filterSize: 3, strides: 2, pad: 'same' },
+    { shape: [2, 10, 10, 3], filterSize: 3, strides: 1, pad: 'valid' },
+    { shape: [5, 6, 6, 2], filterSize: [2, 3], strides: [1, 2], pad: 'valid' },
+  ] as const;
+  for (const c of poolCases) {
+    test(`${c.shape.join('×')}, window ${c.filterSize}, stride ${c.strides}, pad ${c.pad}`, async () => {
+      const shape = [...c.shape];
+      const values = randomValues(shape, random);
+      // ReLU outputs are full of equal zeros: check that ties go where the cpu sends them.
+      for (let i = 0; i < values.length; i += 3) values[i] = 0;
+      const output = await runOn(
+        'cpu',
+        'MaxPool',
+        { x: { values, shape } },
+        { ...c, dimRoundingMode: undefined },
+      );
+      await compareWithCpu(
+        'MaxPoolGrad',
+        {
+          dy: { values: randomValues(output.shape, random), shape: output.shape },
+          input: { values, shape },
+          output: { values: output.values, shape: output.shape },
+        },
+        { filterSize: c.filterSize, strides: c.strides, pad: c.pad },
+        'max pool gradient',
+      );
+    });
+  }
+});
+
+describe('BatchMatMul on wasm matches cpu with transposed operands', () => {
+  const random = seededRandom(23);
+  const cases = [
+    { a: [64, 3136], b: [64, 128], transposeA: true, transposeB: false },
+    { a: [64, 128], b: [3136, 128], transposeA: false, transposeB: true },
+    { a: [5, 3], b: [7, 5], transposeA: true, transposeB: true },
+    { a: [2, 7, 4], b: [2, 7, 3], transposeA: true, transposeB: false },
+    { a: [3, 4], b: [4, 6], transposeA: false, transposeB: false },
+  ];
+  for (const c of cases) {
+    test(`[${c.a}] × [${c.b}], transposeA ${c.transposeA}, transposeB ${c.transposeB}`, async () => {
+      await compareWithCpu(
+        'BatchMatMul',
+        {
+          a: { values: randomValues(c.a, random), shape: c.a },
+          b: { values: randomValues(c.b, random), shape: c.b },
+        },
+        { transposeA: c.transposeA, transposeB: c.transposeB },
+        'matrix product',
+      );
+    });
+  }
+});

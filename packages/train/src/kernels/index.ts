@@ -1,5 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+import { batchMatMulConfig } from './batch-mat-mul.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { maxPoolGradConfig } from './max-pool-grad.js';
+import { rememberStockKernel, takeStockKernels } from './stock-kernels.js';
 
 /** The gradient kernels cnnx adds to (or replaces on) tfjs's `wasm` backend, one per file. */
 const trainingKernels = new Map<string, tf.KernelConfig>();
@@ -24,9 +28,10 @@ export function addTrainingKernel(config: tf.KernelConfig): void {
 }
 
 addTrainingKernel(conv2dBackpropFilterConfig);
+addTrainingKernel(conv2dBackpropInputConfig);
+addTrainingKernel(maxPoolGradConfig);
+addTrainingKernel(batchMatMulConfig);
 
-/** The stock wasm kernels that ours replaced, put back by {@link unregisterWasmTrainingKernels}. */
-const replacedKernels = new Map<string, tf.KernelConfig>();
 let registered = false;
 
 /**
@@ -46,10 +51,13 @@ export function registerWasmTrainingKernels(): void {
   for (const config of trainingKernels.values()) {
     const stock = tf.getKernel(config.kernelName, 'wasm');
     if (stock !== undefined) {
-      replacedKernels.set(config.kernelName, stock);
+      rememberStockKernel(stock);
       tf.unregisterKernel(config.kernelName, 'wasm');
     }
-    tf.registerKernel(config);
+    // The stock kernel's setup (binding its wasm function) must still run when the backend starts,
+    // since ours hands some cases back to it.
+    const setupFunc = stock?.setupFunc;
+    tf.registerKernel(setupFunc === undefined ? config : { ...config, setupFunc });
   }
   registered = true;
 }
@@ -64,12 +72,8 @@ export function registerWasmTrainingKernels(): void {
  */
 export function unregisterWasmTrainingKernels(): void {
   if (!registered) return;
-  for (const name of trainingKernels.keys()) {
-    tf.unregisterKernel(name, 'wasm');
-    const stock = replacedKernels.get(name);
-    if (stock !== undefined) tf.registerKernel(stock);
-  }
-  replacedKernels.clear();
+  for (const name of trainingKernels.keys()) tf.unregisterKernel(name, 'wasm');
+  for (const stock of takeStockKernels()) tf.registerKernel(stock);
   registered = false;
 }
 
