@@ -1,4 +1,10 @@
-export { DatasetFormatError, DatasetNotFoundError } from './errors.js';
+export { type Augmentation, augmentImage } from './augment.js';
+export { type Batch, type BatchOptions, batches } from './batches.js';
+export { DatasetFormatError, DatasetNotFoundError, DownloadError } from './errors.js';
+export { type CsvImages, parseCsv } from './formats/csv.js';
+export { encodeIdx, type IdxArray, parseIdx } from './formats/idx.js';
+export { encodeNpy, type NpyArray, parseNpy, parseNpz } from './formats/npy.js';
+export { checkLabels, defaultClassNames } from './labels.js';
 export { prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
 export { createRandom, type Random } from './random.js';
 export { stratifiedSplit, subset } from './split.js';

@@ -34,3 +34,23 @@ export class DatasetNotFoundError extends Error {
     this.missing = missing;
   }
 }
+
+/**
+ * A download that did not produce a verified file: every mirror failed. `attempts` says why each one did.
+ *
+ * @example
+ * // DownloadError: train-images-idx3-ubyte.gz: every mirror failed — https://a/…: HTTP 404; https://b/…: MD5 …, expected …
+ */
+export class DownloadError extends Error {
+  readonly file: string;
+  readonly attempts: { url: string; reason: string }[];
+  constructor(file: string, attempts: { url: string; reason: string }[], options?: ErrorOptions) {
+    super(
+      `${file}: every mirror failed — ${attempts.map((attempt) => `${attempt.url}: ${attempt.reason}`).join('; ')}`,
+      options,
+    );
+    this.name = 'DownloadError';
+    this.file = file;
+    this.attempts = attempts;
+  }
+}

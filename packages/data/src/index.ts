@@ -1,10 +1,24 @@
-export { DatasetFormatError, DatasetNotFoundError } from './errors.js';
+export { type Augmentation, augmentImage } from './augment.js';
+export { type Batch, type BatchOptions, batches } from './batches.js';
+export { type DownloadOptions, type DownloadProgress, downloadFile } from './download.js';
+export { DatasetFormatError, DatasetNotFoundError, DownloadError } from './errors.js';
 export { readDatasetFile, sha256 } from './files.js';
-export { HOLDOUT_FRACTION, type LoadDatasetOptions, loadDataset } from './load-dataset.js';
+export { type CsvImages, parseCsv } from './formats/csv.js';
+export { encodeIdx, type IdxArray, parseIdx } from './formats/idx.js';
+export { encodeNpy, type NpyArray, parseNpy, parseNpz } from './formats/npy.js';
+export { checkLabels, defaultClassNames } from './labels.js';
+export { DATASET_SPECS, HOLDOUT_FRACTION, type LoadDatasetOptions, loadDataset } from './load-dataset.js';
 export { type PrepareDigitFileOptions, prepareDigit } from './prepare-digit.js';
 export { prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
 export { createRandom, type Random } from './random.js';
+export { type ImageFolderOptions, loadImageFolder } from './sources/image-folder.js';
 export { loadMnistSample } from './sources/mnist-sample.js';
+export {
+  defaultCacheDir,
+  loadNamedDataset,
+  type NamedDatasetOptions,
+  namedDatasets,
+} from './sources/named.js';
 export { stratifiedSplit, subset } from './split.js';
 export { oneHot, pixelStatistics, scaleTable, standardization, toFloat32 } from './tensors.js';
 export type * from './types.js';

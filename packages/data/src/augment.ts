@@ -1,0 +1,90 @@
+import type { Random } from './random.js';
+
+/** Random geometric changes applied to each training image, as Keras' `ImageDataGenerator` does. */
+export interface Augmentation {
+  /** Largest shift in pixels, in each direction (e.g. 2). */
+  shift?: number;
+  /** Largest rotation in degrees, either way (e.g. 10). */
+  rotate?: number;
+  /** Largest relative zoom, in or out (e.g. 0.1 for 90%-110%). */
+  zoom?: number;
+}
+
+/**
+ * Writes one randomly shifted, rotated and zoomed copy of `image` (h × w × c bytes) into `output` as
+ * floats through `table` (byte → scaled float), with bilinear sampling; outside the image is 0 (byte 0).
+ *
+ * @example
+ * const table = scaleTable('unit');
+ * augmentImage(digit, 28, 28, 1, { shift: 2, rotate: 10, zoom: 0.1 }, createRandom(1), table, out, 0);
+ */
+export function augmentImage(
+  image: Uint8Array,
+  height: number,
+  width: number,
+  channels: number,
+  augmentation: Augmentation,
+  random: Random,
+  table: Float32Array,
+  output: Float32Array,
+  offset: number,
+): void {
+  const { shift = 0, rotate = 0, zoom = 0 } = augmentation;
+  const angle = (random.uniform(-rotate, rotate) * Math.PI) / 180;
+  const scale = 1 + random.uniform(-zoom, zoom);
+  const dx = random.uniform(-shift, shift);
+  const dy = random.uniform(-shift, shift);
+  // inverse map: output pixel → source position
+  const cos = Math.cos(angle) / scale;
+  const sin = Math.sin(angle) / scale;
+  const cx = width / 2 - 0.5;
+  const cy = height / 2 - 0.5;
+  const zero = table[0]!;
+  let at = offset;
+  for (let y = 0; y < height; y += 1) {
+    const ry = y - cy - dy;
+    for (let x = 0; x < width; x += 1) {
+      const rx = x - cx - dx;
+      const sx = cos * rx + sin * ry + cx;
+      const sy = -sin * rx + cos * ry + cy;
+      const x0 = Math.floor(sx);
+      const y0 = Math.floor(sy);
+      const fx = sx - x0;
+      const fy = sy - y0;
+      if (x0 >= 0 && y0 >= 0 && x0 + 1 < width && y0 + 1 < height) {
+        // inside: the four neighbours exist (the common case, no bounds checks per read)
+        const row0 = (y0 * width + x0) * channels;
+        const row1 = row0 + width * channels;
+        for (let c = 0; c < channels; c += 1) {
+          const v00 = table[image[row0 + c]!]!;
+          const v10 = table[image[row0 + channels + c]!]!;
+          const v01 = table[image[row1 + c]!]!;
+          const v11 = table[image[row1 + channels + c]!]!;
+          output[at++] = v00 + (v10 - v00) * fx + (v01 - v00 + (v11 - v01 - v10 + v00) * fx) * fy;
+        }
+        continue;
+      }
+      for (let c = 0; c < channels; c += 1) {
+        const v00 = sample(image, width, height, channels, x0, y0, c, table, zero);
+        const v10 = sample(image, width, height, channels, x0 + 1, y0, c, table, zero);
+        const v01 = sample(image, width, height, channels, x0, y0 + 1, c, table, zero);
+        const v11 = sample(image, width, height, channels, x0 + 1, y0 + 1, c, table, zero);
+        output[at++] = (v00 * (1 - fx) + v10 * fx) * (1 - fy) + (v01 * (1 - fx) + v11 * fx) * fy;
+      }
+    }
+  }
+}
+
+function sample(
+  image: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+  x: number,
+  y: number,
+  c: number,
+  table: Float32Array,
+  zero: number,
+): number {
+  return x >= 0 && y >= 0 && x < width && y < height ? table[image[(y * width + x) * channels + c]!]! : zero;
+}
