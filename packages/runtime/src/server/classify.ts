@@ -42,6 +42,7 @@ export async function registerClassifyRoute(
   options: ClassifyRouteOptions,
 ): Promise<void> {
   const { model, maxImagePixels, maxFiles } = options;
+  scope.removeAllContentTypeParsers();
   await scope.register(multipart, {
     limits: { fileSize: options.maxBodyBytes, files: maxFiles, fields: 16, parts: maxFiles + 16 },
   });
@@ -85,7 +86,11 @@ export async function registerClassifyRoute(
 async function readUploads(request: FastifyRequest): Promise<Upload[]> {
   if (Buffer.isBuffer(request.body)) return [{ name: 'body', bytes: request.body }];
   if (!request.isMultipart()) {
-    throw new HttpError(415, `expected an image body (${IMAGE_TYPES.join(', ')}) or multipart/form-data`);
+    const type = request.headers['content-type'] ?? 'none';
+    throw new HttpError(
+      415,
+      `content-type '${type}' is not an image (${IMAGE_TYPES.join(', ')}) or multipart/form-data`,
+    );
   }
   const uploads: Upload[] = [];
   for await (const part of request.parts()) {

@@ -7,6 +7,7 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
+import { pino } from 'pino';
 import { DynamicBatcher, type RunBatch } from './batcher.js';
 import { registerClassifyRoute } from './classify.js';
 import { HttpError } from './errors.js';
@@ -106,7 +107,7 @@ export function createServer(options: ServerOptions): CnnxServer {
   const serverMetrics = metrics;
 
   const app = Fastify({
-    ...(settings.logger ? { loggerInstance: settings.logger as FastifyBaseLogger } : { logger: false }),
+    ...loggerOptions(settings.logger, settings.logLevel),
     bodyLimit: settings.maxBodyBytes,
     // Per-request lines are written by the onResponse hook below at debug level.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
@@ -128,8 +129,13 @@ export function createServer(options: ServerOptions): CnnxServer {
       }
     }
   });
+  app.addHook('onSend', async (_request, reply) => {
+    // While draining, every answer closes its connection, so keep-alive clients move elsewhere.
+    if (draining) reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (request, reply) => {
     inFlight--;
+    if (draining && inFlight === 0) setImmediate(() => app.server.closeIdleConnections());
     serverMetrics.inFlight.dec();
     const route = request.routeOptions.url ?? 'unmatched';
     serverMetrics.observeRequest(route, reply.statusCode, reply.elapsedTime / 1000);
@@ -279,6 +285,12 @@ export function createServer(options: ServerOptions): CnnxServer {
   };
 }
 
+function loggerOptions(logger: ServerOptions['logger'], level: ServerOptions['logLevel']) {
+  if (logger) return { loggerInstance: logger as FastifyBaseLogger };
+  if (level === undefined || level === 'silent') return { logger: false };
+  return { loggerInstance: pino({ level, base: { service: 'cnnx' } }) as FastifyBaseLogger };
+}
+
 function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
 }
@@ -312,7 +324,7 @@ function describe(error: FastifyError, status: number, request: FastifyRequest, 
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return `request body is larger than the limit of ${limit} bytes`;
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return `content-type '${request.headers['content-type'] ?? ''}' is not accepted by ${request.method} ${request.url.split('?')[0]}`;
+      return `content-type '${request.headers['content-type'] ?? ''}' is not accepted by ${request.method} ${request.url.split('?')[0]}${request.url.includes('/classify') ? '; expected image/png, image/jpeg, image/webp or multipart/form-data' : ''}`;
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return 'request body is empty';
   }

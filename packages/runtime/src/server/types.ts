@@ -60,6 +60,8 @@ export interface ServerOptions {
   topK?: number;
   /** A pino logger, or `false` for none (the default, quiet for tests and embedding). */
   logger?: Logger | false;
+  /** When set and no `logger` is given: JSON logs to stdout at this level (`info`, `debug`, ...). */
+  logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Version reported by `GET /v2`. */
   version?: string;
 }
