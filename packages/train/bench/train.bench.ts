@@ -1,0 +1,269 @@
+/**
+ * Training speed of the `classic` CNN (Conv32-same, MaxPool, Conv64-same, MaxPool, Dense128,
+ * Dense10 softmax; 421,642 parameters) at batch 64 with Adam, on every tfjs backend that loads
+ * here, against PyTorch CPU on the same machine when Debian's python3-torch is installed.
+ *
+ *   npm run bench:train                       # human-readable report on stdout
+ *   npm run bench:train -- --json             # one JSON document on stdout, the report on stderr
+ *   npm run bench:train -- --steps 40 --no-cpu --no-pytorch
+ *
+ * Backends measured, in one process:
+ * - `wasm`: tfjs-backend-wasm with cnnx's gradient kernels (registerWasmTrainingKernels).
+ * - `wasm-stock`: the stock wasm kernels; stock tfjs cannot train a conv net there (no
+ *   Conv2DBackpropFilter), so this baseline adds the naive adapter through Conv3DBackpropFilterV2.
+ * - `cpu`: the pure-JS backend, one step only (it runs at about 2 images/s).
+ */
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '../src/kernels/index.js';
+import { useWasmTrainingBackend } from '../src/kernels/wasm-setup.js';
+
+const PYTHON = '/usr/bin/python3';
+const BATCH_SIZE = 64;
+
+interface BackendResult {
+  backend: string;
+  imagesPerSecond: number;
+  msPerStep: number;
+  /** Images per second of this process's CPU time: steadier than wall time on a busy machine. */
+  imagesPerCpuSecond: number;
+  steps: number;
+  kernels: { name: string; ms: number }[];
+}
+
+interface PytorchResult {
+  threads: number;
+  imagesPerSecond: number;
+}
+
+const { values: flags } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    steps: { type: 'string', default: '30' },
+    'baseline-steps': { type: 'string', default: '4' },
+    'no-cpu': { type: 'boolean', default: false },
+    'no-baseline': { type: 'boolean', default: false },
+    'no-pytorch': { type: 'boolean', default: false },
+  },
+});
+
+function positiveInteger(name: string, value: string | undefined): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) {
+    console.error(`--${name}: expected a positive integer, got '${value}'`);
+    process.exit(2);
+  }
+  return parsed;
+}
+
+const steps = positiveInteger('steps', flags.steps);
+const baselineSteps = positiveInteger('baseline-steps', flags['baseline-steps']);
+/** Human text goes to stderr when stdout carries the JSON document. */
+const say = (line: string) => (flags.json ? console.error(line) : console.log(line));
+
+function buildClassic(): tf.Sequential {
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [28, 28, 1],
+        filters: 32,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+      }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 128, activation: 'relu' }),
+      tf.layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
+  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  return model;
+}
+
+/** Trains `classic` for `warmup` + `count` steps on the active backend; times the last `count`. */
+async function measure(label: string, count: number, warmup: number): Promise<BackendResult> {
+  const model = buildClassic();
+  if (model.countParams() !== 421_642) throw new Error(`classic has ${model.countParams()} parameters`);
+  const images = tf.randomUniform([BATCH_SIZE, 28, 28, 1], 0, 1, 'float32', 1);
+  const labels = tf.oneHot(tf.randomUniform([BATCH_SIZE], 0, 10, 'int32', 2), 10);
+  for (let i = 0; i < warmup; i++) await model.trainOnBatch(images, labels);
+  const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  for (let i = 0; i < count; i++) await model.trainOnBatch(images, labels);
+  const msPerStep = (performance.now() - start) / count;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuMsPerStep = (cpu.user + cpu.system) / 1000 / count;
+  const kernels = warmup > 0 ? await profileStep(model, images, labels) : [];
+  tf.dispose([images, labels]);
+  model.dispose();
+  return {
+    backend: label,
+    imagesPerSecond: (BATCH_SIZE * 1000) / msPerStep,
+    msPerStep,
+    imagesPerCpuSecond: (BATCH_SIZE * 1000) / cpuMsPerStep,
+    steps: count,
+    kernels,
+  };
+}
+
+/** Kernel time of one training step, summed by kernel name, largest first. */
+async function profileStep(model: tf.Sequential, images: tf.Tensor, labels: tf.Tensor) {
+  const profile = await tf.profile(async () => {
+    await model.trainOnBatch(images, labels);
+  });
+  const byName = new Map<string, number>();
+  for (const kernel of profile.kernels) {
+    byName.set(kernel.name, (byName.get(kernel.name) ?? 0) + Number(kernel.kernelTimeMs));
+  }
+  return [...byName]
+    .map(([name, ms]) => ({ name, ms }))
+    .sort((a, b) => b.ms - a.ms)
+    .filter((kernel) => kernel.ms >= 0.05);
+}
+
+/**
+ * The naive route stock tfjs leaves: Conv2DBackpropFilter as a depth-1 Conv3DBackpropFilterV2.
+ * Only the benchmark's baseline uses it.
+ */
+const conv3dFilterAdapter: tf.KernelConfig = {
+  kernelName: 'Conv2DBackpropFilter',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const { strides, pad, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+    const [strideHeight, strideWidth] = typeof strides === 'number' ? [strides, strides] : strides;
+    const as5d = (t: tf.TensorInfo): tf.TensorInfo => ({
+      ...t,
+      shape: [t.shape[0]!, 1, ...t.shape.slice(1)],
+    });
+    const conv3d = tf.getKernel('Conv3DBackpropFilterV2', 'wasm');
+    if (conv3d === undefined) throw new Error('wasm has no Conv3DBackpropFilterV2 kernel');
+    const result = conv3d.kernelFunc({
+      inputs: { x: as5d(x), dy: as5d(dy) },
+      backend,
+      attrs: { strides: [1, strideHeight, strideWidth], pad, filterShape: [1, ...filterShape] },
+    }) as tf.TensorInfo;
+    return { ...result, shape: [...filterShape] };
+  },
+};
+
+function pytorchAvailable(): boolean {
+  return spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+}
+
+const PYTORCH_SCRIPT = `
+import json, sys, time, torch
+from torch import nn
+threads = int(sys.argv[1]); steps = int(sys.argv[2])
+if threads > 0: torch.set_num_threads(threads)
+torch.manual_seed(0)
+model = nn.Sequential(
+    nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
+assert sum(p.numel() for p in model.parameters()) == 421642
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+loss_fn = nn.CrossEntropyLoss()
+images = torch.rand(${BATCH_SIZE}, 1, 28, 28); labels = torch.randint(0, 10, (${BATCH_SIZE},))
+def step():
+    optimizer.zero_grad(); loss = loss_fn(model(images), labels); loss.backward(); optimizer.step()
+    return loss.item()
+for _ in range(5): step()
+start = time.perf_counter()
+for _ in range(steps): step()
+elapsed = time.perf_counter() - start
+print(json.dumps({"threads": torch.get_num_threads(), "imagesPerSecond": ${BATCH_SIZE} * steps / elapsed}))
+`;
+
+/** Trains the same network in PyTorch in a child process; `threads` 0 keeps PyTorch's default. */
+function runPytorch(threads: number, count: number): PytorchResult {
+  const child = spawnSync(PYTHON, ['-c', PYTORCH_SCRIPT, String(threads), String(count)], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  if (child.status !== 0) throw new Error(`PyTorch run failed: ${child.stderr.trim().split('\n').at(-1)}`);
+  return JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '') as PytorchResult;
+}
+
+function formatKernels(kernels: BackendResult['kernels'], top = 12): string {
+  return kernels
+    .slice(0, top)
+    .map((kernel) => `    ${kernel.name.padEnd(24)} ${kernel.ms.toFixed(1).padStart(7)} ms`)
+    .join('\n');
+}
+
+function report(result: BackendResult): void {
+  say(
+    `${result.backend.padEnd(11)} ${result.imagesPerSecond.toFixed(1).padStart(8)} images/s  (${result.msPerStep.toFixed(1)} ms/step over ${result.steps} steps; ${result.imagesPerCpuSecond.toFixed(1)} per CPU-second)`,
+  );
+  if (result.kernels.length > 0) say(`  kernel time of one step:\n${formatKernels(result.kernels)}`);
+}
+
+async function main(): Promise<void> {
+  say(`classic CNN, 421,642 parameters, batch ${BATCH_SIZE}, Adam: training images/s`);
+  const results: BackendResult[] = [];
+
+  await useWasmTrainingBackend();
+  const wasm = await measure('wasm', steps, 3);
+  results.push(wasm);
+  report(wasm);
+
+  if (!flags['no-baseline']) {
+    unregisterWasmTrainingKernels();
+    tf.registerKernel(conv3dFilterAdapter);
+    try {
+      const stock = await measure('wasm-stock', baselineSteps, 1);
+      results.push(stock);
+      report(stock);
+      say(
+        `  cnnx kernels speed-up over stock wasm: ×${(wasm.imagesPerSecond / stock.imagesPerSecond).toFixed(1)}`,
+      );
+    } finally {
+      tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+      registerWasmTrainingKernels();
+    }
+  }
+
+  if (!flags['no-cpu']) {
+    await tf.setBackend('cpu');
+    const cpu = await measure('cpu', 1, 0);
+    results.push(cpu);
+    report(cpu);
+  }
+
+  let pytorch: (PytorchResult & { byThreads: PytorchResult[] }) | null = null;
+  if (flags['no-pytorch']) {
+    say('pytorch: skipped (--no-pytorch)');
+  } else if (!pytorchAvailable()) {
+    say(`pytorch: ${PYTHON} cannot import torch (apt-get install python3-torch to compare)`);
+  } else {
+    const byThreads = [runPytorch(1, steps), runPytorch(0, steps)];
+    for (const run of byThreads) {
+      say(`pytorch     ${run.imagesPerSecond.toFixed(1).padStart(8)} images/s  (${run.threads} thread(s))`);
+    }
+    // The peer for wasm's single-threaded XNNPACK is single-threaded PyTorch.
+    const peer = byThreads[0]!;
+    pytorch = { ...peer, byThreads };
+  }
+  const ratio = pytorch === null ? null : wasm.imagesPerSecond / pytorch.imagesPerSecond;
+  if (ratio !== null && pytorch !== null) {
+    say(`cnnx wasm / PyTorch (${pytorch.threads} thread): ${ratio.toFixed(2)}`);
+  }
+
+  if (flags.json) {
+    const document = {
+      model: 'classic',
+      batchSize: BATCH_SIZE,
+      results,
+      pytorch,
+      ratio,
+    };
+    console.log(JSON.stringify(document, null, 2));
+  }
+}
+
+await main();
