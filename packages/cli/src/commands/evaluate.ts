@@ -1,14 +1,235 @@
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { type Dataset, loadDataset, stratifiedSplit, subset } from '@cnnx/data';
+import { Classifier } from '@cnnx/runtime';
+import {
+  type EvaluationMetrics,
+  evaluatePredictions,
+  formatClassificationReport,
+  initBackend,
+  loadModel,
+  predict,
+  writeReport,
+} from '@cnnx/train';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
+import { printJson, say } from '../io.js';
+import { choice, integer } from '../options.js';
 
-/** `cnnx evaluate`: not available yet (its issue is open). */
+/** Datasets without a published test split, where `--split` means the quickstart's seeded 85/15 split. */
+const SPLIT_BY_SEED = new Set(['mnist-sample']);
+/** The fraction the quickstart holds out for testing. */
+export const TEST_FRACTION = 0.15;
+
+interface EvaluateOptions {
+  model: string;
+  dataset: string;
+  split: 'train' | 'test';
+  seed: number;
+  json?: boolean;
+  report?: string;
+  batchSize: number;
+}
+
+/** Where a `--model` path leads: a tfjs Layers folder or an ONNX file. */
+export type ModelLocation = { kind: 'tfjs'; dir: string } | { kind: 'onnx'; file: string };
+
+/** `cnnx evaluate`: scores a tfjs model folder or an ONNX file on a dataset split. */
 export function register(program: Command, _context: CliContext): void {
   program
     .command('evaluate')
-    .description('not available yet')
-    .allowUnknownOption()
-    .action(() => {
-      throw new CliError('cnnx evaluate is not available yet');
+    .description(
+      'score a model (tfjs folder or .onnx file) on a dataset: loss, accuracy, classification report',
+    )
+    .requiredOption('--model <path>', 'a tfjs model folder (model.json), a run folder, or an .onnx file')
+    .requiredOption('--dataset <spec>', 'dataset spec: mnist-sample, mnist, fashion-mnist, idx:DIR, …')
+    .option('--split <split>', 'which split to score', choice('--split', ['train', 'test'] as const), 'test')
+    .option(
+      '--seed <n>',
+      'seed of the 85/15 split of sets without a test split',
+      integer('--seed', { min: 0 }),
+      42,
+    )
+    .option('--batch-size <n>', 'images per inference batch', integer('--batch-size', { min: 1 }), 256)
+    .option('--json', 'print the metrics as one JSON document on stdout')
+    .option('--report <dir>', 'write report.html and the figures (PNG + SVG) into this folder')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ cnnx evaluate --model runs/quickstart/model --dataset mnist-sample\n  $ cnnx evaluate --model runs/quickstart/model.onnx --dataset mnist-sample --json --report runs/eval',
+    )
+    .action(async (options: EvaluateOptions) => {
+      await runEvaluate(options);
     });
+}
+
+/**
+ * Scores a model on a dataset split and prints the classification report (stderr) or the metrics
+ * as JSON (stdout); writes a report folder when asked.
+ *
+ * @example
+ * await runEvaluate({ model: 'runs/quickstart/model.onnx', dataset: 'mnist-sample', split: 'test', seed: 42, batchSize: 256 });
+ * // prints "test accuracy 98.40% …" and the classification report
+ */
+export async function runEvaluate(options: EvaluateOptions): Promise<EvaluationMetrics> {
+  const location = await locateModel(options.model);
+  const dataset = await loadSplit(options.dataset, options.split, options.seed);
+  const probabilities =
+    location.kind === 'tfjs'
+      ? await predictWithTfjs(location.dir, dataset, options.batchSize)
+      : await predictWithOnnx(location.file, dataset, options.batchSize);
+  const metrics = evaluatePredictions(probabilities, dataset.labels, dataset.classNames);
+
+  const where = location.kind === 'tfjs' ? location.dir : location.file;
+  say(
+    `${options.split} loss ${metrics.loss.toFixed(4)}, accuracy ${(metrics.accuracy * 100).toFixed(2)}%, top-3 ${(metrics.top3Accuracy * 100).toFixed(2)}% on ${metrics.count} images of ${options.dataset} (${location.kind} ${where})\n`,
+  );
+  say(formatClassificationReport(metrics));
+  if (options.report) {
+    const written = await writeReport(options.report, {
+      title: `Evaluation of ${where} on ${options.dataset} (${options.split})`,
+      metrics,
+      samples: { images: dataset.images, shape: shapeOf(dataset), labels: dataset.labels, probabilities },
+      labelCounts: [{ split: options.split, labels: dataset.labels }],
+    });
+    say(
+      `wrote ${written.files.length} files to ${options.report}/ (open ${join(options.report, 'report.html')})`,
+    );
+  }
+  if (options.json) printJson(toJson(metrics));
+  return metrics;
+}
+
+/** The metrics in the documented `--json` order. */
+function toJson(metrics: EvaluationMetrics): Record<string, unknown> {
+  return {
+    count: metrics.count,
+    loss: metrics.loss,
+    accuracy: metrics.accuracy,
+    top3Accuracy: metrics.top3Accuracy,
+    confusionMatrix: metrics.confusionMatrix,
+    perClass: metrics.perClass.map(({ label, precision, recall, f1, support }) => ({
+      label,
+      precision,
+      recall,
+      f1,
+      support,
+    })),
+    macroAvg: metrics.macroAvg,
+    weightedAvg: metrics.weightedAvg,
+  };
+}
+
+/**
+ * Resolves `--model`: an `.onnx` file, a folder holding `model.json`, or a run folder holding
+ * `model/model.json` (preferred) or `model.onnx`.
+ *
+ * @example
+ * await locateModel('runs/quickstart'); // { kind: 'tfjs', dir: '/…/runs/quickstart/model' }
+ */
+export async function locateModel(path: string): Promise<ModelLocation> {
+  const absolute = resolve(path);
+  const info = await stat(absolute).catch(() => undefined);
+  if (!info)
+    throw new CliError(`--model ${path} does not exist; expected a tfjs model folder or an .onnx file`);
+  if (info.isFile()) {
+    if (absolute.toLowerCase().endsWith('.onnx')) return { kind: 'onnx', file: absolute };
+    if (absolute.endsWith('model.json')) return { kind: 'tfjs', dir: resolve(absolute, '..') };
+    throw new CliError(`--model ${path} is a file but not an .onnx file or a tfjs model.json`);
+  }
+  const candidates: ModelLocation[] = [
+    { kind: 'tfjs', dir: absolute },
+    { kind: 'tfjs', dir: join(absolute, 'model') },
+    { kind: 'onnx', file: join(absolute, 'model.onnx') },
+  ];
+  const looked: string[] = [];
+  for (const candidate of candidates) {
+    const file = candidate.kind === 'tfjs' ? join(candidate.dir, 'model.json') : candidate.file;
+    looked.push(file);
+    if ((await stat(file).catch(() => undefined))?.isFile()) return candidate;
+  }
+  throw new CliError(`--model ${path} holds no model: looked for ${looked.join(', ')}`);
+}
+
+/**
+ * Loads the split to score. For sets without a published test split (`mnist-sample`) the split is
+ * the quickstart's: `stratifiedSplit(labels, 0.15, seed)`.
+ *
+ * @example
+ * const test = await loadSplit('mnist-sample', 'test', 42); // 1,500 images, the quickstart's test set
+ */
+export async function loadSplit(spec: string, split: 'train' | 'test', seed: number): Promise<Dataset> {
+  if (!SPLIT_BY_SEED.has(spec)) return loadDataset(spec, { split });
+  const everything = await loadDataset(spec);
+  const parts = stratifiedSplit(everything.labels, TEST_FRACTION, seed);
+  const chosen = subset(everything, parts[split]);
+  chosen.source.split = split;
+  return chosen;
+}
+
+function shapeOf(dataset: Dataset): [number, number, number] {
+  const [height = 0, width = 0, channels = 1] = dataset.shape;
+  return [height, width, channels];
+}
+
+function describeShape(shape: readonly (number | string | null | undefined)[]): string {
+  return shape.map((size) => (typeof size === 'number' ? size : '?')).join('×');
+}
+
+function mismatch(model: string, modelShape: string, modelClasses: number, dataset: Dataset): CliError {
+  return new CliError(
+    `model ${model} takes ${modelShape} images with ${modelClasses} classes but dataset ${dataset.source.spec} has ${describeShape(dataset.shape)} images with ${dataset.classNames.length} classes`,
+  );
+}
+
+async function predictWithTfjs(dir: string, dataset: Dataset, batchSize: number): Promise<Float32Array> {
+  await initBackend('auto');
+  const model = await loadModel(dir);
+  try {
+    const inputShape = (model.inputs[0]?.shape ?? []).slice(1);
+    const outputShape = model.outputs[0]?.shape ?? [];
+    const classes = outputShape.at(-1) ?? 0;
+    const sameImages =
+      inputShape.length === 3 &&
+      inputShape.every((size, axis) => size === null || size === dataset.shape[axis]);
+    if (!sameImages || outputShape.length !== 2 || classes !== dataset.classNames.length) {
+      throw mismatch(dir, describeShape(inputShape), classes ?? 0, dataset);
+    }
+    return await predict(model, dataset.images, shapeOf(dataset), { batchSize });
+  } finally {
+    model.dispose();
+  }
+}
+
+async function predictWithOnnx(file: string, dataset: Dataset, batchSize: number): Promise<Float32Array> {
+  const classifier = await Classifier.load(file, { device: 'cpu' });
+  try {
+    const output = classifier.info.outputs[0];
+    const shape = output?.shape ?? [];
+    const classes = shape[1];
+    if (shape.length !== 2 || typeof classes !== 'number') {
+      throw new CliError(
+        `${file} output "${output?.name ?? '?'}" has shape [${shape.join(', ')}]; expected a class vector [batch, classes]`,
+      );
+    }
+    const image = classifier.info.image;
+    const [height, width, channels = 1] = dataset.shape;
+    if (!image || image.height !== height || image.width !== width || image.channels !== channels) {
+      const modelShape = image ? `${image.height}×${image.width}×${image.channels}` : 'non-image';
+      throw mismatch(file, modelShape, classes, dataset);
+    }
+    if (classes !== dataset.classNames.length) {
+      throw mismatch(file, `${image.height}×${image.width}×${image.channels}`, classes, dataset);
+    }
+    const perImage = height * width * channels;
+    const probabilities = new Float32Array(dataset.count * classes);
+    for (let start = 0; start < dataset.count; start += batchSize) {
+      const count = Math.min(batchSize, dataset.count - start);
+      const pixels = dataset.images.subarray(start * perImage, (start + count) * perImage);
+      probabilities.set(await classifier.probabilities(pixels, count), start * classes);
+    }
+    return probabilities;
+  } finally {
+    await classifier.release();
+  }
 }
