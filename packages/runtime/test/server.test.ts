@@ -375,7 +375,7 @@ describe('image classification', () => {
       const response = await fetch(`${url}/v2/models/mnist/classify`, {
         method: 'POST',
         headers: { 'content-type': 'image/png' },
-        body: digit.bytes,
+        body: new Uint8Array(digit.bytes),
       });
       assert.equal(response.status, 200);
       const body = (await response.json()) as {
@@ -398,7 +398,11 @@ describe('image classification', () => {
     );
     const form = new FormData();
     for (const digit of digits)
-      form.append('images', new Blob([digit.bytes], { type: 'image/png' }), digit.path.split('/').pop());
+      form.append(
+        'images',
+        new Blob([new Uint8Array(digit.bytes)], { type: 'image/png' }),
+        digit.path.split('/').pop(),
+      );
     const response = await fetch(`${url}/v2/models/mnist/classify?top=2`, { method: 'POST', body: form });
     assert.equal(response.status, 200);
     const body = (await response.json()) as { results: { file: string; index: number; top: unknown[] }[] };
