@@ -6,6 +6,12 @@ export { readDatasetFile, sha256 } from './files.js';
 export { type CsvImages, parseCsv } from './formats/csv.js';
 export { encodeIdx, type IdxArray, parseIdx } from './formats/idx.js';
 export { encodeNpy, type NpyArray, parseNpy, parseNpz } from './formats/npy.js';
+export {
+  type DatasetSummary,
+  renderLabelHistogram,
+  renderSampleGrid,
+  summarizeDataset,
+} from './inspect.js';
 export { checkLabels, defaultClassNames } from './labels.js';
 export { DATASET_SPECS, HOLDOUT_FRACTION, type LoadDatasetOptions, loadDataset } from './load-dataset.js';
 export { type PrepareDigitFileOptions, prepareDigit } from './prepare-digit.js';

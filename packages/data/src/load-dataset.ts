@@ -28,6 +28,9 @@ export interface LoadDatasetOptions {
   /** Set false to never download. */
   download?: boolean;
   onProgress?: (progress: DownloadProgress) => void;
+  /** Download attempts per mirror (default 3) and first back-off delay in ms (default 500). */
+  retries?: number;
+  backoffMs?: number;
   /** `images:DIR`: the square side images are resized to (default 28). */
   imageSize?: number;
   /** `images:DIR`: 1, 3 or `auto` channels. */

@@ -40,7 +40,10 @@ before(async () => {
     const start = range ? Number(/bytes=(\d+)-/.exec(range)?.[1] ?? 0) : 0;
     const headers = { 'content-length': String(body.length - start), 'accept-ranges': 'bytes' };
     if (range) {
-      response.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` });
+      response.writeHead(206, {
+        ...headers,
+        'content-range': `bytes ${start}-${body.length - 1}/${body.length}`,
+      });
     } else response.writeHead(200, headers);
     if (path.startsWith('/cut/') && cutsLeft > 0) {
       cutsLeft -= 1;
@@ -86,7 +89,10 @@ describe('downloadFile (loopback HTTP server)', () => {
       downloadFile({ urls: [`${base}/corrupt/data.bin`], destination, md5, backoffMs: 1 }),
       (error: unknown) => {
         assert.ok(error instanceof DownloadError);
-        assert.match(error.message, new RegExp(`data\\.bin: every mirror failed .*MD5 [0-9a-f]{32}, expected ${md5}`));
+        assert.match(
+          error.message,
+          new RegExp(`data\\.bin: every mirror failed .*MD5 [0-9a-f]{32}, expected ${md5}`),
+        );
         return true;
       },
     );
