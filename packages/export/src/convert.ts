@@ -172,6 +172,9 @@ export function buildGraph(
       toChannelsFirst: (ref) => layout.toChannelsFirst(ref),
       outputHasSingleConsumer:
         (consumerCount.get(firstOutput.id) ?? 0) === 1 && !outputIds.has(firstOutput.id),
+      inputsFoldable: node.inputTensors.map(
+        (input) => (consumerCount.get(input.id) ?? 0) === 1 && !outputIds.has(input.id),
+      ),
     };
     const produced = registry.get(className)(context);
     const refs = Array.isArray(produced) ? produced : [produced];

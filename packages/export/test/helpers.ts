@@ -157,3 +157,19 @@ export async function saveWithPlainTfjs(
     }),
   );
 }
+
+/** Gives every weight of `model` seeded random values (variances positive), so tests never see trivial weights. */
+export function randomizeWeights(model: tf.LayersModel, seed = 3): void {
+  let offset = seed;
+  for (const layer of model.layers) {
+    const weights = layer.weights.map((variable) => {
+      const size = (variable.shape as number[]).reduce((product, dim) => product * dim, 1);
+      const values = randomUniform(size, offset++);
+      const positive = /variance/.test(variable.originalName);
+      const data = values.map((value) => (positive ? 0.5 + value : value - 0.5));
+      return tf.tensor(data, variable.shape as number[]);
+    });
+    if (weights.length > 0) layer.setWeights(weights);
+    tf.dispose(weights);
+  }
+}

@@ -41,6 +41,8 @@ export interface ConversionContext {
   toChannelsFirst(ref: ValueRef): ValueRef;
   /** Whether the tfjs output of this call is read by exactly one other layer call and is not a model output. */
   readonly outputHasSingleConsumer: boolean;
+  /** For each input: whether this call is its only reader and it is not a model output (so it may be folded). */
+  readonly inputsFoldable: boolean[];
 }
 
 /** Converts one call of a tfjs layer into ONNX nodes; returns one ref per tfjs output. */
