@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { evaluatePredictions } from '../src/metrics/index.js';
-import { renderPage, type WrittenReport, writeReport } from '../src/report/index.js';
+import { renderPage, type WrittenReport, writePredictionReport, writeReport } from '../src/report/index.js';
 
 const ARTIFACTS = resolve(import.meta.dirname, '../../../test-artifacts');
 const CHROMIUM_FLAGS = [
@@ -195,5 +195,57 @@ describe('renderPage', () => {
     assert.ok(html.includes('<title>a &lt; b</title>'));
     assert.ok(html.includes('<th>k&quot;</th><td>v&amp;</td>'));
     assert.ok(html.includes('src="data:image/svg+xml;base64,AAAA"'));
+  });
+});
+
+describe('writePredictionReport', () => {
+  it('shows each input, the 28×28 image the model saw and its top classes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cnnx-predictions-'));
+    try {
+      const rgba = new Uint8Array(60 * 40 * 4).fill(255);
+      const prepared = new Uint8Array(28 * 28);
+      for (let row = 4; row < 24; row++) prepared[row * 28 + 14] = 255;
+      const written = await writePredictionReport(dir, [
+        {
+          name: 'seven.png',
+          image: { pixels: rgba, width: 60, height: 40, channels: 4 },
+          prepared: { pixels: prepared, width: 28, height: 28 },
+          top: [
+            { label: '7', probability: 0.97 },
+            { label: '1', probability: 0.02 },
+            { label: '9', probability: 0.01 },
+          ],
+        },
+        {
+          name: 'one.jpg',
+          image: { pixels: new Uint8Array(28 * 28), width: 28, height: 28, channels: 1 },
+          prepared: { pixels: prepared, width: 28, height: 28 },
+          top: [{ label: '1', probability: 0.6 }],
+        },
+      ]);
+      assert.deepEqual(written.files, ['predictions.svg', 'predictions.png', 'predictions.html']);
+      const svg = await readFile(join(dir, 'predictions.svg'), 'utf8');
+      for (const text of ['seven.png', 'one.jpg', '97.0%', '60.0%', 'model input (28×28)']) {
+        assert.ok(svg.includes(text), text);
+      }
+      assert.equal((svg.match(/<image /g) ?? []).length, 4, 'two images per prediction');
+      const png = await sharp(join(dir, 'predictions.png')).metadata();
+      assert.equal(png.format, 'png');
+      const html = await readFile(join(dir, 'predictions.html'), 'utf8');
+      assert.ok(html.includes('7 97.0%, 1 2.0%, 9 1.0%'));
+      await assert.rejects(
+        writePredictionReport(dir, [
+          {
+            name: 'x',
+            image: { pixels: rgba, width: 10, height: 10, channels: 4 },
+            prepared: { pixels: prepared, width: 28, height: 28 },
+            top: [],
+          },
+        ]),
+        /'items'\[0\].image has 9600 values; expected 10×10×4/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

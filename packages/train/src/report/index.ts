@@ -8,6 +8,7 @@ export {
 } from './charts.js';
 export { escapeHtml, type PageContent, renderPage } from './html.js';
 export { imageDataUri, pixelsDataUri } from './images.js';
+export { type PredictionItem, writePredictionReport } from './prediction-report.js';
 export { renderSvg, svgToPng, writeAtomic } from './render.js';
 export type * from './types.js';
 export { writeReport } from './write-report.js';
