@@ -8,7 +8,6 @@ export {
 } from './errors.js';
 export { registerWasmTrainingKernels } from './kernels/index.js';
 export * from './metrics/index.js';
-export * from './report/index.js';
 export {
   loadModel,
   MANIFEST_FILE,
@@ -23,6 +22,7 @@ export { ACTIVATIONS, LAYER_TYPES } from './models/layers.js';
 export { isPresetName, PRESET_NAMES, presets } from './models/presets.js';
 export { formatModelSummary } from './models/summary.js';
 export { predict } from './predict.js';
+export * from './report/index.js';
 export { CHECKPOINT_FILE, loadCheckpoint, saveCheckpoint } from './training/checkpoint.js';
 export {
   createOptimizer,
@@ -30,7 +30,13 @@ export {
   OPTIMIZER_NAMES,
   scheduledLearningRate,
 } from './training/optimizers.js';
-export { epochOrder, evaluateModel, type ResumePoint, type TrainModelOptions, trainModel } from './training/train.js';
+export {
+  epochOrder,
+  evaluateModel,
+  type ResumePoint,
+  type TrainModelOptions,
+  trainModel,
+} from './training/train.js';
 export type * from './types.js';
 
 export const version = '0.1.0';

@@ -1,3 +1,5 @@
+import type { Augmentation } from '@cnnx/data';
+
 /**
  * The part of `@cnnx/data`'s `Dataset` that training reads (any `Dataset` fits): images n × h × w × c,
  * row-major, 0-255, and n class indices.
@@ -97,8 +99,8 @@ export interface TrainOptions {
   seed?: number;
   shuffle?: boolean;
   earlyStopping?: EarlyStoppingOptions;
-  /** Optional per-batch image transform (augmentation); must be deterministic in its `seed`. */
-  augment?: (images: Uint8Array, shape: [number, number, number], seed: number) => Uint8Array;
+  /** Random shifts, rotations and zoom of the training images (drawn from the seed, step by step). */
+  augment?: Augmentation;
 }
 
 /** One epoch's figures. `val*` are absent when there is no validation data. */

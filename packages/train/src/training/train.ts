@@ -1,0 +1,409 @@
+import { type Augmentation, augmentImage, createRandom, scaleTable } from '@cnnx/data';
+import * as tf from '@tensorflow/tfjs';
+import { InputShapeError, NonFiniteLossError } from '../errors.js';
+import type {
+  EpochLogs,
+  ImageSet,
+  LearningRateSchedule,
+  TrainCallbacks,
+  TrainData,
+  TrainOptions,
+  TrainResult,
+  TrainState,
+} from '../types.js';
+import {
+  createOptimizer,
+  DEFAULT_LEARNING_RATES,
+  OPTIMIZER_NAMES,
+  scheduledLearningRate,
+  setLearningRate,
+} from './optimizers.js';
+
+/** Where training continues from: a checkpoint's state and the optimizer's saved weights. */
+export interface ResumePoint {
+  state: TrainState;
+  optimizerWeights: Parameters<tf.Optimizer['setWeights']>[0];
+}
+
+/** `trainModel`'s options: how to train, the hooks, and optionally where to resume. */
+export type TrainModelOptions = TrainOptions &
+  Omit<TrainCallbacks, 'onCheckpoint'> & {
+    /** Called after every epoch (and on interruption) with what a checkpoint must hold. */
+    onCheckpoint?: (state: TrainState, optimizer: tf.Optimizer) => void | Promise<void>;
+    resume?: ResumePoint;
+  };
+
+/** Mixes a seed and a counter into a new 32-bit seed (so each epoch and step gets its own stream). */
+export function mixSeed(seed: number, counter: number): number {
+  let value = (Math.trunc(seed) ^ Math.imul(counter + 0x9e3779b9, 0x85ebca6b)) >>> 0;
+  value = Math.imul(value ^ (value >>> 16), 0x7feb352d) >>> 0;
+  value = Math.imul(value ^ (value >>> 15), 0x846ca68b) >>> 0;
+  return (value ^ (value >>> 16)) >>> 0;
+}
+
+/**
+ * The order in which epoch `epoch` (1-based) visits the images: a seeded shuffle, so a resumed run
+ * sees exactly the batches the uninterrupted run would have.
+ *
+ * @example
+ * epochOrder(5, 42, 1); // Uint32Array [3, 0, 4, 1, 2] (the same every time)
+ */
+export function epochOrder(count: number, seed: number, epoch: number, shuffle = true): Uint32Array {
+  const order = new Uint32Array(count);
+  for (let index = 0; index < count; index += 1) order[index] = index;
+  return shuffle ? createRandom(mixSeed(seed, epoch)).shuffle(order) : order;
+}
+
+function checkNumber(name: string, value: unknown, test: (value: number) => boolean, expected: string): void {
+  if (value !== undefined && (typeof value !== 'number' || !test(value))) {
+    throw new RangeError(`'${name}' must be ${expected}; got ${value}`);
+  }
+}
+
+function checkSchedule(schedule: LearningRateSchedule): void {
+  const types = ['constant', 'step', 'cosine', 'plateau'];
+  if (!types.includes(schedule.type)) {
+    throw new RangeError(
+      `'schedule.type' must be one of ${types.join(', ')}; got ${JSON.stringify(schedule.type)}`,
+    );
+  }
+  if (schedule.type === 'step') {
+    checkNumber(
+      'schedule.everyEpochs',
+      schedule.everyEpochs,
+      (v) => Number.isInteger(v) && v >= 1,
+      'an integer ≥ 1',
+    );
+    checkNumber('schedule.factor', schedule.factor, (v) => v > 0 && v <= 1, 'in (0, 1]');
+  }
+  if (schedule.type === 'plateau') {
+    checkNumber('schedule.factor', schedule.factor, (v) => v > 0 && v < 1, 'in (0, 1)');
+    checkNumber(
+      'schedule.patience',
+      schedule.patience,
+      (v) => Number.isInteger(v) && v >= 0,
+      'an integer ≥ 0',
+    );
+  }
+}
+
+/** Throws a RangeError/TypeError naming the bad option, before any work is done. */
+function checkTrainOptions(
+  model: tf.LayersModel,
+  data: TrainData,
+  options: TrainOptions,
+  batchSize: number,
+): void {
+  checkNumber('epochs', options.epochs, (v) => Number.isInteger(v) && v >= 1, 'an integer ≥ 1');
+  checkNumber('batchSize', options.batchSize, (v) => Number.isInteger(v) && v >= 1, 'an integer ≥ 1');
+  checkNumber('learningRate', options.learningRate, (v) => v > 0 && Number.isFinite(v), 'a number > 0');
+  checkNumber('momentum', options.momentum, (v) => v >= 0 && v < 1, 'in [0, 1)');
+  checkNumber('labelSmoothing', options.labelSmoothing, (v) => v >= 0 && v < 1, 'in [0, 1)');
+  if (options.optimizer !== undefined && !OPTIMIZER_NAMES.includes(options.optimizer)) {
+    throw new RangeError(
+      `'optimizer' must be one of ${OPTIMIZER_NAMES.join(', ')}; got ${JSON.stringify(options.optimizer)}`,
+    );
+  }
+  const losses = ['sparse-categorical-crossentropy', 'categorical-crossentropy'];
+  if (options.loss !== undefined && !losses.includes(options.loss)) {
+    throw new RangeError(`'loss' must be one of ${losses.join(', ')}; got ${JSON.stringify(options.loss)}`);
+  }
+  if (options.schedule) checkSchedule(options.schedule);
+  const { train } = data;
+  if (!train || train.count < 1) throw new RangeError("'data.train' must hold at least one image");
+  if (batchSize > train.count) {
+    throw new RangeError(`'batchSize' ${batchSize} is larger than the training set (${train.count} images)`);
+  }
+  const expected = model.inputs[0]?.shape.slice(1) ?? [];
+  for (const [what, set] of [
+    ['the training set', train],
+    ['the validation set', data.validation],
+  ] as const) {
+    if (set === undefined) continue;
+    const shape = [...set.shape];
+    if (
+      expected.length !== shape.length ||
+      expected.some((size, axis) => size !== null && size !== shape[axis])
+    ) {
+      throw new InputShapeError(
+        expected.map((size) => size ?? -1),
+        shape,
+        what,
+      );
+    }
+  }
+  const classes = model.outputs[0]?.shape[1];
+  const maxLabel = train.labels.reduce((max, label) => Math.max(max, label), 0);
+  if (typeof classes === 'number' && maxLabel >= classes) {
+    throw new RangeError(`the training set has label ${maxLabel} but the model has only ${classes} outputs`);
+  }
+}
+
+const unitTable = scaleTable('unit');
+
+/**
+ * Images `order[start..end)` as an NHWC float tensor in [0, 1], randomly shifted/rotated/zoomed when
+ * `augment` is given (drawn from `seed`, so a resumed run sees the same images).
+ */
+function batchTensor(
+  set: ImageSet,
+  order: ArrayLike<number>,
+  start: number,
+  end: number,
+  augment: Augmentation | undefined,
+  seed: number,
+): tf.Tensor4D {
+  const [height, width, channels] = set.shape as [number, number, number];
+  const pixels = height * width * channels;
+  const floats = new Float32Array((end - start) * pixels);
+  const random = augment ? createRandom(seed) : undefined;
+  for (let row = start; row < end; row += 1) {
+    const index = order[row]!;
+    const image = set.images.subarray(index * pixels, (index + 1) * pixels);
+    const offset = (row - start) * pixels;
+    if (random && augment) {
+      augmentImage(image, height, width, channels, augment, random, unitTable, floats, offset);
+    } else {
+      for (let pixel = 0; pixel < pixels; pixel += 1) floats[offset + pixel] = unitTable[image[pixel]!]!;
+    }
+  }
+  return tf.tensor4d(floats, [end - start, height, width, channels]);
+}
+
+/** A contiguous slice of a set as an NHWC float tensor in [0, 1] (for evaluation). */
+function sliceTensor(set: ImageSet, start: number, end: number): tf.Tensor4D {
+  const order = new Uint32Array(end - start);
+  for (let row = 0; row < order.length; row += 1) order[row] = start + row;
+  return batchTensor(set, order, 0, order.length, undefined, 0);
+}
+
+/** Mean cross-entropy of probabilities against integer labels, with optional label smoothing. */
+function crossEntropy(
+  probabilities: tf.Tensor,
+  labels: tf.Tensor1D,
+  classes: number,
+  smoothing: number,
+): tf.Scalar {
+  return tf.tidy(() => {
+    let targets = tf.oneHot(labels, classes).toFloat();
+    if (smoothing > 0) targets = targets.mul(1 - smoothing).add(smoothing / classes);
+    const logs = tf.log(tf.clipByValue(probabilities, 1e-7, 1 - 1e-7));
+    return tf.neg(tf.sum(tf.mul(targets, logs))).div(labels.shape[0]) as tf.Scalar;
+  });
+}
+
+/**
+ * Loss and accuracy of `model` on `set`, in batches (no weight changes, dropout off).
+ *
+ * @example
+ * const { loss, accuracy } = evaluateModel(model, validation, 0);
+ */
+export function evaluateModel(
+  model: tf.LayersModel,
+  set: ImageSet,
+  labelSmoothing = 0,
+  batchSize = 256,
+): { loss: number; accuracy: number } {
+  const classes = model.outputs[0]!.shape[1] as number;
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < set.count; start += batchSize) {
+    const end = Math.min(set.count, start + batchSize);
+    const [batchLoss, batchCorrect] = tf.tidy(() => {
+      const images = sliceTensor(set, start, end);
+      const labels = tf.tensor1d(set.labels.subarray(start, end), 'int32');
+      const probabilities = model.predict(images) as tf.Tensor;
+      const loss = crossEntropy(probabilities, labels, classes, labelSmoothing);
+      const hits = probabilities.argMax(-1).equal(labels).sum();
+      return [loss.dataSync()[0]!, hits.dataSync()[0]!];
+    });
+    lossSum += batchLoss * (end - start);
+    correct += batchCorrect;
+  }
+  return { loss: lossSum / set.count, accuracy: correct / set.count };
+}
+
+function freshState(learningRate: number): TrainState {
+  return {
+    epochsDone: 0,
+    batchesDone: 0,
+    partial: { lossSum: 0, correct: 0, seen: 0, seconds: 0 },
+    history: [],
+    learningRate,
+    plateau: { best: Number.POSITIVE_INFINITY, wait: 0 },
+    early: { best: Number.POSITIVE_INFINITY, bestEpoch: 0, wait: 0 },
+  };
+}
+
+/**
+ * Trains `model` with a custom loop: one `optimizer.minimize` per batch, batches built from the byte
+ * images as they are needed, a seeded shuffle per epoch and seeded dropout masks per step, so the
+ * same seed on the same backend gives the same history. Calls `onBatchEnd`/`onEpochEnd` for progress
+ * and `onCheckpoint` after every epoch; stops early when `shouldStop()` turns true (for Ctrl-C),
+ * when early stopping fires, or with {@link NonFiniteLossError} when the loss becomes NaN.
+ *
+ * @example
+ * const result = await trainModel(model, { train, validation }, { epochs: 3, batchSize: 64, seed: 42 });
+ * result.history.at(-1); // { epoch: 3, loss: 0.05, accuracy: 0.98, valLoss: 0.06, valAccuracy: 0.98, … }
+ */
+export async function trainModel(
+  model: tf.LayersModel,
+  data: TrainData,
+  options: TrainModelOptions = {},
+): Promise<TrainResult> {
+  const epochs = options.epochs ?? 5;
+  const batchSize = options.batchSize ?? 64;
+  checkTrainOptions(model, data, options, batchSize);
+  const seed = options.seed ?? 42;
+  const smoothing = options.labelSmoothing ?? 0;
+  const schedule = options.schedule ?? { type: 'constant' };
+  const baseRate = options.learningRate ?? DEFAULT_LEARNING_RATES[options.optimizer ?? 'adam'];
+  const { train, validation } = data;
+  const classes = model.outputs[0]!.shape[1] as number;
+  const batches = Math.ceil(train.count / batchSize);
+
+  const optimizer = createOptimizer({ ...options, learningRate: baseRate });
+  const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
+  const state = options.resume ? structuredClone(options.resume.state) : freshState(baseRate);
+  if (options.resume) await optimizer.setWeights(options.resume.optimizerWeights);
+
+  const dropouts = model.layers.filter((layer) => layer.getClassName() === 'Dropout') as unknown as {
+    seed?: number;
+  }[];
+  const originalSeeds = dropouts.map((layer) => layer.seed);
+  let bestWeights: tf.Tensor[] | null = null;
+  const started = performance.now();
+  let stopReason: TrainResult['stopReason'] = 'completed';
+
+  try {
+    for (let epoch = state.epochsDone + 1; epoch <= epochs; epoch += 1) {
+      if (schedule.type !== 'plateau') {
+        state.learningRate = scheduledLearningRate(schedule, baseRate, state.learningRate, epoch, epochs);
+      }
+      setLearningRate(optimizer, state.learningRate);
+      const order = epochOrder(train.count, seed, epoch, options.shuffle ?? true);
+      const partial = state.partial;
+      for (let batch = state.batchesDone; batch < batches; batch += 1) {
+        const batchStarted = performance.now();
+        const start = batch * batchSize;
+        const end = Math.min(train.count, start + batchSize);
+        const stepSeed = mixSeed(seed, (epoch - 1) * batches + batch + 1_000_003);
+        dropouts.forEach((layer, index) => {
+          layer.seed = mixSeed(stepSeed, index);
+        });
+        const labelBytes = new Int32Array(end - start);
+        for (let row = start; row < end; row += 1) labelBytes[row - start] = train.labels[order[row]!]!;
+        let hits: tf.Scalar | undefined;
+        const [loss, correct] = tf.tidy(() => {
+          const images = batchTensor(train, order, start, end, options.augment, stepSeed);
+          const labels = tf.tensor1d(labelBytes, 'int32');
+          const cost = optimizer.minimize(
+            () => {
+              const probabilities = model.apply(images, { training: true }) as tf.Tensor;
+              hits = tf.keep(probabilities.argMax(-1).equal(labels).sum() as tf.Scalar);
+              return crossEntropy(probabilities, labels, classes, smoothing);
+            },
+            true,
+            variables,
+          );
+          const value = cost!.dataSync()[0]!;
+          const count = hits!.dataSync()[0]!;
+          hits!.dispose();
+          return [value, count];
+        });
+        if (!Number.isFinite(loss)) throw new NonFiniteLossError(epoch, batch + 1, state.learningRate);
+        const seconds = (performance.now() - batchStarted) / 1000;
+        partial.lossSum += loss * (end - start);
+        partial.correct += correct;
+        partial.seen += end - start;
+        partial.seconds += seconds;
+        state.batchesDone = batch + 1;
+        await options.onBatchEnd?.({
+          epoch,
+          batch: batch + 1,
+          batches,
+          loss: partial.lossSum / partial.seen,
+          accuracy: partial.correct / partial.seen,
+          imagesPerSecond: partial.seen / Math.max(partial.seconds, 1e-9),
+        });
+        if (options.shouldStop?.() && batch + 1 < batches) {
+          stopReason = 'interrupted';
+          break;
+        }
+      }
+      if (stopReason === 'interrupted') {
+        await options.onCheckpoint?.(structuredClone(state), optimizer);
+        break;
+      }
+
+      const logs: EpochLogs = {
+        epoch,
+        loss: partial.lossSum / partial.seen,
+        accuracy: partial.correct / partial.seen,
+        learningRate: state.learningRate,
+        imagesPerSecond: partial.seen / Math.max(partial.seconds, 1e-9),
+        seconds: partial.seconds,
+      };
+      if (validation) {
+        const measured = evaluateModel(model, validation, smoothing);
+        logs.valLoss = measured.loss;
+        logs.valAccuracy = measured.accuracy;
+      }
+      state.history.push(logs);
+      state.epochsDone = epoch;
+      state.batchesDone = 0;
+      state.partial = { lossSum: 0, correct: 0, seen: 0, seconds: 0 };
+      const monitored = logs.valLoss ?? logs.loss;
+
+      if (schedule.type === 'plateau') {
+        if (monitored < state.plateau.best) {
+          state.plateau = { best: monitored, wait: 0 };
+        } else if (++state.plateau.wait > schedule.patience) {
+          state.learningRate = Math.max(state.learningRate * schedule.factor, schedule.minLearningRate ?? 0);
+          state.plateau.wait = 0;
+        }
+      }
+      let stopEarly = false;
+      const early = options.earlyStopping;
+      if (early) {
+        if (monitored < state.early.best - (early.minDelta ?? 0)) {
+          state.early = { best: monitored, bestEpoch: epoch, wait: 0 };
+          if (early.restoreBest) {
+            for (const tensor of bestWeights ?? []) tensor.dispose();
+            bestWeights = model.getWeights().map((weight) => weight.clone());
+          }
+        } else if (++state.early.wait >= early.patience) {
+          stopEarly = true;
+        }
+      }
+      await options.onEpochEnd?.(logs);
+      await options.onCheckpoint?.(structuredClone(state), optimizer);
+      if (stopEarly) {
+        stopReason = 'early-stopping';
+        break;
+      }
+      if (options.shouldStop?.() && epoch < epochs) {
+        stopReason = 'interrupted';
+        break;
+      }
+    }
+    let bestEpoch: number | null = state.history.at(-1)?.epoch ?? null;
+    if (stopReason === 'early-stopping' && options.earlyStopping?.restoreBest && bestWeights) {
+      model.setWeights(bestWeights);
+      bestEpoch = state.early.bestEpoch;
+    }
+    return {
+      history: state.history,
+      stopReason,
+      bestEpoch,
+      seconds: (performance.now() - started) / 1000,
+      state,
+    };
+  } finally {
+    for (const tensor of bestWeights ?? []) tensor.dispose();
+    dropouts.forEach((layer, index) => {
+      layer.seed = originalSeeds[index];
+    });
+    optimizer.dispose();
+  }
+}
