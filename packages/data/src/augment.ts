@@ -43,10 +43,13 @@ export function augmentImage(
   let at = offset;
   for (let y = 0; y < height; y += 1) {
     const ry = y - cy - dy;
+    const rx0 = -cx - dx;
+    // source position of x = 0 on this row; it moves by (cos, -sin) per output pixel
+    let sx = cos * rx0 + sin * ry + cx - cos;
+    let sy = -sin * rx0 + cos * ry + cy + sin;
     for (let x = 0; x < width; x += 1) {
-      const rx = x - cx - dx;
-      const sx = cos * rx + sin * ry + cx;
-      const sy = -sin * rx + cos * ry + cy;
+      sx += cos;
+      sy -= sin;
       const x0 = Math.floor(sx);
       const y0 = Math.floor(sy);
       const fx = sx - x0;

@@ -147,16 +147,21 @@ function removeBackground(ink: Float32Array, width: number, height: number): voi
   const columns = Math.ceil(width / block);
   const rows = Math.ceil(height / block);
   const medians = new Float32Array(columns * rows);
-  const values: number[] = [];
+  const histogram = new Uint32Array(256);
   for (let row = 0; row < rows; row += 1) {
     for (let column = 0; column < columns; column += 1) {
-      values.length = 0;
+      histogram.fill(0);
+      let count = 0;
       for (let y = row * block; y < Math.min(height, (row + 1) * block); y += 1) {
-        for (let x = column * block; x < Math.min(width, (column + 1) * block); x += 1)
-          values.push(ink[y * width + x]!);
+        for (let x = column * block; x < Math.min(width, (column + 1) * block); x += 1) {
+          histogram[ink[y * width + x]! | 0]! += 1;
+          count += 1;
+        }
       }
-      values.sort((a, b) => a - b);
-      medians[row * columns + column] = values[values.length >> 1]!;
+      let seen = 0;
+      let median = 0;
+      while (median < 255 && seen + histogram[median]! <= count >> 1) seen += histogram[median++]!;
+      medians[row * columns + column] = median;
     }
   }
   const radius = 2;
@@ -195,9 +200,20 @@ function stretchContrast(ink: Float32Array): boolean {
   let max = 0;
   for (let i = 0; i < ink.length; i += 1) max = Math.max(max, ink[i]!);
   if (max < 24) return false;
-  const inked: number[] = [];
-  for (let i = 0; i < ink.length; i += 1) if (ink[i]! > max * 0.1) inked.push(ink[i]!);
-  const level = Math.max(percentile(inked, 0.995), 1);
+  // the 99.5th percentile of the inked pixels, from a histogram
+  const histogram = new Uint32Array(256);
+  let inked = 0;
+  const scale = 255 / max;
+  for (let i = 0; i < ink.length; i += 1) {
+    if (ink[i]! > max * 0.1) {
+      histogram[Math.round(ink[i]! * scale)]! += 1;
+      inked += 1;
+    }
+  }
+  let seen = 0;
+  let bin = 0;
+  while (bin < 255 && seen + histogram[bin]! <= 0.995 * (inked - 1)) seen += histogram[bin++]!;
+  const level = Math.max(bin / scale, 1);
   const gain = 255 / level;
   for (let i = 0; i < ink.length; i += 1) ink[i] = Math.min(255, ink[i]! * gain);
   return true;

@@ -9,7 +9,7 @@ export interface PrepareDigitFileOptions extends PrepareDigitOptions {
   /** Images with more pixels than this are refused before decoding (decompression bombs). Default 100 M. */
   maxPixels?: number;
   /**
-   * The longest side the photo is reduced to before the pure preparation runs (default 512): a 12 MP
+   * The longest side the photo is reduced to before the pure preparation runs (default 256): a 12 MP
    * photo's digit does not need 12 M pixels to become 20×20, and JPEG decodes at ⅛ scale this way.
    */
   workingSize?: number;
@@ -30,7 +30,7 @@ export async function prepareDigit(
   image: string | Uint8Array,
   options: PrepareDigitFileOptions = {},
 ): Promise<PreparedDigit> {
-  const { maxPixels = DEFAULT_MAX_PIXELS, workingSize = 512, ...prepareOptions } = options;
+  const { maxPixels = DEFAULT_MAX_PIXELS, workingSize = 256, ...prepareOptions } = options;
   if (!Number.isInteger(workingSize) || workingSize < 28) {
     throw new RangeError(`'workingSize' must be an integer ≥ 28, got ${workingSize}`);
   }
