@@ -7,6 +7,7 @@ export {
   NonFiniteLossError,
 } from './errors.js';
 export { registerWasmTrainingKernels } from './kernels/index.js';
+export * from './baselines/index.js';
 export * from './metrics/index.js';
 export {
   loadModel,
