@@ -13,7 +13,13 @@ export {
   summarizeDataset,
 } from './inspect.js';
 export { checkLabels, defaultClassNames } from './labels.js';
-export { DATASET_SPECS, HOLDOUT_FRACTION, type LoadDatasetOptions, loadDataset } from './load-dataset.js';
+export {
+  DATASET_SPECS,
+  HOLDOUT_FRACTION,
+  HOLDOUT_SEED,
+  type LoadDatasetOptions,
+  loadDataset,
+} from './load-dataset.js';
 export { type PrepareDigitFileOptions, prepareDigit } from './prepare-digit.js';
 export { prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
 export { createRandom, type Random } from './random.js';

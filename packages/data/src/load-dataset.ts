@@ -14,9 +14,12 @@ export interface LoadDatasetOptions {
   /**
    * `train` or `test`. Sets with published splits (`mnist`, `fashion-mnist`, IDX folders, `.npz`, two CSV
    * files) load that split (default `train`). Sets without one (`mnist-sample`, one CSV file, `images:DIR`)
-   * load everything when no split is given, a fixed stratified sixth (seed 0) for `test`, the rest for `train`.
+   * load everything when no split is given, a seeded stratified 15% for `test` (the quickstart's held-out part),
+   * the rest for `train`.
    */
   split?: DatasetSplit;
+  /** Seed of the held-out split for sets without one of their own (default {@link HOLDOUT_SEED}). */
+  seed?: number;
   /** Folder looked in first for `mnist` / `fashion-mnist` files. */
   dataDir?: string;
   /** Download cache (default `$XDG_CACHE_HOME/cnnx` or `~/.cache/cnnx`). */
@@ -41,8 +44,11 @@ export interface LoadDatasetOptions {
   classNames?: string[];
 }
 
-/** The fraction held out as `test` for sets that come without a published split (MNIST's 10k / 60k). */
-export const HOLDOUT_FRACTION = 1 / 6;
+/** The fraction held out as `test` for sets that come without a published split: the quickstart's 85/15. */
+export const HOLDOUT_FRACTION = 0.15;
+
+/** The default seed of that held-out split, the same as the quickstart's default `--seed`. */
+export const HOLDOUT_SEED = 42;
 
 /** The spec forms {@link loadDataset} accepts, for error messages and `--help`. */
 export const DATASET_SPECS = [
@@ -78,7 +84,7 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
     ...(split ? { split } : {}),
     ...(options.classNames ? { classNames: options.classNames } : {}),
   };
-  if (spec === 'mnist-sample') return holdOut(await loadMnistSample(), split);
+  if (spec === 'mnist-sample') return holdOut(await loadMnistSample(), split, options.seed);
   if (spec === 'mnist' || spec === 'fashion-mnist') return loadNamedDataset(spec, options);
   const colon = spec.indexOf(':');
   const kind = colon === -1 ? '' : spec.slice(0, colon);
@@ -98,7 +104,7 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
           `'spec' ${JSON.stringify(spec)} lists ${files.length} CSV files, expected 1 or 2`,
         );
       const dataset = await loadCsv(files, context);
-      return files.length === 1 ? holdOut(dataset, split) : dataset;
+      return files.length === 1 ? holdOut(dataset, split, options.seed) : dataset;
     }
     case 'images': {
       const dataset = await loadImageFolder(resolve(rest), {
@@ -107,7 +113,7 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
         ...(options.channels !== undefined ? { channels: options.channels } : {}),
         ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
       });
-      return holdOut(dataset, split);
+      return holdOut(dataset, split, options.seed);
     }
     default:
       throw new RangeError(
@@ -117,9 +123,9 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
 }
 
 /** The fixed stratified split of a set that has none of its own. */
-function holdOut(dataset: Dataset, split: DatasetSplit | undefined): Dataset {
+function holdOut(dataset: Dataset, split: DatasetSplit | undefined, seed = HOLDOUT_SEED): Dataset {
   if (split === undefined) return dataset;
-  const parts = stratifiedSplit(dataset.labels, HOLDOUT_FRACTION, 0);
+  const parts = stratifiedSplit(dataset.labels, HOLDOUT_FRACTION, seed);
   const chosen = subset(dataset, parts[split]);
   chosen.source.split = split;
   return chosen;

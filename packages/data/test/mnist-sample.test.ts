@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadDataset } from '../src/index.js';
+import { HOLDOUT_FRACTION, HOLDOUT_SEED, loadDataset, stratifiedSplit, subset } from '../src/index.js';
 
 describe("loadDataset('mnist-sample')", () => {
   it('returns the 10,000 embedded digits with their class counts and file hashes', async () => {
@@ -22,7 +22,12 @@ describe("loadDataset('mnist-sample')", () => {
     const test = await loadDataset('mnist-sample', { split: 'test' });
     const train = await loadDataset('mnist-sample', { split: 'train' });
     assert.equal(test.count + train.count, 10_000);
-    assert.ok(Math.abs(test.count - 10_000 / 6) < 10);
+    assert.ok(Math.abs(test.count - 1_500) < 10, `a stratified 15% is held out, got ${test.count}`);
     assert.equal(test.source.split, 'test');
+    // the held-out part is the quickstart's: stratifiedSplit(labels, 0.15, 42) on the whole set
+    const parts = stratifiedSplit(dataset.labels, HOLDOUT_FRACTION, HOLDOUT_SEED);
+    assert.deepEqual(test.labels, subset(dataset, parts.test).labels);
+    const other = await loadDataset('mnist-sample', { split: 'test', seed: 7 });
+    assert.notDeepEqual(other.images, test.images);
   });
 });
