@@ -6,6 +6,12 @@ export {
   imageGridChart,
   labelDistributionChart,
 } from './charts.js';
+export {
+  COMPARISON_COLUMNS,
+  type ComparisonRow,
+  formatComparisonTable,
+  writeComparisonReport,
+} from './comparison-report.js';
 export { escapeHtml, type PageContent, renderPage } from './html.js';
 export { imageDataUri, pixelsDataUri } from './images.js';
 export { type PredictionItem, writePredictionReport } from './prediction-report.js';
