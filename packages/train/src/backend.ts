@@ -60,6 +60,8 @@ export async function initBackend(preferred: BackendName | 'auto' = 'auto'): Pro
       `'preferred' must be one of auto, ${BACKEND_LADDER.join(', ')}; got ${JSON.stringify(preferred)}`,
     );
   }
+  // PROD silences tfjs's "install our node backend" banner (cnnx reports the backend itself).
+  tf.env().set('PROD', true);
   const candidates = preferred === 'auto' ? BACKEND_LADDER : [preferred];
   const skipped: BackendInfo['skipped'] = [];
   for (const name of candidates) {

@@ -1,4 +1,5 @@
 export { BACKEND_LADDER, currentBackend, initBackend } from './backend.js';
+export * from './baselines/index.js';
 export {
   BackendUnavailableError,
   InputShapeError,
@@ -7,7 +8,6 @@ export {
   NonFiniteLossError,
 } from './errors.js';
 export { registerWasmTrainingKernels } from './kernels/index.js';
-export * from './baselines/index.js';
 export * from './metrics/index.js';
 export {
   loadModel,

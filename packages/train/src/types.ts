@@ -106,6 +106,8 @@ export interface TrainOptions {
 /** One epoch's figures. `val*` are absent when there is no validation data. */
 export interface EpochLogs {
   epoch: number;
+  /** The number of epochs the run will train. */
+  epochs: number;
   loss: number;
   accuracy: number;
   valLoss?: number;
@@ -118,6 +120,7 @@ export interface EpochLogs {
 /** Progress of one batch, for progress bars. */
 export interface BatchLogs {
   epoch: number;
+  epochs: number;
   batch: number;
   batches: number;
   loss: number;

@@ -320,6 +320,7 @@ export async function trainModel(
         state.batchesDone = batch + 1;
         await options.onBatchEnd?.({
           epoch,
+          epochs,
           batch: batch + 1,
           batches,
           loss: partial.lossSum / partial.seen,
@@ -338,6 +339,7 @@ export async function trainModel(
 
       const logs: EpochLogs = {
         epoch,
+        epochs,
         loss: partial.lossSum / partial.seen,
         accuracy: partial.correct / partial.seen,
         learningRate: state.learningRate,
