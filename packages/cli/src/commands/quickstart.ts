@@ -1,14 +1,48 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { CliError } from '../errors.js';
+import { integer } from '../options.js';
+import { runQuickstart } from '../quickstart/run.js';
 
-/** `cnnx quickstart`: not available yet (its issue is open). */
-export function register(program: Command, _context: CliContext): void {
+/** `cnnx quickstart`: train, evaluate, export and verify the classic notebook CNN on the embedded digits. */
+export function register(program: Command, context: CliContext): void {
   program
     .command('quickstart')
-    .description('not available yet')
-    .allowUnknownOption()
-    .action(() => {
-      throw new CliError('cnnx quickstart is not available yet');
+    .description(
+      'train the classic notebook CNN on the embedded MNIST digits, evaluate it, export it to ONNX and verify the ONNX file',
+    )
+    .option('--out <dir>', 'run folder to write', 'runs/quickstart')
+    .option('--epochs <n>', 'passes over the training images', integer('--epochs', { min: 1, max: 1000 }), 4)
+    .option(
+      '--seed <s>',
+      'seed for the split, the initial weights and the shuffling',
+      integer('--seed', { min: 0 }),
+      42,
+    )
+    .option('--batch-size <b>', 'images per training step', integer('--batch-size', { min: 1 }), 64)
+    .option(
+      '--limit <n>',
+      'use only the first N images of a stratified shuffle (for quick trials)',
+      integer('--limit', { min: 20 }),
+    )
+    .option('--backend <name>', 'training backend: auto, tensorflow, wasm or cpu', 'auto')
+    .option('--force', 'replace --out even when it holds something other than a previous quickstart run')
+    .option('--json', 'print metrics.json to stdout; progress stays on stderr')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ cnnx quickstart --out runs/quickstart --epochs 4\n  writes runs/quickstart/{model/, model.onnx, metrics.json, report.html}',
+    )
+    .action(async (options: QuickstartFlags) => {
+      await runQuickstart({ ...options, verbose: context.verbose() });
     });
+}
+
+export interface QuickstartFlags {
+  out: string;
+  epochs: number;
+  seed: number;
+  batchSize: number;
+  limit?: number;
+  backend: string;
+  force?: boolean;
+  json?: boolean;
 }

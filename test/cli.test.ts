@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { lines, runCnnx } from './helpers/cli.js';
+
+describe('cnnx command-line conventions', () => {
+  let work: string;
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'cnnx-cli-'));
+  });
+  after(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  test('--help of every command shows an example', async () => {
+    for (const command of ['quickstart', 'train', 'evaluate', 'export', 'predict']) {
+      const { code, stdout } = await runCnnx([command, '--help']);
+      assert.equal(code, 0, command);
+      assert.match(stdout, /Example/i, `${command} --help has an example`);
+    }
+  });
+
+  for (const epochs of ['0', 'abc']) {
+    test(`train --epochs ${epochs} is a usage error: exit 2, one line naming the flag`, async () => {
+      const { code, stderr } = await runCnnx([
+        'train',
+        '--dataset',
+        'mnist-sample',
+        '--out',
+        join(work, 'x'),
+        '--epochs',
+        epochs,
+      ]);
+      assert.equal(code, 2);
+      assert.equal(lines(stderr).length, 1, stderr);
+      assert.match(stderr, /--epochs/);
+    });
+  }
+
+  test('an unknown command is a usage error', async () => {
+    const { code } = await runCnnx(['fly']);
+    assert.equal(code, 2);
+  });
+
+  test('evaluate on a folder that holds no model exits 1 and names what it looked for', async () => {
+    const { code, stderr } = await runCnnx(['evaluate', '--model', work, '--dataset', 'mnist-sample']);
+    assert.equal(code, 1);
+    assert.equal(lines(stderr).length, 1, stderr);
+    assert.match(stderr, /model\.json/);
+  });
+});
