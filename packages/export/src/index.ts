@@ -1,3 +1,4 @@
+export { type CalibrationMethod, measureRanges } from './calibrate.js';
 export { buildGraph, convertToOnnx, EXPORTER_VERSION, SUPPORTED_OPSETS } from './convert.js';
 export { converterConfigs, createDefaultRegistry } from './converters/index.js';
 export { ConverterRegistry } from './converters/registry.js';

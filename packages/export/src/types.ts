@@ -30,7 +30,7 @@ export interface ConvertOptions {
 export interface ExportOptions extends Omit<ConvertOptions, 'calibrationRanges'> {
   /** int8 calibration images, already scaled as the model's input, `n × (model input size)` floats. */
   calibration?: Float32Array;
-  /** How activation ranges are read from calibration data: `minmax` (default) or `percentile` (99.99%). */
+  /** How activation ranges are read from calibration data: `minmax` (default) or `percentile` (99.999%). */
   calibrationMethod?: 'minmax' | 'percentile';
 }
 

@@ -173,3 +173,81 @@ export function randomizeWeights(model: tf.LayersModel, seed = 3): void {
     tf.dispose(weights);
   }
 }
+
+/**
+ * A `classic` model that classifies digits without training: random convolutions and hidden layer as
+ * features, and the last Dense layer fitted in closed form (ridge regression onto one-hot labels) on
+ * `images`. Predictions are confident like a trained model's, which quantization tests need.
+ */
+export async function fitClassic(
+  images: Float32Array,
+  labels: Uint8Array,
+  classes = 10,
+  ridge = 1e-3,
+): Promise<tf.Sequential> {
+  const { convertToOnnx } = await import('../src/index.js');
+  const model = buildClassic();
+  const hiddenLayer = model.layers[model.layers.length - 2]!;
+  const features = tf.model({ inputs: model.inputs, outputs: hiddenLayer.output as tf.SymbolicTensor });
+  const count = labels.length;
+  const [hidden] = await runOnnx(convertToOnnx(features), [{ data: images, shape: [count, 28, 28, 1] }]);
+  const width = (hidden as Float32Array).length / count + 1;
+  // Normal equations (HᵀH + λI) W = HᵀY with a bias column, solved by Gaussian elimination in float64.
+  const system = Array.from({ length: width }, () => new Float64Array(width + classes));
+  for (let n = 0; n < count; n++) {
+    const row = new Float64Array(width);
+    row.set(hidden!.subarray(n * (width - 1), (n + 1) * (width - 1)));
+    row[width - 1] = 1;
+    for (let i = 0; i < width; i++) {
+      const target = system[i]!;
+      for (let j = 0; j < width; j++) target[j]! += row[i]! * row[j]!;
+      target[width + labels[n]!]! += row[i]!;
+    }
+  }
+  for (let i = 0; i < width; i++) system[i]![i]! += ridge * count;
+  for (let pivot = 0; pivot < width; pivot++) {
+    const top = system[pivot]!;
+    for (let i = pivot + 1; i < width; i++) {
+      const row = system[i]!;
+      const factor = row[pivot]! / top[pivot]!;
+      for (let j = pivot; j < width + classes; j++) row[j]! -= factor * top[j]!;
+    }
+  }
+  const solution = Array.from({ length: width }, () => new Float64Array(classes));
+  for (let i = width - 1; i >= 0; i--) {
+    for (let c = 0; c < classes; c++) {
+      let value = system[i]![width + c]!;
+      for (let j = i + 1; j < width; j++) value -= system[i]![j]! * solution[j]![c]!;
+      solution[i]![c] = value / system[i]![i]!;
+    }
+  }
+  const sharpen = 10;
+  const kernel = new Float32Array((width - 1) * classes);
+  for (let i = 0; i < width - 1; i++)
+    for (let c = 0; c < classes; c++) kernel[i * classes + c] = sharpen * solution[i]![c]!;
+  const bias = Float32Array.from(solution[width - 1]!, (value) => sharpen * value);
+  const last = model.layers[model.layers.length - 1]!;
+  last.setWeights([tf.tensor(kernel, [width - 1, classes]), tf.tensor(bias, [classes])]);
+  return model;
+}
+
+/** Fraction of rows of `probabilities` (n × classes) whose arg-max is `labels`' entry, or `other`'s arg-max. */
+export function argmaxMatch(
+  probabilities: Float32Array,
+  reference: Uint8Array | Float32Array,
+  classes = 10,
+): number {
+  const argmax = (values: Float32Array, row: number): number => {
+    let best = 0;
+    for (let c = 1; c < classes; c++)
+      if (values[row * classes + c]! > values[row * classes + best]!) best = c;
+    return best;
+  };
+  const count = probabilities.length / classes;
+  let matching = 0;
+  for (let row = 0; row < count; row++) {
+    const expected = reference instanceof Uint8Array ? reference[row]! : argmax(reference, row);
+    if (argmax(probabilities, row) === expected) matching++;
+  }
+  return matching / count;
+}

@@ -47,7 +47,8 @@ export interface GraphNode {
 export interface GraphValue {
   name: string;
   type: ElementType;
-  shape: (number | string)[];
+  /** Dimensions (strings are symbolic); absent when the shape is not declared. */
+  shape?: (number | string)[];
 }
 
 /** Wraps a number so it is written as a FLOAT attribute. */
@@ -197,9 +198,15 @@ function valueInfo(value: GraphValue): onnx.ValueInfoProto.$Properties {
     type: {
       tensorType: {
         elemType: ELEMENT_TYPE_CODES[value.type],
-        shape: {
-          dim: value.shape.map((dim) => (typeof dim === 'string' ? { dimParam: dim } : { dimValue: dim })),
-        },
+        ...(value.shape
+          ? {
+              shape: {
+                dim: value.shape.map((dim) =>
+                  typeof dim === 'string' ? { dimParam: dim } : { dimValue: dim },
+                ),
+              },
+            }
+          : {}),
       },
     },
   };

@@ -1,6 +1,7 @@
 import type { GraphBuilder } from '../graph/graph-builder.js';
 import type { QuantizeMode, TensorRange } from '../types.js';
 import { toFloat16Array } from './float16.js';
+import { quantizeInt8 } from './int8.js';
 
 /**
  * Rewrites a float32 graph in place: `fp16` stores every float weight as float16 followed by a Cast back to
@@ -16,8 +17,10 @@ export function quantizeGraph(
   ranges?: Map<string, TensorRange>,
 ): void {
   if (mode === 'int8') {
-    void ranges;
-    throw new RangeError("'quantize: int8' is not available yet");
+    if (!ranges)
+      throw new TypeError("int8 quantization needs 'calibrationRanges' (measured on calibration images)");
+    quantizeInt8(graph, ranges);
+    return;
   }
   if (mode !== 'fp16')
     throw new RangeError(`'quantize' must be 'fp16' or 'int8', got ${JSON.stringify(mode)}`);
