@@ -16,6 +16,7 @@ export async function loadClassifier(
   let provider = 'wasm';
   let session: ort.InferenceSession | undefined;
   const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+  performance.mark('cnnx:model-fetched');
   if (device !== 'wasm') {
     const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
     const adapter = gpu ? await gpu.requestAdapter() : null;
@@ -28,6 +29,7 @@ export async function loadClassifier(
   }
   session ??= await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
   const s = session;
+  performance.mark('cnnx:session-created');
   const inputName = s.inputNames[0] ?? 'input';
   return {
     info: { provider, skipped, classNames: Array.from({ length: 10 }, (_, i) => String(i)) },

@@ -25,6 +25,8 @@ export interface DemoState {
   firstPredictionMs: number | null;
   /** Milliseconds from each stroke's end to its prediction on screen. */
   strokeLatenciesMs: number[];
+  /** What drew the last stroke: `mouse`, `touch` or `pen`. */
+  lastPointerType: string | null;
   last: ShownPrediction | null;
   gallery: { label: number; predicted: number }[];
   error: string | null;
@@ -42,6 +44,7 @@ const state: DemoState = {
   skipped: [],
   firstPredictionMs: null,
   strokeLatenciesMs: [],
+  lastPointerType: null,
   last: null,
   gallery: [],
   error: null,
@@ -90,7 +93,9 @@ function showInferenceTime(milliseconds: number): void {
 }
 
 function noteFirstPrediction(): void {
-  if (state.firstPredictionMs === null) state.firstPredictionMs = performance.now();
+  if (state.firstPredictionMs !== null) return;
+  state.firstPredictionMs = performance.now();
+  performance.mark('cnnx:first-prediction');
 }
 
 function showPrediction(
@@ -152,13 +157,18 @@ function decodeBase64(text: string): Uint8Array {
   return Uint8Array.from(binary, (character) => character.charCodeAt(0));
 }
 
-async function showGallery(classifier: ClassifierLike): Promise<void> {
+/** Fetches the held-out examples served with the model; `null` when there are none. */
+async function fetchGallery(): Promise<GalleryFile | null> {
   const response = await fetch('examples.json');
-  if (!response.ok) {
+  if (!response.ok) return null;
+  return (await response.json()) as GalleryFile;
+}
+
+async function showGallery(classifier: ClassifierLike, file: GalleryFile | null): Promise<void> {
+  if (file === null) {
     ui.gallerySummary.textContent = 'No held-out examples were served with this model.';
     return;
   }
-  const file = (await response.json()) as GalleryFile;
   const images = file.examples.map((example) => decodeBase64(example.pixels));
   const batch = new Uint8Array(images.length * 28 * 28);
   images.forEach((pixels, i) => {
@@ -220,11 +230,17 @@ function requestedDevice(): 'auto' | 'webgpu' | 'wasm' {
 
 async function start(): Promise<void> {
   showNothing();
+  // Fetched while the model loads.
+  const gallery = fetchGallery().catch((error: unknown) => {
+    throw new Error(`the held-out examples (examples.json) could not be read: ${String(error)}`);
+  });
+  gallery.catch(() => {}); // reported when awaited below
   const classifier = await loadClassifier(
     'model.onnx',
     requestedDevice(),
     new URL('ort/', location.href).href,
   );
+  performance.mark('cnnx:model-loaded');
   createBars(ui.bars, classifier.info.classNames);
   showProvider(classifier);
 
@@ -255,7 +271,8 @@ async function start(): Promise<void> {
       predictWhileDrawing();
       ui.clear.disabled = false;
     },
-    onStrokeEnd: () => {
+    onStrokeEnd: (pointerType) => {
+      state.lastPointerType = pointerType;
       predictWhileDrawing.cancel();
       strokeEndedAt = performance.now();
       predictPad();
@@ -314,7 +331,7 @@ async function start(): Promise<void> {
 
   state.ready = true;
   document.body.dataset.ready = 'true';
-  await showGallery(classifier);
+  await showGallery(classifier, await gallery);
 }
 
 start().catch((error: unknown) => {

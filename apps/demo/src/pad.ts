@@ -8,8 +8,8 @@ export interface PadPoint {
 export interface DrawingPadEvents {
   /** Called (often) while a stroke is being drawn. */
   onDraw?: () => void;
-  /** Called once when a stroke ends, after its last segment is painted. */
-  onStrokeEnd?: () => void;
+  /** Called once when a stroke ends, after its last segment is painted, with what drew it. */
+  onStrokeEnd?: (pointerType: string) => void;
   /** Called after undo or clear repainted the pad. */
   onChange?: () => void;
 }
@@ -144,7 +144,7 @@ export class DrawingPad {
     this.strokes.push(this.current);
     this.current = null;
     this.activePointer = null;
-    this.events.onStrokeEnd?.();
+    this.events.onStrokeEnd?.(event.pointerType);
   }
 
   private paintSegment(from: PadPoint, to: PadPoint): void {

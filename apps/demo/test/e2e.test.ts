@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { prepareDigit } from '@cnnx/data';
 import { Classifier } from '@cnnx/runtime';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, CDPSession, Page } from 'playwright-core';
 import sharp from 'sharp';
 import type { DemoState } from '../src/main.js';
 import { buildDemo, launchChromium, saveArtifact, startServer, temporaryDir, testModel } from './helpers.js';
@@ -26,8 +26,13 @@ interface OpenPage {
 }
 
 /** Opens the demo and collects console errors, uncaught exceptions and failed requests. */
-async function openDemo(browser: Browser, url: string): Promise<OpenPage> {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
+async function openDemo(browser: Browser, url: string, touch = false): Promise<OpenPage> {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 1,
+    hasTouch: touch,
+    isMobile: touch,
+  });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (message) => {
@@ -67,6 +72,51 @@ async function drawDigit(page: Page, digit: string): Promise<void> {
     await page.mouse.down();
     for (const point of rest) await page.mouse.move(...at(point), { steps: 2 });
     await page.mouse.up();
+  }
+}
+
+/** Draws a digit with a finger (touch events) or a pen, through the DevTools protocol's input events. */
+async function drawDigitWith(
+  page: Page,
+  client: CDPSession,
+  digit: string,
+  pointer: 'touch' | 'pen',
+): Promise<void> {
+  const strokes = DIGIT_STROKES[digit];
+  assert.ok(strokes, `no strokes for ${digit}`);
+  const box = await page.locator('#pad').boundingBox();
+  assert.ok(box, 'the pad is not on screen');
+  const at = ([x, y]: [number, number]) => ({ x: box.x + x * box.width, y: box.y + y * box.height });
+  for (const stroke of strokes) {
+    for (const [i, point] of stroke.entries()) {
+      if (pointer === 'touch') {
+        const type = i === 0 ? 'touchStart' : 'touchMove';
+        await client.send('Input.dispatchTouchEvent', { type, touchPoints: [at(point)] });
+      } else {
+        const type = i === 0 ? 'mousePressed' : 'mouseMoved';
+        await client.send('Input.dispatchMouseEvent', {
+          type,
+          ...at(point),
+          button: 'left',
+          buttons: 1,
+          clickCount: 1,
+          pointerType: 'pen',
+        });
+      }
+    }
+    const last = stroke[stroke.length - 1] ?? [0, 0];
+    if (pointer === 'touch')
+      await client.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    else {
+      await client.send('Input.dispatchMouseEvent', {
+        type: 'mouseReleased',
+        ...at(last),
+        button: 'left',
+        buttons: 0,
+        clickCount: 1,
+        pointerType: 'pen',
+      });
+    }
   }
 }
 
@@ -174,6 +224,26 @@ describe('the demo in headless Chromium', () => {
         `stroke end → prediction (wasm): median ${median(latencies).toFixed(1)} ms, worst ${worst.toFixed(1)} ms over ${latencies.length} strokes (target ≤ ${STROKE_LATENCY_TARGET_MS} ms)`,
       );
       assert.ok(median(latencies) <= STROKE_LATENCY_LIMIT_MS, `median ${median(latencies)} ms`);
+    });
+
+    it('reads digits drawn with a finger and with a pen', async () => {
+      const { page, problems } = await openDemo(browser, url, true);
+      const client = await page.context().newCDPSession(page);
+      for (const [digit, pointer] of [
+        ['1', 'pen'],
+        ['7', 'touch'], // last: after a synthetic touch sequence Chromium holds other input back for seconds
+      ] as const) {
+        await page.keyboard.press('Escape');
+        assert.equal(await page.locator('#label').textContent(), '–');
+        const before = (await demoState(page)).strokeLatenciesMs.length;
+        await drawDigitWith(page, client, digit, pointer);
+        await waitForStrokes(page, before + (DIGIT_STROKES[digit]?.length ?? 1));
+        const state = await demoState(page);
+        assert.equal(state.lastPointerType, pointer);
+        assert.equal(await page.locator('#label').textContent(), digit, `${digit} drawn with ${pointer}`);
+      }
+      assert.deepEqual(problems, []);
+      await page.context().close();
     });
 
     it('undoes a stroke with Ctrl+Z and clears with Escape', async () => {
