@@ -75,7 +75,7 @@ export function register(program: Command, _context: CliContext): void {
     )
     .option(
       '--limit <n>',
-      'use at most this many training images (quick runs)',
+      'use about this many training images, stratified (quick runs)',
       integer('--limit', { min: 10 }),
     )
     .option(

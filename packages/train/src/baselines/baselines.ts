@@ -197,7 +197,7 @@ async function fitLinearModel(
     }
     return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, classes), logits) as tf.Scalar;
   };
-  const optimizer = tf.train.adam(name === 'mlp' ? 0.001 : 0.005);
+  const optimizer = tf.train.adam({ mlp: 0.001, 'logistic-regression': 0.005, 'linear-svm': 0.02 }[name]);
   for (let epoch = 0; epoch < epochs; epoch++) {
     const order = shuffledOrder(train.count, seed + epoch);
     for (let start = 0; start < train.count; start += batchSize) {
