@@ -42,6 +42,11 @@ export interface ClassifierOptions {
 export interface ClassifyOptions {
   /** How many classes to list in `top`, best first (default 3, at most the number of classes). */
   topK?: number;
+  /**
+   * Prepare images that are not at the model's size as MNIST digits (`@cnnx/data`'s `prepareDigit`: polarity,
+   * crop, centre of mass). Default true. With false, Node image files are only decoded, made gray and resized.
+   */
+  prepare?: boolean;
 }
 
 /** One class and its probability. */

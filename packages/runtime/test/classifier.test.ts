@@ -268,6 +268,21 @@ describe('Classifier on onnxruntime-node', () => {
     await classifier.release();
   });
 
+  test('prepare: false decodes image files at the model size without digit preparation', async () => {
+    const classifier = await Classifier.load(cnnxModel);
+    const path = join(folder, 'band-4.png');
+    await sharp(drawBand(4), { raw: { width: 28, height: 28, channels: 1 } })
+      .resize(56, 56, { kernel: 'nearest' })
+      .png()
+      .toFile(path);
+    const [result] = await classifier.classify(path, { prepare: false });
+    assert.equal(result?.index, 4);
+    const empty = join(folder, 'empty.png');
+    await writeFile(empty, '');
+    await assert.rejects(classifier.classify(empty, { prepare: false }), /empty\.png: is empty/);
+    await classifier.release();
+  });
+
   test('truncated and non-ONNX files give OnnxFormatError naming the file', async () => {
     const truncatedPath = join(folder, 'truncated.onnx');
     await writeFile(truncatedPath, cnnxModel.subarray(0, Math.floor(cnnxModel.length / 2)));

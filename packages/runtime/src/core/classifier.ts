@@ -357,7 +357,11 @@ export class Classifier {
   }
 
   /** Turns one `classify` input into pixels at the model's size (entries extend this for files and Buffers). */
-  protected async toSourceImage(input: unknown, index: number): Promise<SourceImage> {
+  protected async toSourceImage(
+    input: unknown,
+    index: number,
+    options: ClassifyOptions = {},
+  ): Promise<SourceImage> {
     const shape = this.#image();
     let pixels: unknown;
     let width: unknown;
@@ -387,7 +391,7 @@ export class Classifier {
       throw new TypeError(`image ${index}: 'pixels' must be a Uint8Array or Float32Array`);
     if (width !== shape.width || height !== shape.height) {
       const digitModel = shape.width === 28 && shape.height === 28 && shape.channels === 1;
-      if (!digitModel || !Number.isInteger(width) || !Number.isInteger(height)) {
+      if (!digitModel || options.prepare === false || !Number.isInteger(width) || !Number.isInteger(height)) {
         throw new RangeError(
           `image ${index} is ${String(width)}×${String(height)} but the model takes ${shape.width}×${shape.height}; resize it first`,
         );
@@ -425,7 +429,7 @@ export class Classifier {
       throw new RangeError(`'topK' must be an integer ≥ 1, got ${topK}`);
     const inputs: readonly unknown[] = Array.isArray(input) ? input : [input];
     if (inputs.length === 0) throw new RangeError("'input' is an empty batch: give at least one image");
-    const images = await Promise.all(inputs.map((item, index) => this.toSourceImage(item, index)));
+    const images = await Promise.all(inputs.map((item, index) => this.toSourceImage(item, index, options)));
     const shape = this.#image();
     const perImage = shape.height * shape.width * shape.channels;
     const slot = this.#acquire(images.length, shape);
