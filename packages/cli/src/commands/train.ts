@@ -6,12 +6,14 @@ import {
   type BackendName,
   buildModel,
   formatModelSummary,
+  InputShapeError,
   initBackend,
   isPresetName,
   type LearningRateSchedule,
   type LossName,
   loadCheckpoint,
   type ModelSpec,
+  ModelSpecError,
   NonFiniteLossError,
   type OptimizerName,
   PRESET_NAMES,
@@ -253,13 +255,21 @@ export async function runTrain(flags: TrainFlags, command: Command): Promise<voi
     );
   }
   const shape = [...data.train.shape] as [number, number, number];
-  const model =
-    checkpoint?.model ??
-    buildModel(config.modelSpec ?? config.model, {
-      inputShape: shape,
-      numClasses: data.train.classNames.length,
-      seed: config.seed,
-    });
+  let model: ReturnType<typeof buildModel>;
+  try {
+    model =
+      checkpoint?.model ??
+      buildModel(config.modelSpec ?? config.model, {
+        inputShape: shape,
+        numClasses: data.train.classNames.length,
+        seed: config.seed,
+      });
+  } catch (error) {
+    if (error instanceof ModelSpecError || error instanceof InputShapeError) {
+      throw new CliError(`--model ${config.model}: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
   say(formatModelSummary(model));
   const done = checkpoint?.resume.state.epochsDone ?? 0;
   if (checkpoint)

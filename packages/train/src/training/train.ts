@@ -187,7 +187,8 @@ function crossEntropy(
   return tf.tidy(() => {
     let targets = tf.oneHot(labels, classes).toFloat();
     if (smoothing > 0) targets = targets.mul(1 - smoothing).add(smoothing / classes);
-    const logs = tf.log(tf.clipByValue(probabilities, 1e-7, 1 - 1e-7));
+    // log(p + ε), not a clip: a NaN probability must give a NaN loss (wasm's clip turns NaN into ε).
+    const logs = tf.log(tf.add(probabilities, 1e-7));
     return tf.neg(tf.sum(tf.mul(targets, logs))).div(labels.shape[0]) as tf.Scalar;
   });
 }
@@ -327,6 +328,8 @@ export async function trainModel(
           accuracy: partial.correct / partial.seen,
           imagesPerSecond: partial.seen / Math.max(partial.seconds, 1e-9),
         });
+        // Let signals (Ctrl-C), timers and progress bars run between batches.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (options.shouldStop?.() && batch + 1 < batches) {
           stopReason = 'interrupted';
           break;
