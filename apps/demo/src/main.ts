@@ -1,42 +1,11 @@
 import './styles.css';
 import { prepareDigitPixels } from '@cnnx/data';
+import { Classifier } from '@cnnx/runtime';
 import { decodeImageFile, type GrayImage, grayOf } from './image.js';
-import { type ClassifierLike, loadClassifier } from './interim.js';
 import { DrawingPad } from './pad.js';
 import { debounce, latestOnly } from './scheduler.js';
+import type { DemoState, ShownPrediction } from './state.js';
 import { createBars, paintPixels, percent, topClass, updateBars } from './view.js';
-
-/** One prediction the page showed, kept for people (and tests) inspecting the page. */
-export interface ShownPrediction {
-  source: 'pad' | 'upload';
-  /** The 28×28 pixels the model saw, 0-255. */
-  pixels: number[];
-  probabilities: number[];
-  label: string;
-  inferenceMs: number;
-}
-
-/** What the page exposes as `window.cnnxDemo`: its state, for debugging and the end-to-end test. */
-export interface DemoState {
-  ready: boolean;
-  provider: string | null;
-  skipped: { device: string; reason: string }[];
-  /** Milliseconds from navigation start to the first prediction on screen. */
-  firstPredictionMs: number | null;
-  /** Milliseconds from each stroke's end to its prediction on screen. */
-  strokeLatenciesMs: number[];
-  /** What drew the last stroke: `mouse`, `touch` or `pen`. */
-  lastPointerType: string | null;
-  last: ShownPrediction | null;
-  gallery: { label: number; predicted: number }[];
-  error: string | null;
-}
-
-declare global {
-  interface Window {
-    cnnxDemo: DemoState;
-  }
-}
 
 const state: DemoState = {
   ready: false,
@@ -99,7 +68,7 @@ function noteFirstPrediction(): void {
 }
 
 function showPrediction(
-  classifier: ClassifierLike,
+  classifier: Classifier,
   source: ShownPrediction['source'],
   pixels: Uint8Array,
   probabilities: Float32Array,
@@ -133,7 +102,7 @@ function showNothing(): void {
 }
 
 async function classifyImage(
-  classifier: ClassifierLike,
+  classifier: Classifier,
   image: GrayImage,
   source: ShownPrediction['source'],
   polarity: 'auto' | 'light-on-dark',
@@ -164,7 +133,7 @@ async function fetchGallery(): Promise<GalleryFile | null> {
   return (await response.json()) as GalleryFile;
 }
 
-async function showGallery(classifier: ClassifierLike, file: GalleryFile | null): Promise<void> {
+async function showGallery(classifier: Classifier, file: GalleryFile | null): Promise<void> {
   if (file === null) {
     ui.gallerySummary.textContent = 'No held-out examples were served with this model.';
     return;
@@ -205,7 +174,7 @@ async function showGallery(classifier: ClassifierLike, file: GalleryFile | null)
   noteFirstPrediction();
 }
 
-function showProvider(classifier: ClassifierLike): void {
+function showProvider(classifier: Classifier): void {
   const provider = classifier.info.provider;
   state.provider = provider;
   state.skipped = classifier.info.skipped;
@@ -235,11 +204,11 @@ async function start(): Promise<void> {
     throw new Error(`the held-out examples (examples.json) could not be read: ${String(error)}`);
   });
   gallery.catch(() => {}); // reported when awaited below
-  const classifier = await loadClassifier(
-    'model.onnx',
-    requestedDevice(),
-    new URL('ort/', location.href).href,
-  );
+  const classifier = await Classifier.load('model.onnx', {
+    device: requestedDevice(),
+    // onnxruntime-web's .wasm files, copied into dist/ort/ at build time and served by the app.
+    wasmPaths: new URL('ort/', location.href).href,
+  });
   performance.mark('cnnx:model-loaded');
   createBars(ui.bars, classifier.info.classNames);
   showProvider(classifier);

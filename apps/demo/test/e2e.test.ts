@@ -8,7 +8,7 @@ import { prepareDigit } from '@cnnx/data';
 import { Classifier } from '@cnnx/runtime';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import sharp from 'sharp';
-import type { DemoState } from '../src/main.js';
+import type { DemoState } from '../src/state.js';
 import { buildDemo, launchChromium, saveArtifact, startServer, temporaryDir, testModel } from './helpers.js';
 import { DIGIT_STROKES } from './strokes.js';
 
