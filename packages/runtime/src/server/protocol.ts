@@ -3,6 +3,7 @@
  * classification extensions), as pure functions on buffers and typed arrays: no sockets, no onnxruntime.
  */
 import { badRequest } from './errors.js';
+import { NumberList, parseRequestJson } from './fast-json.js';
 import type { ServedModel } from './types.js';
 
 /** A model input or output in protocol terms: datatype `FP32`, shape with -1 for free dimensions. */
@@ -158,9 +159,11 @@ export function parseInferRequest(
     jsonEnd = parsed;
   }
   if (jsonEnd === 0) throw badRequest('request body is empty; expected a JSON inference request');
-  let parsed: unknown;
+  let parsed: unknown = parseRequestJson(body, jsonEnd);
   try {
-    parsed = JSON.parse(jsonEnd === body.length ? body.toString('utf8') : body.toString('utf8', 0, jsonEnd));
+    parsed ??= JSON.parse(
+      jsonEnd === body.length ? body.toString('utf8') : body.toString('utf8', 0, jsonEnd),
+    );
   } catch (error) {
     throw badRequest(`request body is not valid JSON: ${(error as Error).message.split('\n')[0]}`);
   }
@@ -235,10 +238,13 @@ export function validateInferRequest(parsed: unknown, binary: Buffer, model: Mod
       tensors[index] = fromBinary(binary, binaryOffset, length, datatype, model.pixelScale);
       binaryOffset += bytes;
     } else {
-      if (!Array.isArray(data)) {
+      if (data instanceof NumberList) {
+        tensors[index] = fromNumberList(data, length, datatype, dims, model.pixelScale, `${field}.data`);
+      } else if (Array.isArray(data)) {
+        tensors[index] = fromJson(data, length, datatype, dims, model.pixelScale, `${field}.data`);
+      } else {
         throw badRequest(`${field}.data must be an array of numbers (or parameters.binary_data_size set)`);
       }
-      tensors[index] = fromJson(data, length, datatype, dims, model.pixelScale, `${field}.data`);
     }
   }
   const missing = model.inputs.filter((_, index) => tensors[index] === undefined);
@@ -291,6 +297,31 @@ function fromBinary(
   for (let i = 0; i < length; i++)
     values[i] = ((binary[offset + i] as number) * multiply - subtract) / divide;
   return values;
+}
+
+function fromNumberList(
+  list: NumberList,
+  length: number,
+  datatype: 'FP32' | 'UINT8',
+  dims: number[],
+  scale: PixelScale,
+  field: string,
+): Float32Array {
+  if (list.length !== length) {
+    throw badRequest(`${field} has ${list.length} values but shape ${show(dims)} needs ${length}`);
+  }
+  const { values } = list;
+  if (datatype === 'FP32') return Float32Array.from(values);
+  const { multiply, subtract, divide } = scale;
+  const scaled = new Float32Array(length);
+  for (let i = 0; i < length; i++) {
+    const value = values[i] as number;
+    if (!(Number.isInteger(value) && value >= 0 && value <= 255)) {
+      throw badRequest(`${field}[${i}] is ${show(value)}; expected an integer 0-255 (UINT8)`);
+    }
+    scaled[i] = (value * multiply - subtract) / divide;
+  }
+  return scaled;
 }
 
 function fromJson(

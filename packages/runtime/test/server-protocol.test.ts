@@ -1,0 +1,141 @@
+/**
+ * The server's pure parts without sockets: the fast request reader against `JSON.parse`, and the batcher.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { NumberList, parseRequestJson } from '../src/server/fast-json.js';
+import { DynamicBatcher } from '../src/server/index.js';
+
+/** A seeded generator (mulberry32), so a failure reproduces. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('fast request reader', () => {
+  test('reads data arrays to the same float32 values as JSON.parse, over many number forms', () => {
+    const next = random(7);
+    const forms = [
+      () => next(),
+      () => Math.fround(next()),
+      () => Math.round(next() * 255),
+      () => Number(next().toFixed(3)),
+      () => -next() * 1e-7,
+      () => (next() - 0.5) * 1e12,
+      () => 0,
+    ];
+    let fast = 0;
+    for (let round = 0; round < 700; round++) {
+      const form = forms[round % forms.length] as () => number;
+      const data = Array.from({ length: 64 }, form);
+      let text = JSON.stringify({
+        id: 'r',
+        inputs: [{ name: 'input', shape: [1, 64], datatype: 'FP32', data }],
+      });
+      if (round % 3 === 0) text = text.replaceAll(',', ' ,\n ');
+      if (round % 4 === 0) text = text.replaceAll('e-', 'E-');
+      const parsed = parseRequestJson(Buffer.from(text), Buffer.byteLength(text)) as
+        | { inputs: { data: NumberList }[] }
+        | undefined;
+      const expected = (JSON.parse(text) as { inputs: { data: number[] }[] }).inputs[0]?.data as number[];
+      if (parsed === undefined) continue;
+      fast++;
+      const list = parsed.inputs[0]?.data as NumberList;
+      assert.ok(list instanceof NumberList);
+      assert.equal(list.length, expected.length);
+      for (let i = 0; i < expected.length; i++) {
+        assert.equal(
+          Math.fround(list.values[i] as number),
+          Math.fround(expected[i] as number),
+          `round ${round}, ${i}`,
+        );
+      }
+    }
+    // Integers and short decimals take the fast path; 16-17 digit numbers go to JSON.parse.
+    assert.ok(fast >= 300, `${fast} of 700 requests took the fast path`);
+  });
+
+  test('flattens nested data and leaves everything else to JSON.parse', () => {
+    const read = (text: string) => parseRequestJson(Buffer.from(text), Buffer.byteLength(text));
+    const nested = read('{"data": [[1, 2], [3, [4]]], "name": "x"}') as { data: NumberList; name: string };
+    assert.deepEqual(Array.from(nested.data.values), [1, 2, 3, 4]);
+    assert.equal(nested.name, 'x');
+    for (const text of [
+      '{"data": [1, 2]',
+      '{"data": [1,, 2]}',
+      '{"data": [01]}',
+      '{"data": [null]}',
+      '{"data": ["1"]}',
+      '{"id": "a\\"b", "data": [1]}',
+      '{"__proto__": {"polluted": true}}',
+      '{"data": [1e999]}',
+      '{"data": [1]} trailing',
+    ]) {
+      assert.equal(read(text), undefined, text);
+    }
+  });
+});
+
+describe('dynamic batcher', () => {
+  const echo = async (inputs: Float32Array[]) => [(inputs[0] as Float32Array).map((value) => value * 2)];
+
+  test('gathers requests arriving within max-delay into one run and gives each its own slice', async () => {
+    const runs: number[] = [];
+    const batcher = new DynamicBatcher(
+      async (inputs, count) => {
+        runs.push(count);
+        return echo(inputs);
+      },
+      { maxBatch: 8, maxDelayMs: 20, maxQueue: 100 },
+    );
+    const results = await Promise.all(
+      [1, 2, 3].map((value) => batcher.submit([new Float32Array([value, value])], 1)),
+    );
+    assert.deepEqual(runs, [3]);
+    assert.deepEqual(
+      results.map((result) => Array.from(result.outputs[0] as Float32Array)),
+      [
+        [2, 2],
+        [4, 4],
+        [6, 6],
+      ],
+    );
+  });
+
+  test('runs at once when max-batch items wait, and never exceeds it', async () => {
+    const runs: number[] = [];
+    const batcher = new DynamicBatcher(
+      async (inputs, count) => {
+        runs.push(count);
+        return echo(inputs);
+      },
+      { maxBatch: 4, maxDelayMs: 10_000, maxQueue: 100 },
+    );
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 8 }, () => batcher.submit([new Float32Array(3)], 1)));
+    assert.ok(performance.now() - started < 5000, 'did not wait for max-delay');
+    assert.deepEqual(runs, [4, 4]);
+  });
+
+  test('a full queue and a failed run are errors with a status, not crashes', async () => {
+    const batcher = new DynamicBatcher(
+      async () => {
+        throw new Error('kernel exploded');
+      },
+      { maxBatch: 64, maxDelayMs: 5, maxQueue: 1 },
+    );
+    const first = batcher.submit([new Float32Array(1)], 1);
+    await assert.rejects(batcher.submit([new Float32Array(1)], 1), {
+      statusCode: 503,
+      message: /overloaded/,
+    });
+    await assert.rejects(first, { statusCode: 500, message: /inference failed: kernel exploded/ });
+    assert.throws(() => new DynamicBatcher(echo, { maxBatch: 0, maxDelayMs: 1, maxQueue: 1 }), RangeError);
+  });
+});
