@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { loadDataset, toFloat32 } from '@cnnx/data';
+import { type Dataset, loadDataset, subset, toFloat32 } from '@cnnx/data';
 import {
   assertVerified,
   type ExportOptions,
@@ -8,12 +8,14 @@ import {
   loadLayersModelFromDir,
   ModelFormatError,
   readOnnx,
+  SUPPORTED_OPSETS,
   tritonConfig,
   UnsupportedLayerError,
   VerificationError,
   type VerificationResult,
   verifyOnnx,
 } from '@cnnx/export';
+import { initBackend } from '@cnnx/train';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
@@ -100,6 +102,11 @@ async function runExport(flags: ExportFlags): Promise<void> {
   if (flags.quantize === 'int8' && !flags.calibration) {
     throw new UsageError('--quantize int8 needs --calibration SPEC (images to calibrate activations on)');
   }
+  if (flags.opset < SUPPORTED_OPSETS.min || flags.opset > SUPPORTED_OPSETS.max) {
+    throw new CliError(
+      `--opset ${flags.opset} is not supported; expected an opset from ${SUPPORTED_OPSETS.min} to ${SUPPORTED_OPSETS.max}`,
+    );
+  }
   const out = resolve(flags.out);
   const manifest = await readModelManifest(flags.model);
   const inputScale = flags.inputScale ?? manifest.inputScale ?? 'unit';
@@ -108,25 +115,37 @@ async function runExport(flags: ExportFlags): Promise<void> {
   const runId = flags.runId ?? manifest.runId;
 
   const model = await loadLayersModelFromDir(flags.model);
-  let images: { values: Float32Array; count: number; labels: Uint8Array } | undefined;
+  if (flags.verify) {
+    // tfjs runs the reference predictions: the fastest backend that loads here (wasm without tfjs-node).
+    const backend = await initBackend('auto');
+    say(`tfjs backend for verification: ${backend.name}`);
+  }
+  // --calibration SPEC: its train split calibrates int8, its test split checks the export.
+  let calibration: Float32Array | undefined;
+  let images: { values: Float32Array; count: number } | undefined;
   if (flags.calibration) {
-    const dataset = await loadDataset(flags.calibration, { split: 'test' });
-    const count = Math.min(flags.calibrationCount, dataset.count);
-    const size = dataset.shape[0] * dataset.shape[1] * dataset.shape[2];
+    const spread = (dataset: Dataset, count: number): Float32Array => {
+      const n = Math.min(count, dataset.count);
+      const picked = Array.from({ length: n }, (_, index) => Math.floor((index * dataset.count) / n));
+      return toFloat32(subset(dataset, picked).images, { scale });
+    };
+    const train = await loadDataset(flags.calibration, { split: 'train' });
+    const test = await loadDataset(flags.calibration, { split: 'test' });
+    const size = train.shape[0] * train.shape[1] * train.shape[2];
     const expected = model.inputs[0]?.shape
       .slice(1)
       .reduce<number>((product, dim) => product * (dim ?? 1), 1);
     if (model.inputs.length !== 1 || expected !== size) {
       throw new CliError(
-        `--calibration ${flags.calibration}: images are ${dataset.shape.join('×')} but the model takes ${model.inputs[0]?.shape.slice(1).join('×')}`,
+        `--calibration ${flags.calibration}: images are ${train.shape.join('×')} but the model takes ${model.inputs[0]?.shape.slice(1).join('×')}`,
       );
     }
-    images = {
-      values: toFloat32(dataset.images.subarray(0, count * size), { scale }),
-      count,
-      labels: dataset.labels.subarray(0, count),
-    };
-    say(`calibration/verification images: ${count} from ${flags.calibration}`);
+    calibration = spread(train, flags.calibrationCount);
+    const values = spread(test, 1000);
+    images = { values, count: values.length / size };
+    say(
+      `${flags.calibration}: ${calibration.length / size} training images calibrate, ${images.count} test images verify`,
+    );
   }
   const options: ExportOptions = {
     opset: flags.opset,
@@ -135,7 +154,7 @@ async function runExport(flags: ExportFlags): Promise<void> {
     ...(flags.quantize ? { quantize: flags.quantize } : {}),
     ...(classNames ? { classNames } : {}),
     ...(runId ? { runId } : {}),
-    ...(images ? { calibration: images.values, calibrationMethod: flags.calibrationMethod } : {}),
+    ...(calibration ? { calibration, calibrationMethod: flags.calibrationMethod } : {}),
   };
   const bytes = await exportToOnnx(model, options);
 
@@ -197,13 +216,13 @@ export function register(program: Command, _context: CliContext): void {
     )
     .option(
       '--calibration <spec>',
-      'dataset spec whose test images calibrate int8 and verify (e.g. mnist-sample)',
+      'dataset spec: its train images calibrate int8, its test images verify (e.g. mnist-sample)',
     )
     .option(
       '--calibration-count <n>',
       'how many calibration images',
       integer('--calibration-count', { min: 1 }),
-      1000,
+      500,
     )
     .option(
       '--calibration-method <method>',
