@@ -74,23 +74,37 @@ export async function findModel(named) {
   return (await exists(QUICKSTART_MODEL)) ? QUICKSTART_MODEL : null;
 }
 
-/** Runs `cnnx quickstart` (its CLI must be built) to make runs/quickstart/model.onnx; resolves to its path. */
-export async function runQuickstart() {
-  const bin = join(REPO_DIR, 'packages', 'cli', 'dist', 'bin.js');
-  if (!(await exists(bin)))
-    throw new Error(`${bin} is missing; build the CLI first (npm run build -w @cnnx/cli)`);
-  console.error('cnnx demo: no model yet, training the quickstart model first (cnnx quickstart)…');
-  const code = await new Promise((done, fail) => {
-    const child = spawn(
-      process.execPath,
-      [bin, 'quickstart', '--out', join(REPO_DIR, 'runs', 'quickstart')],
-      {
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
+function runNode(args, stdio) {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, args, { cwd: REPO_DIR, stdio });
     child.on('error', fail);
     child.on('exit', (status) => done(status));
   });
+}
+
+/**
+ * Runs `cnnx quickstart` to make runs/quickstart/model.onnx (building the CLI first when its dist/ is missing);
+ * resolves to the model's path.
+ */
+export async function runQuickstart() {
+  const bin = join(REPO_DIR, 'packages', 'cli', 'dist', 'bin.js');
+  if (!(await exists(bin))) {
+    console.error('cnnx demo: building the cnnx CLI (npm run build -w @cnnx/cli)…');
+    const tsc = join(REPO_DIR, 'node_modules', 'typescript', 'bin', 'tsc');
+    const built = await runNode(
+      [tsc, '-p', join(REPO_DIR, 'packages', 'cli', 'tsconfig.build.json')],
+      'inherit',
+    );
+    if (built !== 0)
+      throw new Error(`building the cnnx CLI failed (exit ${built}); run npm run build -w @cnnx/cli`);
+  }
+  console.error(
+    'cnnx demo: no model yet, training the quickstart model first (cnnx quickstart, a few minutes)…',
+  );
+  const code = await runNode(
+    [bin, 'quickstart', '--out', join(REPO_DIR, 'runs', 'quickstart')],
+    ['ignore', 'ignore', 'inherit'],
+  );
   if (code !== 0 || !(await exists(QUICKSTART_MODEL))) {
     throw new Error(
       `cnnx quickstart failed (exit ${code}); pass a model with --model FILE or CNNX_MODEL=FILE`,

@@ -79,17 +79,14 @@ async function prepareDist(options) {
   if (!index)
     fail(`${options.dist}/index.html is missing; build the demo first (npm run build -w @cnnx/demo)`);
   await copyOrtRuntime(options.dist);
-  const served = join(options.dist, 'model.onnx');
-  const hasServed = Boolean(await stat(served).catch(() => undefined));
+  // The model named now (--model, CNNX_MODEL) wins, then the quickstart's; a model installed at build time is
+  // kept only when neither exists, and the quickstart runs when there is no model at all.
   let model = await findModel(options.model);
-  if (options.model === undefined && hasServed) model = null;
-  if (model === null && !hasServed) model = await runQuickstart();
-  if (model !== null) {
-    await installModel(model, options.dist);
-    console.error(`cnnx demo: serving the model ${model}`);
-  }
-  const examples = join(options.dist, 'examples.json');
-  if (model !== null || !(await stat(examples).catch(() => undefined))) await writeExamples(options.dist);
+  const served = join(options.dist, 'model.onnx');
+  if (model === null && !(await stat(served).catch(() => undefined))) model = await runQuickstart();
+  if (model !== null) await installModel(model, options.dist);
+  console.error(`cnnx demo: serving the model ${model ?? served}`);
+  await writeExamples(options.dist);
 }
 
 /** Maps a request path to a file under dist/, refusing anything that escapes it. */

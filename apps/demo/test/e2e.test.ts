@@ -146,7 +146,7 @@ describe('the demo in headless Chromium', () => {
     modelPath = model.path;
     dist = join(folder.path, 'dist');
     await buildDemo(dist, modelPath);
-    const server = await startServer(dist);
+    const server = await startServer(dist, ['--model', modelPath]);
     cleanup.unshift(server.stop);
     url = server.url;
   });
