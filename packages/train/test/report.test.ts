@@ -101,6 +101,31 @@ describe('writeReport', () => {
     }
   });
 
+  it('samples the "Pred / True" grid across a set stored class by class', async () => {
+    const sortedDir = await mkdtemp(join(tmpdir(), 'cnnx-report-sorted-'));
+    try {
+      const order = [...data.labels.keys()].sort((a, b) => data.labels[a]! - data.labels[b]!);
+      const images = new Uint8Array(data.images.length);
+      const labels = new Uint8Array(data.labels.length);
+      const probabilities = new Float32Array(data.probabilities.length);
+      order.forEach((from, to) => {
+        images.set(data.images.subarray(from * 784, (from + 1) * 784), to * 784);
+        labels[to] = data.labels[from]!;
+        probabilities.set(data.probabilities.subarray(from * 10, (from + 1) * 10), to * 10);
+      });
+      await writeReport(sortedDir, {
+        metrics: data.metrics,
+        samples: { images, shape: [28, 28, 1], labels, probabilities },
+        gridSize: 10,
+      });
+      const grid = await readFile(join(sortedDir, 'test-images.svg'), 'utf8');
+      const truths = new Set([...grid.matchAll(/\/ True (\w+)</g)].map((match) => match[1]));
+      assert.equal(truths.size, 10, `every class appears in a 10-image grid, got ${[...truths].join(', ')}`);
+    } finally {
+      await rm(sortedDir, { recursive: true, force: true });
+    }
+  });
+
   it('titles test images "Pred / True" and lists mistakes by confidence', async () => {
     const grid = await readFile(join(dir, 'test-images.svg'), 'utf8');
     assert.ok(grid.includes('Pred three / True zero'), 'image 0 (true 0, predicted 3)');

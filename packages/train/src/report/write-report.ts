@@ -143,7 +143,11 @@ async function testImageTiles(
 ): Promise<GridTile[]> {
   const predicted = argmaxRows(samples.probabilities, classNames.length);
   const tiles: GridTile[] = [];
-  for (let index = 0; index < Math.min(size, samples.labels.length); index++) {
+  const count = samples.labels.length;
+  const shown = Math.min(size, count);
+  // Evenly spaced over the set, so a set stored class by class still shows every class.
+  for (let k = 0; k < shown; k++) {
+    const index = Math.floor((k * count) / shown);
     const guess = predicted[index] as number;
     const truth = samples.labels[index] as number;
     tiles.push({
