@@ -103,7 +103,13 @@ describe('@cnnx/runtime in a browser', () => {
       '/models/nchw.onnx': { body: nchw, type: 'application/octet-stream' },
     };
     server = createServer(async (request, response) => {
-      const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
+      let path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
+      // Under /iso/ every response carries the headers that make a page cross-origin isolated (wasm threads).
+      const isolated = path.startsWith('/iso/');
+      if (isolated) path = path.slice(4);
+      const headers: Record<string, string> = isolated
+        ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' }
+        : {};
       let file = files[path];
       if (!file && path.startsWith('/ort/') && /^[\w.-]+$/.test(path.slice(5))) {
         const body = await readFile(join(ortDist, path.slice(5))).catch(() => null);
@@ -113,7 +119,7 @@ describe('@cnnx/runtime in a browser', () => {
         response.writeHead(404).end();
         return;
       }
-      response.writeHead(200, { 'content-type': file.type }).end(file.body);
+      response.writeHead(200, { ...headers, 'content-type': file.type }).end(file.body);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -231,6 +237,38 @@ describe('@cnnx/runtime in a browser', () => {
     assert.equal(wasm.info.layout, 'nchw');
     assert.deepEqual(wasm.labels, expectedLabels);
     assertClose(wasm.probabilities, probabilities, 1e-5, 'nchw: browser wasm vs node cpu');
+  });
+
+  test('in a cross-origin isolated page, wasm runs with threads and gives the same probabilities', async () => {
+    const context = await browser.newContext();
+    const isolated = await context.newPage();
+    await isolated.goto(`${origin}/iso/`);
+    await isolated.addScriptTag({ url: '/iso/runtime.js', type: 'module' });
+    await isolated.waitForFunction(() => 'cnnxRuntime' in globalThis);
+    const outcome = await isolated.evaluate(
+      async ({ pixels, count }) => {
+        const { Classifier } = (globalThis as unknown as { cnnxRuntime: typeof import('@cnnx/runtime') })
+          .cnnxRuntime;
+        const classifier = await Classifier.load('/iso/models/nhwc.onnx', {
+          device: 'wasm',
+          wasmPaths: '/iso/ort/',
+        } as never);
+        const probabilities = Array.from(await classifier.probabilities(new Uint8Array(pixels), count));
+        return { isolated: crossOriginIsolated, threads: classifier.info.threads, probabilities };
+      },
+      { pixels: Array.from(pixels), count },
+    );
+    await context.close();
+    assert.equal(outcome.isolated, true);
+    assert.ok((outcome.threads ?? 0) > 1, `wasm threads: ${outcome.threads}`);
+    const node = await Classifier.load(nhwc, { device: 'cpu' });
+    assertClose(
+      outcome.probabilities,
+      await node.probabilities(pixels, count),
+      1e-5,
+      'threaded wasm vs node cpu',
+    );
+    await node.release();
   });
 
   test('in a page without WebGPU, auto falls back to wasm and says why', async () => {

@@ -122,6 +122,11 @@ export interface ClassifierInfo {
   outputKind: 'probabilities' | 'logits' | 'unknown';
   /** Node: whether the optimised-model cache file was read (graph optimisation skipped) or written. */
   optimizedModelCache: 'read' | 'written' | null;
+  /**
+   * Threads: in Node the intra-op threads asked for (null: onnxruntime's default); in a browser on wasm, the
+   * wasm threads (more than 1 only in a cross-origin isolated page; fixed by the page's first load).
+   */
+  threads: number | null;
 }
 
 export type MetadataSource = 'metadata' | 'default' | 'option';

@@ -113,6 +113,7 @@ export async function openClassifier(
     sources: reading.sources,
     outputKind: 'unknown',
     optimizedModelCache: null,
+    threads: options.threads || null,
   };
   return { backend: resolved.backend, session: resolved.session, info, reading };
 }

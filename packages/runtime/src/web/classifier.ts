@@ -16,13 +16,20 @@ export interface BrowserClassifierOptions extends ClassifierOptions {
   wasmPaths?: string | Record<string, string>;
 }
 
-function configureWasm(options: BrowserClassifierOptions): void {
+let wasmThreads: number | null = null;
+
+/** Sets where the .wasm files are and how many threads wasm gets; onnxruntime-web reads both once, at its first session. */
+function configureWasm(options: BrowserClassifierOptions): number {
   if (options.wasmPaths !== undefined) ortEnvironment.wasm.wasmPaths = options.wasmPaths;
-  const environment = browserEnvironment();
-  // Threads need SharedArrayBuffer, which only cross-origin isolated pages get.
-  ortEnvironment.wasm.numThreads = environment.crossOriginIsolated
-    ? Math.max(1, options.threads || Math.min(4, environment.cores))
-    : 1;
+  if (wasmThreads === null) {
+    const environment = browserEnvironment();
+    // Threads need SharedArrayBuffer, which only cross-origin isolated pages get.
+    wasmThreads = environment.crossOriginIsolated
+      ? Math.max(1, options.threads || Math.min(4, environment.cores))
+      : 1;
+    ortEnvironment.wasm.numThreads = wasmThreads;
+  }
+  return wasmThreads;
 }
 
 async function readSource(source: BrowserModelSource): Promise<{ bytes: Uint8Array; file: string }> {
@@ -65,7 +72,9 @@ export class Classifier extends CoreClassifier {
    */
   static async load(source: BrowserModelSource, options: BrowserClassifierOptions = {}): Promise<Classifier> {
     const { bytes, file } = await readSource(source);
-    configureWasm(options);
-    return new Classifier(await openClassifier(bytes, file, options));
+    const threads = configureWasm(options);
+    const parts = await openClassifier(bytes, file, options);
+    parts.info.threads = parts.info.provider === 'wasm' ? threads : null;
+    return new Classifier(parts);
   }
 }
