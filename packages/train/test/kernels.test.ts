@@ -149,6 +149,37 @@ const convCases: ConvCase[] = [
     strides: [1, 1],
     pad: 'same',
   },
+  // kh·kw·ci < co: the filter gradient goes through the patch-matrix route.
+  {
+    batch: 3,
+    height: 11,
+    width: 9,
+    inChannels: 1,
+    outChannels: 16,
+    filter: [3, 3],
+    strides: [2, 2],
+    pad: 'same',
+  },
+  {
+    batch: 2,
+    height: 8,
+    width: 8,
+    inChannels: 2,
+    outChannels: 12,
+    filter: [2, 2],
+    strides: [1, 1],
+    pad: 'valid',
+  },
+  {
+    batch: 4,
+    height: 28,
+    width: 28,
+    inChannels: 1,
+    outChannels: 32,
+    filter: [3, 3],
+    strides: [1, 1],
+    pad: 'same',
+  },
 ];
 
 function describeCase(c: ConvCase): string {

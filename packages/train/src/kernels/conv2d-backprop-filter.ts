@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { release, runWasmKernel, type WasmKernelArgs } from './wasm-ops.js';
+import { heapFloat32, release, runWasmKernel, type WasmKernelArgs } from './wasm-ops.js';
 
 /**
  * The gradient of a 2-D convolution with respect to its filter, computed as one FORWARD
@@ -49,6 +49,9 @@ export function filterGradient(
   dy: tf.TensorInfo,
   info: tf.backend_util.Conv2DInfo,
 ): tf.TensorInfo {
+  if (info.filterHeight * info.filterWidth * info.inChannels < info.outChannels) {
+    return filterGradientByPatches(backend, x, dy, info);
+  }
   const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
   const { inHeight, inWidth, outHeight, outWidth, padInfo } = info;
   const padBottom = Math.max(
@@ -93,6 +96,70 @@ export function filterGradient(
   const gradient = runWasmKernel(backend, 'Transpose', { x: cropped }, { perm: [1, 2, 0, 3] });
   release(backend, cropped);
   return gradient;
+}
+
+/**
+ * The filter gradient as one matrix product dyᵀ · P, where P [n·ho·wo, kh·kw·ci] holds the
+ * input patch under every output position (im2col). XNNPACK packs the right-hand operand of a
+ * product afresh on every call at several ns per value; when kh·kw·ci < co (a first layer on
+ * one-channel images), P is smaller than dy, so this packs less than the convolution route.
+ */
+function filterGradientByPatches(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, padInfo } = info;
+  const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
+  const positions = batchSize * outHeight * outWidth;
+  const patchSize = filterHeight * filterWidth * inChannels;
+
+  const patches = backend.makeOutput([1, positions, patchSize], 'float32');
+  const source = heapFloat32(backend, x);
+  const target = heapFloat32(backend, patches);
+  let at = 0;
+  for (let n = 0; n < batchSize; n++) {
+    for (let i = 0; i < outHeight; i++) {
+      for (let j = 0; j < outWidth; j++) {
+        for (let a = 0; a < filterHeight; a++) {
+          const row = i * strideHeight + a * dilationHeight - padInfo.top;
+          for (let b = 0; b < filterWidth; b++) {
+            const column = j * strideWidth + b * dilationWidth - padInfo.left;
+            if (row < 0 || row >= inHeight || column < 0 || column >= inWidth) {
+              target.fill(0, at, at + inChannels);
+            } else {
+              const from = ((n * inHeight + row) * inWidth + column) * inChannels;
+              for (let c = 0; c < inChannels; c++) target[at + c] = source[from + c]!;
+            }
+            at += inChannels;
+          }
+        }
+      }
+    }
+  }
+
+  const gradientsByChannel = runWasmKernel(
+    backend,
+    'Transpose',
+    { x: { ...dy, shape: [positions, outChannels] } },
+    { perm: [1, 0] },
+  );
+  const product = runWasmKernel(
+    backend,
+    'BatchMatMul',
+    { a: { ...gradientsByChannel, shape: [1, outChannels, positions] }, b: patches },
+    { transposeA: false, transposeB: false },
+  );
+  release(backend, gradientsByChannel, patches);
+  const gradient = runWasmKernel(
+    backend,
+    'Transpose',
+    { x: { ...product, shape: [outChannels, patchSize] } },
+    { perm: [1, 0] },
+  );
+  release(backend, product);
+  return { ...gradient, shape: [filterHeight, filterWidth, inChannels, outChannels] };
 }
 
 /** `Conv2DBackpropFilter` for the wasm backend (stock tfjs has none, so conv nets cannot train). */

@@ -1,8 +1,11 @@
+import { renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { BackendWasm, getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels } from './index.js';
+
+const require = createRequire(import.meta.url);
 
 /**
  * The folder holding tfjs-backend-wasm's `.wasm` binaries, with a trailing separator, as
@@ -12,26 +15,141 @@ import { registerWasmTrainingKernels } from './index.js';
  * wasmBinaryDirectory(); // '/…/node_modules/@tensorflow/tfjs-backend-wasm/dist/'
  */
 export function wasmBinaryDirectory(): string {
-  const require = createRequire(import.meta.url);
   return join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/');
 }
 
+/** Options of {@link useWasmTrainingBackend}. */
+export interface WasmTrainingBackendOptions {
+  /**
+   * XNNPACK threads. 1 (the default) uses tfjs's single-threaded SIMD build, as stock tfjs does
+   * in Node; more loads tfjs's threaded SIMD build on Node worker threads, which stock tfjs
+   * refuses to do in Node. At most 8 (tfjs pre-creates 8 workers).
+   */
+  threads?: number;
+}
+
 let pathsSet = false;
+let threadedFor: number | null = null;
 
 /**
- * Makes tfjs's `wasm` backend the active one, with cnnx's training kernels registered.
- * Rejects when the backend cannot start.
+ * Makes tfjs's `wasm` backend the active one, with cnnx's training kernels registered, on
+ * `threads` XNNPACK threads. Rejects when the backend cannot start.
  *
  * @example
- * await useWasmTrainingBackend();
+ * await useWasmTrainingBackend({ threads: 2 });
  * tf.getBackend(); // 'wasm'
+ * wasmThreadsCount(); // 2
  */
-export async function useWasmTrainingBackend(): Promise<void> {
+export async function useWasmTrainingBackend(options: WasmTrainingBackendOptions = {}): Promise<void> {
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 8) {
+    throw new RangeError(`'threads' must be an integer from 1 to 8, got ${threads}.`);
+  }
   registerWasmTrainingKernels();
   if (!pathsSet) {
     setWasmPaths(wasmBinaryDirectory());
     pathsSet = true;
   }
+  if (threads > 1 && threadedFor !== threads) {
+    if (tf.engine().registry.wasm !== undefined) {
+      throw new Error(
+        `The wasm backend already started with ${getThreadsCount()} thread(s); ask for ${threads} before it starts.`,
+      );
+    }
+    registerThreadedWasmBackend(threads);
+    threadedFor = threads;
+  }
   const ok = await tf.setBackend('wasm');
   if (!ok) throw new Error('The tfjs wasm backend failed to initialise.');
+}
+
+/**
+ * How many XNNPACK threads the running wasm backend uses.
+ *
+ * @example
+ * await useWasmTrainingBackend();
+ * wasmThreadsCount(); // 1
+ */
+export function wasmThreadsCount(): number {
+  return getThreadsCount();
+}
+
+/** The Emscripten module factory of tfjs's threaded SIMD build. */
+type ThreadedFactory = (config: Record<string, unknown>) => Promise<BackendWasm['wasm']>;
+
+/**
+ * Replaces tfjs's `wasm` backend factory by one that starts the threaded SIMD build in Node.
+ * Stock tfjs disables threads in Node (its worker is handed over as a Blob URL, which Node's
+ * worker_threads cannot load); here the worker script is a real file, and the main script a path.
+ */
+function registerThreadedWasmBackend(threads: number): void {
+  const outputDirectory = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '..', 'wasm-out');
+  const mainScript = join(outputDirectory, 'tfjs-backend-wasm-threaded-simd.js');
+  const factory = require(mainScript) as ThreadedFactory;
+  const workerFile = writeWorkerScript(outputDirectory);
+
+  tf.removeBackend('wasm');
+  tf.registerBackend(
+    'wasm',
+    async () => {
+      const module = await withLogicalCores(2 * threads, () =>
+        factory({
+          locateFile: (path: string) => {
+            if (path.endsWith('.worker.js')) return workerFile;
+            if (path.endsWith('.wasm'))
+              return join(wasmBinaryDirectory(), 'tfjs-backend-wasm-threaded-simd.wasm');
+            return join(outputDirectory, path);
+          },
+          mainScriptUrlOrBlob: mainScript,
+        }),
+      );
+      const cwrap = module.cwrap as (name: string, returns: string | null, args: string[]) => never;
+      (module as { tfjs: unknown }).tfjs = {
+        init: cwrap('init', null, []),
+        initWithThreadsCount: cwrap('init_with_threads_count', null, ['number']),
+        getThreadsCount: cwrap('get_threads_count', 'number', []),
+        registerTensor: cwrap('register_tensor', null, ['number', 'number', 'number']),
+        disposeData: cwrap('dispose_data', null, ['number']),
+        dispose: cwrap('dispose', null, []),
+      };
+      setThreadsCount(threads);
+      return new BackendWasm(module);
+    },
+    2,
+  );
+}
+
+/** Writes tfjs's pthread worker script (shipped as a JS string) to a file Node's workers can load. */
+function writeWorkerScript(outputDirectory: string): string {
+  const { wasmWorkerContents } = require(
+    join(outputDirectory, 'tfjs-backend-wasm-threaded-simd.worker.js'),
+  ) as {
+    wasmWorkerContents: string;
+  };
+  const version = (require('@tensorflow/tfjs-backend-wasm/package.json') as { version: string }).version;
+  const file = join(require('node:os').tmpdir() as string, `cnnx-tfjs-wasm-${version}-worker.js`);
+  const temporary = `${file}.${process.pid}.tmp`;
+  // tfjs escapes newlines the same way before making its Blob: the string holds "\n" escapes.
+  writeFileSync(temporary, wasmWorkerContents.replace(/\n/g, '\\n'));
+  renameSync(temporary, file);
+  return file;
+}
+
+/**
+ * Runs `start` while Node reports `count` logical CPUs. tfjs's C++ caps its thread pool at half
+ * the logical CPUs (it assumes two hyper-threads per core), read once as the module starts; on
+ * a 2-vCPU machine that is one thread whatever is asked.
+ */
+async function withLogicalCores<T>(count: number, start: () => Promise<T>): Promise<T> {
+  const os = require('node:os') as { cpus: () => unknown[] };
+  const realCpus = os.cpus;
+  os.cpus = () => {
+    const cpus = realCpus();
+    return Array.from({ length: count }, (_, index) => cpus[index % cpus.length]);
+  };
+  try {
+    return await start();
+  } finally {
+    os.cpus = realCpus;
+  }
 }
