@@ -87,7 +87,7 @@ describe('classic CNN', () => {
   });
 
   test('verifyOnnx catches a model whose weights differ', async () => {
-    const other = buildClassic();
+    const other = buildClassic({ seed: 2 });
     const result = await verifyOnnx(convertToOnnx(other), model);
     other.dispose();
     assert.ok(result.maxAbsDiff > 1e-3, `max abs diff ${result.maxAbsDiff}`);

@@ -9,8 +9,13 @@ import { nhwcToNchw, randomUniform } from '../src/random.js';
 await tf.setBackend('cpu');
 tf.env().set('IS_TEST', true);
 
-/** The `classic` CNN of the project (Conv32-same, MaxPool, Conv64-same, MaxPool, Dense128, Dense10), random weights. */
-export function buildClassic(options: { dropout?: boolean } = {}): tf.Sequential {
+/**
+ * The `classic` CNN of the project (Conv32-same, MaxPool, Conv64-same, MaxPool, Dense128, Dense10), with
+ * random weights drawn from seeded Glorot initializers, so a test sees the same model on every run.
+ */
+export function buildClassic(options: { dropout?: boolean; seed?: number } = {}): tf.Sequential {
+  const seed = options.seed ?? 1;
+  const init = (offset: number) => tf.initializers.glorotUniform({ seed: seed * 10 + offset });
   const model = tf.sequential({ name: 'classic' });
   model.add(
     tf.layers.conv2d({
@@ -19,15 +24,24 @@ export function buildClassic(options: { dropout?: boolean } = {}): tf.Sequential
       kernelSize: 3,
       padding: 'same',
       activation: 'relu',
+      kernelInitializer: init(1),
     }),
   );
   model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  model.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }));
+  model.add(
+    tf.layers.conv2d({
+      filters: 64,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: init(2),
+    }),
+  );
   model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
   model.add(tf.layers.flatten());
-  model.add(tf.layers.dense({ units: 128, activation: 'relu' }));
+  model.add(tf.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init(3) }));
   if (options.dropout) model.add(tf.layers.dropout({ rate: 0.5 }));
-  model.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+  model.add(tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init(4) }));
   return model;
 }
 
