@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
-import { copyOrtRuntime, findModel, installModel, writeExamples } from './scripts/assets.mjs';
+import { defaultClientConditions, defineConfig, type HtmlTagDescriptor, type Plugin } from 'vite';
+import { copyOrtRuntime, findModel, installModel, ORT_DIR, writeExamples } from './scripts/assets.mjs';
 
 /** Headers that make the page cross-origin isolated, so onnxruntime-web's wasm can use threads. */
 export const ISOLATION_HEADERS = {
@@ -21,6 +21,34 @@ function demoAssets(): Plugin {
     apply: 'build',
     configResolved(config) {
       outDir = resolve(config.root, config.build.outDir);
+    },
+    // Start fetching what the page needs before its script runs: the model, and the one wasm loader (with its
+    // .wasm) that the bundled onnxruntime-web build imports.
+    transformIndexHtml: {
+      order: 'post',
+      handler(_html, context) {
+        if (!context.bundle) return [];
+        const code = Object.values(context.bundle)
+          .map((output) => (output.type === 'chunk' ? output.code : ''))
+          .join('\n');
+        const loaders = [...new Set(code.match(/ort-wasm-simd-threaded(?:\.[a-z]+)?\.mjs/g) ?? [])];
+        const preload = (href: string, as: string): HtmlTagDescriptor => ({
+          tag: 'link',
+          attrs: { rel: 'preload', href, as, crossorigin: '' },
+          injectTo: 'head',
+        });
+        const tags: HtmlTagDescriptor[] = [preload('model.onnx', 'fetch')];
+        if (loaders.length === 1 && loaders[0]) {
+          const loader = loaders[0];
+          tags.push({
+            tag: 'link',
+            attrs: { rel: 'modulepreload', href: `${ORT_DIR}/${loader}`, crossorigin: '' },
+            injectTo: 'head',
+          });
+          tags.push(preload(`${ORT_DIR}/${loader.replace(/\.mjs$/, '.wasm')}`, 'fetch'));
+        }
+        return tags;
+      },
     },
     async closeBundle() {
       await copyOrtRuntime(outDir);

@@ -197,6 +197,17 @@ function requestedDevice(): 'auto' | 'webgpu' | 'wasm' {
   throw new RangeError(`?device=${device} is not a device; expected auto, webgpu or wasm`);
 }
 
+/** `?threads=N` sets onnxruntime-web's wasm threads; unset, the runtime picks (threads need cross-origin isolation). */
+function requestedThreads(): number | undefined {
+  const text = new URLSearchParams(location.search).get('threads');
+  if (text === null) return undefined;
+  const threads = Number(text);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 16) {
+    throw new RangeError(`?threads=${text} is not a thread count; expected an integer from 1 to 16`);
+  }
+  return threads;
+}
+
 async function start(): Promise<void> {
   showNothing();
   // Fetched while the model loads.
@@ -206,6 +217,7 @@ async function start(): Promise<void> {
   gallery.catch(() => {}); // reported when awaited below
   const classifier = await Classifier.load('model.onnx', {
     device: requestedDevice(),
+    threads: requestedThreads(),
     // onnxruntime-web's .wasm files, copied into dist/ort/ at build time and served by the app.
     wasmPaths: new URL('ort/', location.href).href,
   });
