@@ -18,6 +18,7 @@ import {
   readManifest,
   saveCheckpoint,
   saveModel,
+  scheduledLearningRate,
   type TrainModelOptions,
   type TrainState,
   trainModel,
@@ -190,6 +191,35 @@ for (const backend of BACKEND_LADDER) {
       assert.equal(result.history[0]!.valLoss, undefined);
     });
 
+    test('early stopping waits patience epochs, then restores the weights of the best epoch', {
+      skip,
+    }, async () => {
+      const model = build();
+      let firstEpochWeights: Float32Array[] = [];
+      const result = await trainModel(
+        model,
+        { train, validation },
+        {
+          ...options,
+          epochs: 5,
+          // no later epoch can beat the first by 100: stops after 1 + patience epochs
+          earlyStopping: { patience: 2, minDelta: 100, restoreBest: true },
+          onEpochEnd: (logs) => {
+            if (logs.epoch === 1)
+              firstEpochWeights = model.getWeights().map((weight) => weight.dataSync() as Float32Array);
+          },
+        },
+      );
+      assert.equal(result.stopReason, 'early-stopping');
+      assert.equal(result.history.length, 3);
+      assert.equal(result.bestEpoch, 1);
+      assert.deepEqual(
+        model.getWeights().map((weight) => Array.from(weight.dataSync())),
+        firstEpochWeights.map((values) => Array.from(values)),
+      );
+      model.dispose();
+    });
+
     test('a NaN loss stops training and suggests a lower learning rate', { skip }, async () => {
       const model = build();
       await assert.rejects(
@@ -200,6 +230,21 @@ for (const backend of BACKEND_LADDER) {
     });
   });
 }
+
+describe('learning-rate schedules', () => {
+  test('step halves every N epochs, cosine falls from the base to the floor', () => {
+    const step = { type: 'step', everyEpochs: 2, factor: 0.5 } as const;
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((epoch) => scheduledLearningRate(step, 0.1, 0.1, epoch, 5)),
+      [0.1, 0.1, 0.05, 0.05, 0.025],
+    );
+    const cosine = { type: 'cosine', minLearningRate: 0.01 } as const;
+    const rates = [1, 2, 3, 4, 5].map((epoch) => scheduledLearningRate(cosine, 0.1, 0.1, epoch, 5));
+    assert.equal(rates[0], 0.1);
+    assert.ok(Math.abs(rates[2]! - 0.055) < 1e-12);
+    assert.ok(Math.abs(rates[4]! - 0.01) < 1e-12);
+  });
+});
 
 describe('argument checks', () => {
   test('bad options are refused before training, naming the option', async () => {
