@@ -223,6 +223,8 @@ async function main(): Promise<void> {
       );
       log(`         batch sizes (runs): ${JSON.stringify(distributions[`infer@${connections}`])}`);
     }
+    const rssAfterInferMb = await rssMb(server.child.pid);
+    log(`  RSS after the infer phases ${rssAfterInferMb} MB`);
     const png = await digitPng();
     const upload = await load(server.url, '/v2/models/mnist/classify', 16, duration, {
       body: png,
@@ -257,6 +259,7 @@ async function main(): Promise<void> {
             },
             ratio,
             rssBeforeMb,
+            rssAfterInferMb,
             rssAfterMb,
             batchSizes: distributions,
             durationSeconds: duration,

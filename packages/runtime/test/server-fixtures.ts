@@ -31,8 +31,20 @@ export const CLASS_NAMES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six'
 /** The `tiny` preset with seeded random weights (cpu backend), exported to ONNX with class names. */
 export async function makeModel(directory: string): Promise<string> {
   ensureBuilt();
-  const { initBackend, buildModel } = await import('@cnnx/train');
-  const { exportToOnnx } = await import('@cnnx/export');
+  // Imported by a computed name: @cnnx/runtime does not depend on them, so typechecking this package must
+  // not need their built types (turbo builds them for the CLI; ensureBuilt() covers a fresh checkout).
+  const trainPackage: string = '@cnnx/train';
+  const exportPackage: string = '@cnnx/export';
+  const { initBackend, buildModel } = (await import(trainPackage)) as {
+    initBackend(preferred: 'cpu'): Promise<unknown>;
+    buildModel(
+      preset: string,
+      options: { inputShape: number[]; numClasses: number; seed: number },
+    ): { dispose(): void };
+  };
+  const { exportToOnnx } = (await import(exportPackage)) as {
+    exportToOnnx(model: unknown, options: { classNames: string[] }): Promise<Uint8Array>;
+  };
   await initBackend('cpu');
   const model = buildModel('tiny', { inputShape: [28, 28, 1], numClasses: 10, seed: 11 });
   const bytes = await exportToOnnx(model, { classNames: CLASS_NAMES });
