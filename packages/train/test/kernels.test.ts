@@ -355,3 +355,25 @@ describe('BatchMatMul on wasm matches cpu with transposed operands', () => {
     });
   }
 });
+
+describe('Sum on wasm matches cpu', () => {
+  const random = seededRandom(29);
+  const cases = [
+    { shape: [64, 28, 28, 32], axis: [0, 1, 2], keepDims: false },
+    { shape: [7, 5, 3, 4], axis: [2, 0, 1], keepDims: true },
+    { shape: [9, 6], axis: 0, keepDims: false },
+    { shape: [4, 5, 6], axis: [1], keepDims: false },
+    { shape: [4, 5, 6], axis: [0, 1, 2], keepDims: false },
+    { shape: [3, 4], axis: -1, keepDims: true },
+  ];
+  for (const c of cases) {
+    test(`[${c.shape}] over axis ${JSON.stringify(c.axis)}, keepDims ${c.keepDims}`, async () => {
+      await compareWithCpu(
+        'Sum',
+        { x: { values: randomValues(c.shape, random), shape: c.shape } },
+        { axis: c.axis, keepDims: c.keepDims },
+        'sum',
+      );
+    });
+  }
+});

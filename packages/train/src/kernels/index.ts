@@ -4,6 +4,7 @@ import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { rememberStockKernel, takeStockKernels } from './stock-kernels.js';
+import { sumConfig } from './sum.js';
 
 /** The gradient kernels cnnx adds to (or replaces on) tfjs's `wasm` backend, one per file. */
 const trainingKernels = new Map<string, tf.KernelConfig>();
@@ -31,6 +32,7 @@ addTrainingKernel(conv2dBackpropFilterConfig);
 addTrainingKernel(conv2dBackpropInputConfig);
 addTrainingKernel(maxPoolGradConfig);
 addTrainingKernel(batchMatMulConfig);
+addTrainingKernel(sumConfig);
 
 let registered = false;
 
