@@ -15,7 +15,12 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** `count` uniform floats in [0, 1) from `seed`. */
+/**
+ * `count` uniform floats in [0, 1) from `seed`.
+ *
+ * @example
+ * randomUniform(3, 1); // Float32Array of 3 values in [0, 1), the same on every call
+ */
 export function randomUniform(count: number, seed: number): Float32Array {
   const random = seededRandom(seed);
   const values = new Float32Array(count);

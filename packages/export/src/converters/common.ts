@@ -1,7 +1,12 @@
 import { float } from '../graph/graph-builder.js';
 import type { ConversionContext, ValueRef } from './types.js';
 
-/** A rank's tfjs axis (possibly negative) as a positive index. */
+/**
+ * A rank's tfjs axis (possibly negative) as a positive index.
+ *
+ * @example
+ * positiveAxis(-1, 4); // 3
+ */
 export function positiveAxis(axis: number, rank: number): number {
   const positive = axis < 0 ? axis + rank : axis;
   if (positive < 0 || positive >= rank) throw new RangeError(`axis ${axis} is out of range for rank ${rank}`);
@@ -21,14 +26,12 @@ export function onnxAxis(ref: ValueRef, tfjsAxis: number): number {
   return axis === rank - 1 ? 1 : axis + 1;
 }
 
-/** The ONNX shape of a value (batch as -1 is not allowed here: only static dims past batch are read). */
-export function onnxShape(ref: ValueRef): (number | null)[] {
-  if (ref.layout === 'native') return ref.shape;
-  const [batch, ...rest] = ref.shape;
-  return [batch ?? null, rest[rest.length - 1] ?? null, ...rest.slice(0, -1)];
-}
-
-/** Reads a numeric pair from a tfjs config (`kernelSize: 3` or `[3, 3]`). */
+/**
+ * Reads a numeric pair from a tfjs config (`kernelSize: 3` or `[3, 3]`).
+ *
+ * @example
+ * pair(3, 'kernelSize'); // [3, 3]
+ */
 export function pair(value: unknown, name: string): [number, number] {
   if (typeof value === 'number') return [value, value];
   if (Array.isArray(value) && value.length === 2 && value.every((item) => typeof item === 'number')) {
@@ -37,7 +40,12 @@ export function pair(value: unknown, name: string): [number, number] {
   throw new TypeError(`expected a number or a pair of numbers for '${name}', got ${JSON.stringify(value)}`);
 }
 
-/** A static dimension, or a clear error naming the layer. */
+/**
+ * A static dimension, or a clear error naming the layer.
+ *
+ * @example
+ * staticDim(context, 28, 'input height'); // 28 (null throws a RangeError naming the layer)
+ */
 export function staticDim(
   context: ConversionContext,
   value: number | null | undefined,
@@ -53,7 +61,7 @@ export function staticDim(
  * Explicit ONNX pads `[top, left, bottom, right]` for tfjs `same`/`valid` padding (never `auto_pad`).
  *
  * @example
- * samePads([28, 28], [3, 3], [2, 2], [1, 1], 'same'); // [0, 0, 1, 1]
+ * explicitPads([28, 28], [3, 3], [2, 2], [1, 1], 'same'); // [0, 0, 1, 1]
  */
 export function explicitPads(
   input: [number, number],
@@ -101,7 +109,12 @@ export function hwioToOihw(values: Float32Array, shape: number[]): Float32Array 
   return result;
 }
 
-/** Adds a node that keeps the layout and shape of `ref`. */
+/**
+ * Adds a node that keeps the layout and shape of `ref`.
+ *
+ * @example
+ * unary(context, ref, 'Relu'); // a Relu node; the result keeps ref's layout
+ */
 export function unary(
   context: ConversionContext,
   ref: ValueRef,

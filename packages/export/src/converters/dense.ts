@@ -4,6 +4,9 @@ import type { ConverterConfig, ValueRef } from './types.js';
 /**
  * Rows of a Dense kernel `[features, units]` reordered for an input flattened channels-first: ONNX feature
  * `c·S + s` (S = product of spatial dims) is tfjs feature `s·C + c`.
+ *
+ * @example
+ * permuteRowsForChannelsFirst(kernel, 128, [7, 7, 64]); // rows in C·H·W order
  */
 export function permuteRowsForChannelsFirst(
   kernel: Float32Array,

@@ -4,6 +4,9 @@ import type { ConversionContext, ConverterConfig, ValueRef } from './types.js';
 /**
  * A tfjs depthwise kernel `[kh, kw, in, multiplier]` as ONNX grouped-Conv weights `[in·multiplier, 1, kh, kw]`
  * (output channel `i·multiplier + m`, as tfjs orders them).
+ *
+ * @example
+ * depthwiseToOnnx(kernel, [3, 3, 8, 2]); // Float32Array of 16×1×3×3
  */
 export function depthwiseToOnnx(values: Float32Array, shape: number[]): Float32Array {
   const [height, width, inChannels, multiplier] = shape as [number, number, number, number];
@@ -17,7 +20,12 @@ export function depthwiseToOnnx(values: Float32Array, shape: number[]): Float32A
   return result;
 }
 
-/** The depthwise Conv node shared by DepthwiseConv2D and SeparableConv2D; returns a channels-first ref. */
+/**
+ * The depthwise Conv node shared by DepthwiseConv2D and SeparableConv2D; returns a channels-first ref.
+ *
+ * @example
+ * depthwiseConv(context, true, false); // a grouped Conv; ref is channels-first
+ */
 export function depthwiseConv(context: ConversionContext, withBias: boolean, useDilation: boolean): ValueRef {
   const { config, graph } = context;
   const input = context.toChannelsFirst(context.inputs[0]!);

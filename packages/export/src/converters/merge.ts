@@ -1,7 +1,12 @@
 import { onnxAxis } from './common.js';
 import type { ConversionContext, ConverterConfig, ValueRef } from './types.js';
 
-/** Brings every input to one layout: kept when all agree, else tfjs's own order. */
+/**
+ * Brings every input to one layout: kept when all agree, else tfjs's own order.
+ *
+ * @example
+ * alignInputs(context); // the inputs, all channels-first or all in tfjs order
+ */
 export function alignInputs(context: ConversionContext): ValueRef[] {
   const inputs = context.inputs;
   const first = inputs[0]!;

@@ -51,12 +51,22 @@ export interface GraphValue {
   shape?: (number | string)[];
 }
 
-/** Wraps a number so it is written as a FLOAT attribute. */
+/**
+ * Wraps a number so it is written as a FLOAT attribute.
+ *
+ * @example
+ * graph.addNode('Elu', [x], { name: 'elu', attributes: { alpha: float(1) } });
+ */
 export function float(value: number): { float: number } {
   return { float: value };
 }
 
-/** Wraps numbers so they are written as a FLOATS attribute. */
+/**
+ * Wraps numbers so they are written as a FLOATS attribute.
+ *
+ * @example
+ * graph.addNode('Foo', [x], { name: 'foo', attributes: { values: floats([0.5, 1]) } });
+ */
 export function floats(values: number[]): { floats: number[] } {
   return { floats: values };
 }

@@ -31,7 +31,12 @@ export function toFloat16Bits(value: number): number {
   return sign | result;
 }
 
-/** Converts float32 values to float16 bit patterns. */
+/**
+ * Converts float32 values to float16 bit patterns.
+ *
+ * @example
+ * toFloat16Array(new Float32Array([1, -2])); // Uint16Array [0x3c00, 0xc000]
+ */
 export function toFloat16Array(values: Float32Array): Uint16Array {
   const result = new Uint16Array(values.length);
   for (let index = 0; index < values.length; index++) result[index] = toFloat16Bits(values[index]!);

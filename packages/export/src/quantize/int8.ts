@@ -36,7 +36,12 @@ export function calibrationTargets(graph: GraphBuilder): string[] {
   return targets;
 }
 
-/** Asymmetric int8 scale and zero point covering `range` (and 0), as onnxruntime's quantizer computes them. */
+/**
+ * Asymmetric int8 scale and zero point covering `range` (and 0), as onnxruntime's quantizer computes them.
+ *
+ * @example
+ * activationParameters({ min: 0, max: 2.55 }); // { scale: 0.01, zeroPoint: -128 }
+ */
 export function activationParameters(range: TensorRange): { scale: number; zeroPoint: number } {
   const low = Math.min(range.min, 0);
   const high = Math.max(range.max, 0);
