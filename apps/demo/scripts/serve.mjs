@@ -145,7 +145,10 @@ function serve(options) {
     const { port } = server.address();
     console.log(`http://${options.host}:${port}`);
   });
-  const stop = () => server.close(() => process.exit(0));
+  const stop = () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
