@@ -76,9 +76,9 @@ describe('scripts/serve.mjs', () => {
   });
 
   it('answers 404 outside dist/ and for missing files, 405 for other methods', async () => {
-    const escape = await fetch(`${url}..%2fsecret.txt`);
-    assert.equal(escape.status, 404);
-    assert.doesNotMatch(await escape.text(), /outside dist/);
+    const outside = await fetch(`${url}..%2fsecret.txt`);
+    assert.equal(outside.status, 404);
+    assert.doesNotMatch(await outside.text(), /outside dist/);
     assert.equal((await fetch(new URL('nope.js', url))).status, 404);
     const post = await fetch(url, { method: 'POST', body: 'x' });
     assert.equal(post.status, 405);
