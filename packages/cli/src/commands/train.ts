@@ -238,7 +238,7 @@ async function prepare(flags: TrainFlags, command: Command) {
 export async function runTrain(flags: TrainFlags, command: Command): Promise<void> {
   const started = performance.now();
   const { out, config, checkpoint } = await prepare(flags, command);
-  const backend: BackendInfo = await initBackend(flags.resume ? flags.backend : flags.backend);
+  const backend: BackendInfo = await initBackend(flags.backend);
   const skipped = backend.skipped.map((entry) => `${entry.name}: ${entry.reason}`).join('; ');
   say(`backend: ${backend.name}${skipped ? ` (skipped ${skipped})` : ''}`);
 
