@@ -2,23 +2,21 @@ import { float } from '../graph/graph-builder.js';
 import { unary } from './common.js';
 import type { ConverterConfig } from './types.js';
 
-/** ReLU layer → Relu, or Clip(0, maxValue) when `maxValue` is set; a `threshold` (Keras) zeroes x ≤ threshold. */
+/**
+ * ReLU layer → Relu, or Clip(0, maxValue) when `maxValue` is set. (tfjs's ReLU layer has no `threshold`
+ * or `negativeSlope`: ThresholdedReLU and LeakyReLU are its separate layers, converted below.)
+ */
 export const reluConverter: ConverterConfig = {
   className: 'ReLU',
   convert: (context) => {
     const input = context.inputs[0]!;
     const maxValue = context.config.maxValue;
-    const threshold = Number(context.config.threshold ?? 0);
-    let ref = input;
-    if (threshold !== 0) {
-      ref = unary(context, ref, 'ThresholdedRelu', { alpha: float(threshold) });
-    }
     if (typeof maxValue === 'number') {
       const low = context.graph.addFloat(`${context.layerName}/min`, [], [0]);
       const high = context.graph.addFloat(`${context.layerName}/max`, [], [maxValue]);
-      return unary(context, ref, 'Clip', {}, [low, high]);
+      return unary(context, input, 'Clip', {}, [low, high]);
     }
-    return threshold !== 0 ? ref : unary(context, ref, 'Relu');
+    return unary(context, input, 'Relu');
   },
 };
 
