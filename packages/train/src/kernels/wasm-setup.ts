@@ -92,6 +92,7 @@ function registerThreadedWasmBackend(threads: number): void {
   tf.registerBackend(
     'wasm',
     async () => {
+      installWorkerClass();
       const module = await withLogicalCores(2 * threads, () =>
         factory({
           locateFile: (path: string) => {
@@ -113,10 +114,36 @@ function registerThreadedWasmBackend(threads: number): void {
         dispose: cwrap('dispose', null, []),
       };
       setThreadsCount(threads);
-      return new BackendWasm(module);
+      const backend = new BackendWasm(module);
+      // XNNPACK's pool threads now wait on atomics for work for the life of the process; their
+      // workers must not keep Node's event loop alive, or no program using them would exit.
+      const pthreads = (module as unknown as { PThread: { runningWorkers: { unref(): void }[] } }).PThread;
+      for (const worker of pthreads.runningWorkers) worker.unref();
+      return backend;
     },
     2,
   );
+}
+
+/**
+ * Emscripten starts its pthreads with `new global.Worker(file)`, setting `global.Worker` to
+ * worker_threads' Worker as it loads. Node workers inherit the parent's `execArgv`, and some
+ * parent flags (`--input-type`, `-e`) make a worker fail to start; the worker script is plain
+ * JavaScript and needs none of them. This pins `global.Worker` to a Worker that starts without.
+ */
+function installWorkerClass(): void {
+  const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
+  class PlainWorker extends Worker {
+    constructor(file: string | URL, options: import('node:worker_threads').WorkerOptions = {}) {
+      super(file, { ...options, execArgv: [] });
+    }
+  }
+  Object.defineProperty(globalThis, 'Worker', {
+    configurable: true,
+    get: () => PlainWorker,
+    // Emscripten's own assignment is ignored: ours already is a worker_threads Worker.
+    set: () => {},
+  });
 }
 
 /** Writes tfjs's pthread worker script (shipped as a JS string) to a file Node's workers can load. */
