@@ -220,6 +220,50 @@ for (const backend of BACKEND_LADDER) {
       model.dispose();
     });
 
+    // Backend-independent bookkeeping: run where training is quick, not on the pure-JS cpu backend.
+    const quickSkip = skip || (backend === 'cpu' ? 'covered on the faster backends' : false);
+    test('restore-best survives a resume: the best weights travel in the checkpoint', {
+      skip: quickSkip,
+    }, async () => {
+      const dir = join(scratch, `${backend}-early`);
+      const early = { patience: 2, minDelta: 100, restoreBest: true };
+      const model = build();
+      let firstEpochWeights: number[][] = [];
+      let epochsSeen = 0;
+      const partial = await trainModel(
+        model,
+        { train, validation },
+        {
+          ...options,
+          epochs: 5,
+          earlyStopping: early,
+          onEpochEnd: (logs) => {
+            epochsSeen = logs.epoch;
+            if (logs.epoch === 1)
+              firstEpochWeights = model.getWeights().map((weight) => Array.from(weight.dataSync()));
+          },
+          shouldStop: () => epochsSeen === 2,
+          onCheckpoint: (state, optimizer, best) => saveCheckpoint(dir, model, optimizer, state, null, best),
+        },
+      );
+      model.dispose();
+      assert.equal(partial.stopReason, 'interrupted');
+      const { model: restored, resume } = await loadCheckpoint(dir);
+      assert.equal(resume.bestWeights?.length, firstEpochWeights.length);
+      const result = await trainModel(
+        restored,
+        { train, validation },
+        { ...options, epochs: 5, earlyStopping: early, resume },
+      );
+      assert.equal(result.stopReason, 'early-stopping');
+      assert.equal(result.history.length, 3);
+      assert.deepEqual(
+        restored.getWeights().map((weight) => Array.from(weight.dataSync())),
+        firstEpochWeights,
+      );
+      restored.dispose();
+    });
+
     test('a NaN loss stops training and suggests a lower learning rate', { skip }, async () => {
       const model = build();
       await assert.rejects(

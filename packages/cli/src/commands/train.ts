@@ -314,7 +314,8 @@ export async function runTrain(flags: TrainFlags, command: Command): Promise<voi
       resume: checkpoint?.resume,
       onBatchEnd: (logs) => progress.batch(logs),
       onEpochEnd: (logs) => progress.epoch(logs),
-      onCheckpoint: (state, optimizer) => saveCheckpoint(checkpointDir, model, optimizer, state, config),
+      onCheckpoint: (state, optimizer, best) =>
+        saveCheckpoint(checkpointDir, model, optimizer, state, config, best),
       shouldStop: () => interrupted,
     });
   } catch (error) {

@@ -8,6 +8,7 @@ import type { ResumePoint } from './train.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
 export const OPTIMIZER_FILE = 'optimizer.bin';
+export const BEST_WEIGHTS_FILE = 'best-weights.bin';
 
 /** What `checkpoint.json` holds next to the model files. */
 interface CheckpointJson {
@@ -15,17 +16,29 @@ interface CheckpointJson {
   savedAt: string;
   state: TrainState;
   optimizer: { weights: tf.io.WeightsManifestEntry[] };
+  /** Early stopping's best weights so far, in `model.getWeights()` order, when restore-best is on. */
+  bestWeights?: tf.io.WeightsManifestEntry[];
   /** The caller's run configuration, so `--resume` needs nothing else. */
   config: unknown;
 }
 
+function joined(data: tf.io.WeightData): Uint8Array {
+  return new Uint8Array(Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : data);
+}
+
+async function readBuffer(path: string): Promise<ArrayBuffer> {
+  const bytes = await readFile(path);
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
 /**
  * Writes a training checkpoint — the model (tfjs format), the optimizer's weights (Adam's moments,
- * momentum buffers, the step count) and the loop's state — as one folder, atomically.
+ * momentum buffers, the step count), the loop's state and early stopping's best weights when
+ * given — as one folder, atomically.
  *
  * @example
  * await trainModel(model, data, {
- *   onCheckpoint: (state, optimizer) => saveCheckpoint('runs/a/checkpoint', model, optimizer, state, config),
+ *   onCheckpoint: (state, optimizer, best) => saveCheckpoint('runs/a/checkpoint', model, optimizer, state, config, best),
  * });
  */
 export async function saveCheckpoint(
@@ -34,6 +47,7 @@ export async function saveCheckpoint(
   optimizer: tf.Optimizer,
   state: TrainState,
   config: unknown,
+  bestWeights: tf.Tensor[] | null = null,
 ): Promise<void> {
   const files = await modelFiles(model);
   const named = await optimizer.getWeights();
@@ -45,8 +59,14 @@ export async function saveCheckpoint(
     optimizer: { weights: encoded.specs },
     config,
   };
-  const data = encoded.data;
-  files[OPTIMIZER_FILE] = new Uint8Array(Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : data);
+  files[OPTIMIZER_FILE] = joined(encoded.data);
+  if (bestWeights) {
+    const best = await tf.io.encodeWeights(
+      bestWeights.map((tensor, index) => ({ name: `best_${index}`, tensor })),
+    );
+    checkpoint.bestWeights = best.specs;
+    files[BEST_WEIGHTS_FILE] = joined(best.data);
+  }
   files[CHECKPOINT_FILE] = JSON.stringify(checkpoint);
   await writeFolderAtomic(dir, files);
 }
@@ -83,12 +103,18 @@ export async function loadCheckpoint(
     );
   }
   const model = await loadModel(dir);
-  const bytes = await readFile(join(dir, OPTIMIZER_FILE));
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const decoded = tf.io.decodeWeights(buffer, checkpoint.optimizer.weights);
+  const decoded = tf.io.decodeWeights(
+    await readBuffer(join(dir, OPTIMIZER_FILE)),
+    checkpoint.optimizer.weights,
+  );
   const optimizerWeights = checkpoint.optimizer.weights.map((spec) => ({
     name: spec.name,
     tensor: decoded[spec.name]!,
   }));
-  return { model, resume: { state: checkpoint.state, optimizerWeights }, config: checkpoint.config };
+  const resume: ResumePoint = { state: checkpoint.state, optimizerWeights };
+  if (checkpoint.bestWeights) {
+    const best = tf.io.decodeWeights(await readBuffer(join(dir, BEST_WEIGHTS_FILE)), checkpoint.bestWeights);
+    resume.bestWeights = checkpoint.bestWeights.map((spec) => best[spec.name]!);
+  }
+  return { model, resume, config: checkpoint.config };
 }

@@ -23,13 +23,19 @@ import {
 export interface ResumePoint {
   state: TrainState;
   optimizerWeights: Parameters<tf.Optimizer['setWeights']>[0];
+  /** With early stopping's restore-best: the weights of the best epoch so far. */
+  bestWeights?: tf.Tensor[];
 }
 
 /** `trainModel`'s options: how to train, the hooks, and optionally where to resume. */
 export type TrainModelOptions = TrainOptions &
   Omit<TrainCallbacks, 'onCheckpoint'> & {
     /** Called after every epoch (and on interruption) with what a checkpoint must hold. */
-    onCheckpoint?: (state: TrainState, optimizer: tf.Optimizer) => void | Promise<void>;
+    onCheckpoint?: (
+      state: TrainState,
+      optimizer: tf.Optimizer,
+      bestWeights: tf.Tensor[] | null,
+    ) => void | Promise<void>;
     resume?: ResumePoint;
   };
 
@@ -272,7 +278,7 @@ export async function trainModel(
     seed?: number;
   }[];
   const originalSeeds = dropouts.map((layer) => layer.seed);
-  let bestWeights: tf.Tensor[] | null = null;
+  let bestWeights: tf.Tensor[] | null = options.resume?.bestWeights?.map((tensor) => tensor.clone()) ?? null;
   const started = performance.now();
   let stopReason: TrainResult['stopReason'] = 'completed';
 
@@ -336,7 +342,7 @@ export async function trainModel(
         }
       }
       if (stopReason === 'interrupted') {
-        await options.onCheckpoint?.(structuredClone(state), optimizer);
+        await options.onCheckpoint?.(structuredClone(state), optimizer, bestWeights);
         break;
       }
 
@@ -382,7 +388,7 @@ export async function trainModel(
         }
       }
       await options.onEpochEnd?.(logs);
-      await options.onCheckpoint?.(structuredClone(state), optimizer);
+      await options.onCheckpoint?.(structuredClone(state), optimizer, bestWeights);
       if (stopEarly) {
         stopReason = 'early-stopping';
         break;
