@@ -49,7 +49,6 @@ export function createTrainingProgress(stream: NodeJS.WriteStream = process.stde
   let bar: cliProgress.SingleBar | undefined;
   let lastLine = 0;
 
-
   const batch = (p: BatchProgress) => {
     const elapsed = (Date.now() - started) / 1000;
     const done = (p.epoch - 1) * p.batches + p.batch;
