@@ -210,6 +210,24 @@ export function buildGraph(
   return graph;
 }
 
+function validateMetadata(options: ConvertOptions): void {
+  const { classNames, inputScale, runId } = options;
+  if (
+    classNames !== undefined &&
+    (!Array.isArray(classNames) || classNames.some((name) => typeof name !== 'string'))
+  ) {
+    throw new TypeError(`'classNames' must be an array of strings, got ${JSON.stringify(classNames)}`);
+  }
+  if (inputScale !== undefined && !/^(unit|none|standard:-?[0-9.eE+-]+:[0-9.eE+-]+)$/.test(inputScale)) {
+    throw new RangeError(
+      `'inputScale' must be unit, none or standard:MEAN:STD, got ${JSON.stringify(inputScale)}`,
+    );
+  }
+  if (runId !== undefined && typeof runId !== 'string') {
+    throw new TypeError(`'runId' must be a string, got ${JSON.stringify(runId)}`);
+  }
+}
+
 /**
  * Converts an in-memory tfjs Layers model to ONNX bytes (pure: no file system, no native code).
  *
@@ -218,6 +236,7 @@ export function buildGraph(
  * readOnnx(bytes).opset; // 17
  */
 export function convertToOnnx(model: tf.LayersModel, options: ConvertOptions = {}): Uint8Array {
+  validateMetadata(options);
   const graph = buildGraph(model, options);
   const opset = resolveOpset(options.opset);
   if (options.quantize) quantizeGraph(graph, options.quantize, options.calibrationRanges);

@@ -79,6 +79,20 @@ describe('classic CNN', () => {
     assert.throws(() => convertToOnnx(model, { opset: 22 }), RangeError);
   });
 
+  test('metadata options are checked', () => {
+    assert.throws(
+      () => convertToOnnx(model, { classNames: [1, 2] as unknown as string[] }),
+      /'classNames' must be/,
+    );
+    assert.throws(() => convertToOnnx(model, { inputScale: 'percent' }), /'inputScale' must be unit, none/);
+    assert.throws(
+      () => convertToOnnx(model, { inputLayout: 'hwcn' as 'nhwc' }),
+      /'inputLayout' must be 'nhwc' or 'nchw'/,
+    );
+    const info = readOnnx(convertToOnnx(model, { inputScale: 'standard:0.1307:0.3081' }));
+    assert.equal(info.metadata['cnnx.input_scale'], 'standard:0.1307:0.3081');
+  });
+
   test('verifyOnnx reports a tiny difference and full agreement', async () => {
     const result = await verifyOnnx(convertToOnnx(model), model);
     assert.equal(result.samples, 16);
