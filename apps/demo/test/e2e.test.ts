@@ -1,16 +1,31 @@
 // End to end: the production build, served by scripts/serve.mjs on 127.0.0.1, in Debian's headless Chromium,
 // with a real model. Draws digits as pointer strokes, uploads a PNG, compares with onnxruntime-node.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { prepareDigit } from '@cnnx/data';
 import { Classifier } from '@cnnx/runtime';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import sharp from 'sharp';
 import type { DemoState } from '../src/state.js';
-import { buildDemo, launchChromium, saveArtifact, startServer, temporaryDir, testModel } from './helpers.js';
+import {
+  buildDemo,
+  launchChromium,
+  REPO_DIR,
+  saveArtifact,
+  startServer,
+  temporaryDir,
+  testModel,
+} from './helpers.js';
 import { DIGIT_STROKES } from './strokes.js';
+
+const run = promisify(execFile);
+/** The `cnnx` command, built by `npm run build -w @cnnx/cli`. */
+const CLI = join(REPO_DIR, 'packages', 'cli', 'dist', 'bin.js');
 
 /** The issue's targets on the 2-core machine with the wasm provider. */
 const FIRST_PREDICTION_TARGET_MS = 2000;
@@ -158,6 +173,7 @@ describe('the demo in headless Chromium', () => {
   describe('with the wasm provider (no WebGPU)', () => {
     let browser: Browser;
     let opened: OpenPage;
+    let uploaded = null as { path: string; probabilities: number[] } | null; // set by the upload test
     before(async () => {
       browser = await launchChromium(false);
       opened = await openDemo(browser, url);
@@ -310,7 +326,28 @@ describe('the demo in headless Chromium', () => {
         `upload of a ${chosen.label}: page vs onnxruntime-node max |Δp| = ${worst.toExponential(2)}`,
       );
       assert.ok(worst <= 1e-5, `max |Δp| ${worst}`);
+      uploaded = { path, probabilities: shown.probabilities };
       await saveArtifact('demo-wasm.png', await page.screenshot({ fullPage: true }));
+    });
+
+    it('gives the same probabilities as cnnx predict for the uploaded PNG', {
+      skip: existsSync(CLI) ? false : `the cnnx CLI is not built (${CLI}); npm run build -w @cnnx/cli`,
+    }, async () => {
+      assert.ok(uploaded, 'the upload test did not run');
+      const { stdout } = await run(
+        process.execPath,
+        [CLI, 'predict', '--model', modelPath, '--device', 'cpu', '--top', '10', '--json', uploaded.path],
+        { timeout: 60_000 },
+      );
+      const [result] = JSON.parse(stdout) as { top: { index: number; probability: number }[] }[];
+      assert.ok(result && result.top.length === uploaded.probabilities.length);
+      for (const { index, probability } of result.top) {
+        const page = uploaded.probabilities[index] ?? Number.NaN;
+        assert.ok(
+          Math.abs(page - probability) <= 1e-5,
+          `class ${index}: page ${page}, cnnx predict ${probability}`,
+        );
+      }
     });
 
     it('logged no console error and no failed request', () => {
