@@ -149,6 +149,28 @@ const convCases: ConvCase[] = [
     strides: [1, 1],
     pad: 'same',
   },
+  // Unit stride, 8 ≤ ci ≤ co: the filter gradient takes x as the convolution's filter.
+  {
+    batch: 3,
+    height: 9,
+    width: 10,
+    inChannels: 8,
+    outChannels: 12,
+    filter: [3, 3],
+    strides: [1, 1],
+    pad: 'valid',
+  },
+  {
+    batch: 2,
+    height: 7,
+    width: 8,
+    inChannels: 9,
+    outChannels: 9,
+    filter: [2, 3],
+    strides: [1, 1],
+    pad: 'same',
+  },
+  { batch: 1, height: 9, width: 9, inChannels: 8, outChannels: 10, filter: [5, 5], strides: [1, 1], pad: 1 },
   // kh·kw·ci < co: the filter gradient goes through the patch-matrix route.
   {
     batch: 3,

@@ -52,6 +52,7 @@ export function filterGradient(
   if (info.filterHeight * info.filterWidth * info.inChannels < info.outChannels) {
     return filterGradientByPatches(backend, x, dy, info);
   }
+  if (fitsInputAsFilter(info)) return filterGradientWithInputAsFilter(backend, x, dy, info);
   const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
   const { inHeight, inWidth, outHeight, outWidth, padInfo } = info;
   const padBottom = Math.max(
@@ -95,6 +96,85 @@ export function filterGradient(
   }
   const gradient = runWasmKernel(backend, 'Transpose', { x: cropped }, { perm: [1, 2, 0, 3] });
   release(backend, cropped);
+  return gradient;
+}
+
+/** Padding of dy for the input-as-filter route: the rotated filter's offsets, then to size kh×kw. */
+function inputAsFilterPadding(info: tf.backend_util.Conv2DInfo) {
+  const { filterHeight, filterWidth, inHeight, inWidth, outHeight, outWidth, padInfo } = info;
+  return {
+    top: filterHeight - 1 - padInfo.top,
+    bottom: inHeight - outHeight + padInfo.top,
+    left: filterWidth - 1 - padInfo.left,
+    right: inWidth - outWidth + padInfo.left,
+  };
+}
+
+/**
+ * Unit stride and dilation, x no larger than dy (ci ≤ co) and enough input channels to fill
+ * XNNPACK's output tiles: then x makes the smaller operand to pack.
+ */
+function fitsInputAsFilter(info: tf.backend_util.Conv2DInfo): boolean {
+  const { top, bottom, left, right } = inputAsFilterPadding(info);
+  return (
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1 &&
+    info.inChannels >= 8 &&
+    info.inChannels <= info.outChannels &&
+    Math.min(top, bottom, left, right) >= 0
+  );
+}
+
+/**
+ * With unit stride, dW[a, b, ci, co] = Σ_{n, h, w} dy[n, h + padTop − a, w + padLeft − b, co] · x[n, h, w, ci]:
+ * the forward convolution of dy'' = [co, ho, wo, n] by x'' = [h, w, n, ci] as the filter, with
+ * dy padded by kh − 1 − padTop above, gives dW rotated 180° as [co, kh, kw, ci]. XNNPACK packs
+ * the filter operand afresh on every call (several ns per value), and x'' is the smaller one.
+ */
+function filterGradientWithInputAsFilter(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const { filterHeight, filterWidth, inChannels, outChannels } = info;
+  const padding = inputAsFilterPadding(info);
+  const gradients = runWasmKernel(backend, 'Transpose', { x: dy }, { perm: [3, 1, 2, 0] });
+  const kernel = runWasmKernel(backend, 'Transpose', { x }, { perm: [1, 2, 0, 3] });
+  const rotated = runWasmKernel(
+    backend,
+    'Conv2D',
+    { x: gradients, filter: kernel },
+    {
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: [
+        [0, 0],
+        [padding.top, padding.bottom],
+        [padding.left, padding.right],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+    },
+  );
+  release(backend, gradients, kernel);
+
+  const gradient = backend.makeOutput([filterHeight, filterWidth, inChannels, outChannels], 'float32');
+  const source = heapFloat32(backend, rotated);
+  const target = heapFloat32(backend, gradient);
+  for (let co = 0; co < outChannels; co++) {
+    for (let a = 0; a < filterHeight; a++) {
+      for (let b = 0; b < filterWidth; b++) {
+        const from =
+          ((co * filterHeight + (filterHeight - 1 - a)) * filterWidth + (filterWidth - 1 - b)) * inChannels;
+        const to = (a * filterWidth + b) * inChannels * outChannels + co;
+        for (let ci = 0; ci < inChannels; ci++) target[to + ci * outChannels] = source[from + ci]!;
+      }
+    }
+  }
+  release(backend, rotated);
   return gradient;
 }
 
