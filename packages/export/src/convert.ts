@@ -240,6 +240,7 @@ export function convertToOnnx(model: tf.LayersModel, options: ConvertOptions = {
   const graph = buildGraph(model, options);
   const opset = resolveOpset(options.opset);
   if (options.quantize) quantizeGraph(graph, options.quantize, options.calibrationRanges);
+  graph.dedupeInitializers();
   const metadata: Record<string, string> = {
     'cnnx.input_layout': options.inputLayout ?? 'nhwc',
     'cnnx.input_scale': options.inputScale ?? 'unit',

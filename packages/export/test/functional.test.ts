@@ -70,6 +70,8 @@ test('functional model: a layer shared by two branches, and two inputs', async (
     info.inputs.map((input) => input.name),
     ['image', 'extra'],
   );
+  // The shared convolution is called twice but stores its kernel once.
+  assert.equal(info.parameterCount, model.countParams());
   model.dispose();
 });
 

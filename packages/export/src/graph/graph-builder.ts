@@ -164,6 +164,38 @@ export class GraphBuilder {
     return this.nodes.find((node) => node.outputs.includes(name));
   }
 
+  /**
+   * Merges initializers with the same type, dims and bytes (a shared layer called twice, repeated
+   * constants), pointing every reader at the first one.
+   *
+   * @example
+   * graph.dedupeInitializers(); // a Conv shared by two branches now stores its kernel once
+   */
+  dedupeInitializers(): void {
+    const kept: Initializer[] = [];
+    const renamed = new Map<string, string>();
+    for (const initializer of this.initializers.values()) {
+      const bytes = new Uint8Array(
+        initializer.data.buffer,
+        initializer.data.byteOffset,
+        initializer.data.byteLength,
+      );
+      const same = kept.find((other) => {
+        if (other.type !== initializer.type || other.dims.join() !== initializer.dims.join()) return false;
+        const otherBytes = new Uint8Array(other.data.buffer, other.data.byteOffset, other.data.byteLength);
+        if (otherBytes.length !== bytes.length) return false;
+        for (let index = 0; index < bytes.length; index++)
+          if (otherBytes[index] !== bytes[index]) return false;
+        return true;
+      });
+      if (same) renamed.set(initializer.name, same.name);
+      else kept.push(initializer);
+    }
+    if (renamed.size === 0) return;
+    for (const node of this.nodes) node.inputs = node.inputs.map((name) => renamed.get(name) ?? name);
+    for (const name of renamed.keys()) this.initializers.delete(name);
+  }
+
   /** Drops initializers no node reads (after folding or quantization rewrote the graph). */
   pruneInitializers(): void {
     const read = new Set(this.nodes.flatMap((node) => node.inputs));
