@@ -100,10 +100,8 @@ async function main(): Promise<void> {
   const precisions: { precision: string; bytes: Uint8Array }[] = [];
   for (const quantize of [undefined, 'fp16', 'int8'] as const) {
     try {
-      precisions.push({
-        precision: quantize ?? 'fp32',
-        bytes: await exportToOnnx(model, { classNames, quantize }),
-      });
+      const options = quantize === 'int8' ? { classNames, quantize, calibration } : { classNames, quantize };
+      precisions.push({ precision: quantize ?? 'fp32', bytes: await exportToOnnx(model, options) });
     } catch (error) {
       log(`${quantize}: not measured (${error instanceof Error ? error.message : String(error)})`);
     }

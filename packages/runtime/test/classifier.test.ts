@@ -332,6 +332,20 @@ describe('Classifier on onnxruntime-node', () => {
     );
   });
 
+  test('when every device fails, the error lists each one with its cause', async () => {
+    const broken = buildBandModel({ unknownOp: true });
+    await assert.rejects(Classifier.load(broken, { device: 'auto' }), (e: Error) => {
+      assert.ok(e instanceof DeviceUnavailableError);
+      assert.deepEqual(
+        e.causes.map((c) => c.device),
+        ['cuda', 'cpu'],
+      );
+      assert.match(e.causes[1]!.reason, /NoSuchOp/);
+      assert.match(e.message, /^no device could run the model \(cuda: .*; cpu: .*NoSuchOp/);
+      return true;
+    });
+  });
+
   test('session options are checked, and the optimised-model cache is written then read', async () => {
     await assert.rejects(Classifier.load(cnnxModel, { threads: -1 }), /'threads' must be an integer ≥ 0/);
     await assert.rejects(

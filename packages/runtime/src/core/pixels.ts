@@ -28,6 +28,42 @@ export function affineOf(scale: InputScale): Affine {
 
 type Pixels = Uint8Array | Uint8ClampedArray | Float32Array;
 
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * `target[targetStart + i] = bytes[sourceStart + i] * multiplier + offset` for `length` values, reading four
+ * bytes per load where the bytes are 4-aligned (V8 does not vectorise; this halves the time of the
+ * byte-at-a-time loop).
+ */
+function scaleBytes(
+  bytes: Uint8Array | Uint8ClampedArray,
+  sourceStart: number,
+  target: Float32Array,
+  targetStart: number,
+  length: number,
+  multiplier: number,
+  offset: number,
+): void {
+  let i = 0;
+  const absolute = bytes.byteOffset + sourceStart;
+  if (littleEndian && length >= 64) {
+    // Head: byte by byte up to a 4-aligned address.
+    const head = (4 - (absolute % 4)) % 4;
+    for (; i < head; i++) target[targetStart + i] = (bytes[sourceStart + i] as number) * multiplier + offset;
+    const words = new Uint32Array(bytes.buffer, absolute + head, (length - head) >>> 2);
+    let at = targetStart + head;
+    for (let w = 0; w < words.length; w++, at += 4) {
+      const word = words[w] as number;
+      target[at] = (word & 255) * multiplier + offset;
+      target[at + 1] = ((word >>> 8) & 255) * multiplier + offset;
+      target[at + 2] = ((word >>> 16) & 255) * multiplier + offset;
+      target[at + 3] = (word >>> 24) * multiplier + offset;
+    }
+    i = head + words.length * 4;
+  }
+  for (; i < length; i++) target[targetStart + i] = (bytes[sourceStart + i] as number) * multiplier + offset;
+}
+
 function checkFloatPixels(pixels: Float32Array, start: number, end: number, what: string): void {
   for (let i = start; i < end; i++) {
     const value = pixels[i] as number;
@@ -65,13 +101,12 @@ export function writeImages(
 
   if (sourceChannels === shape.channels && (shape.channels === 1 || layout === 'nhwc')) {
     // The common case: same memory order, one multiply-add per value.
-    if (offset === 0) {
-      for (let i = 0; i < sourceLength; i++)
-        target[targetStart + i] = (pixels[sourceStart + i] as number) * multiplier;
-    } else {
+    if (pixels instanceof Float32Array) {
       for (let i = 0; i < sourceLength; i++) {
         target[targetStart + i] = (pixels[sourceStart + i] as number) * multiplier + offset;
       }
+    } else {
+      scaleBytes(pixels, sourceStart, target, targetStart, sourceLength, multiplier, offset);
     }
     return;
   }

@@ -24,6 +24,10 @@ function bindingFolder(): string | null {
 /**
  * Why CUDA cannot run here, or null when its provider library is present (whether a GPU answers is only
  * known when a session opens).
+ *
+ * @example
+ * cudaUnavailableReason();
+ * // → 'the CUDA execution provider is not installed in onnxruntime-node (no libonnxruntime_providers_cuda.so); install it with …'
  */
 export function cudaUnavailableReason(): string | null {
   if (process.platform !== 'linux' && process.platform !== 'win32') {

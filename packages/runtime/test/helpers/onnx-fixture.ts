@@ -94,6 +94,8 @@ export interface BandModelOptions {
   /** Leave out the final Softmax, as PyTorch models often do. */
   logits?: boolean;
   opset?: number;
+  /** Name the final op `NoSuchOp`, which no onnxruntime provider knows. */
+  unknownOp?: boolean;
 }
 
 /** Which feature index (in the model's input layout) a pixel lands on. */
@@ -132,6 +134,7 @@ export function buildBandModel(options: BandModelOptions = {}): Uint8Array {
     outputName = 'probabilities',
     logits = false,
     opset = 17,
+    unknownOp = false,
   } = options;
   const features = height * width * channels;
   const weights = new Float32Array(features * classes);
@@ -163,7 +166,7 @@ export function buildBandModel(options: BandModelOptions = {}): Uint8Array {
         message(1, (n) => node(['scores', 'bias'], [outputName], 'Add', n), graph);
       } else {
         message(1, (n) => node(['scores', 'bias'], ['logits'], 'Add', n), graph);
-        message(1, (n) => node(['logits'], [outputName], 'Softmax', n), graph);
+        message(1, (n) => node(['logits'], [outputName], unknownOp ? 'NoSuchOp' : 'Softmax', n), graph);
       }
       text(2, 'band', graph);
       message(5, (t) => tensor('flat_shape', [2], new BigInt64Array([-1n, BigInt(features)]), t), graph);
