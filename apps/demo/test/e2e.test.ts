@@ -376,6 +376,17 @@ describe('the demo in headless Chromium', () => {
       await saveArtifact('demo-webgpu.png', await page.screenshot({ fullPage: true }));
     });
 
+    it('computes on WebGPU what onnxruntime-node computes on the CPU', async () => {
+      const shown = (await demoState(opened.page)).last;
+      assert.ok(shown, 'no prediction on screen');
+      const node = await Classifier.load(modelPath, { device: 'cpu' });
+      const expected = await node.probabilities(Uint8Array.from(shown.pixels), 1);
+      await node.release();
+      const worst = Math.max(...shown.probabilities.map((p, i) => Math.abs(p - (expected[i] ?? Number.NaN))));
+      console.log(`drawn 7: WebGPU (SwiftShader) vs onnxruntime-node max |Δp| = ${worst.toExponential(2)}`);
+      assert.ok(worst <= 1e-5, `max |Δp| ${worst}`);
+    });
+
     it('logged no console error and no failed request', () => {
       assert.deepEqual(opened.problems, []);
     });
