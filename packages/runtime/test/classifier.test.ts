@@ -252,7 +252,7 @@ describe('Classifier on onnxruntime-node', () => {
     const fromBuffer = await classifier.classify(png, { topK: 10 });
     const fromPixels = await classifier.classify({ pixels: gray, width, height }, { topK: 10 });
     const rgba = new Uint8ClampedArray(width * height * 4);
-    gray.forEach((value, i) => rgba.set([value, value, value, 255], i * 4));
+    for (const [i, value] of gray.entries()) rgba.set([value, value, value, 255], i * 4);
     const fromImageData = await classifier.classify({ data: rgba, width, height }, { topK: 10 });
     for (const [result] of [fromPath, fromBuffer, fromPixels, fromImageData]) {
       assert.deepEqual(
