@@ -46,7 +46,7 @@ describe('cnnx serve', () => {
       '--port',
       '0',
       '--max-delay-ms',
-      '300',
+      '1000',
       '--max-batch',
       '1000',
       '--log-level',
@@ -74,9 +74,17 @@ describe('cnnx serve', () => {
         }
       });
       await new Promise((resolve) => setTimeout(resolve, 400));
-      // Requests sitting in the batch queue (max-delay 300 ms) when the signal arrives.
+      // Requests sitting in the batch queue (max-delay 1 s) when the signal arrives: wait until the server
+      // holds them and the four workers' requests.
       const inFlight = Array.from({ length: 10 }, send);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      const queueDepth = async () => {
+        const text = await (await fetch(`${server.url}/metrics`)).text();
+        return Number(/^cnnx_queue_depth (\d+)/m.exec(text)?.[1] ?? 0);
+      };
+      const deadline = performance.now() + 3000;
+      while ((await queueDepth()) < 14 && performance.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       afterSignal.length = 0;
       const exited = once(server.child, 'exit');
       server.child.kill('SIGTERM');

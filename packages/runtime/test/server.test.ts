@@ -660,10 +660,14 @@ describe('batching, overload, timeouts, tokens, metrics', () => {
   });
 
   test('shutdown turns readiness 503 at once and lets requests in flight finish', async () => {
-    const extra = createServer({ model: classifier, maxDelayMs: 200 });
+    const extra = createServer({ model: classifier, maxDelayMs: 1000 });
     const base = await extra.listen({ port: 0 });
     const inFlight = Array.from({ length: 5 }, () => infer(base).then((r) => r.status));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Wait until all five sit in the batch queue (a loaded machine may take a while to connect them).
+    const deadline = performance.now() + 3000;
+    while ((await extra.metrics.queueDepth.get()).values[0]?.value !== 5 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const stopped = extra.shutdown({ timeoutMs: 5000 });
     assert.equal(extra.ready, false);
     assert.deepEqual(await Promise.all(inFlight), [200, 200, 200, 200, 200]);
