@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from './errors.js';
+import { registerBatchNormGradient } from './training/batch-norm-gradient.js';
 import type { BackendInfo, BackendName } from './types.js';
 
 /** The backends `initBackend('auto')` tries, fastest first. */
@@ -62,6 +63,7 @@ export async function initBackend(preferred: BackendName | 'auto' = 'auto'): Pro
   }
   // PROD silences tfjs's "install our node backend" banner (cnnx reports the backend itself).
   tf.env().set('PROD', true);
+  registerBatchNormGradient();
   const candidates = preferred === 'auto' ? BACKEND_LADDER : [preferred];
   const skipped: BackendInfo['skipped'] = [];
   for (const name of candidates) {

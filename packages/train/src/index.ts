@@ -24,6 +24,7 @@ export { isPresetName, PRESET_NAMES, presets } from './models/presets.js';
 export { formatModelSummary } from './models/summary.js';
 export { predict } from './predict.js';
 export * from './report/index.js';
+export { registerBatchNormGradient } from './training/batch-norm-gradient.js';
 export { CHECKPOINT_FILE, loadCheckpoint, saveCheckpoint } from './training/checkpoint.js';
 export {
   createOptimizer,
