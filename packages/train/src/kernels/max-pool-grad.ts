@@ -28,7 +28,6 @@ function maxPoolGrad(args: WasmKernelArgs): tf.TensorInfo {
   const x = heapFloat32(backend, input);
   const gradient = heapFloat32(backend, dy);
   const out = heapFloat32(backend, dx);
-  out.fill(0);
   const disjointPairs =
     filterHeight === 2 &&
     filterWidth === 2 &&
@@ -41,9 +40,12 @@ function maxPoolGrad(args: WasmKernelArgs): tf.TensorInfo {
     outHeight * 2 <= inHeight &&
     outWidth * 2 <= inWidth;
   if (disjointPairs) {
+    // Every input value is written when the windows tile the input exactly; else zero the rest.
+    if (outHeight * 2 !== inHeight || outWidth * 2 !== inWidth) out.fill(0);
     routeTwoByTwo(x, gradient, out, batchSize, inHeight, inWidth, channels, outHeight, outWidth);
     return dx;
   }
+  out.fill(0);
   const best = new Float32Array(channels);
   const bestAt = new Int32Array(channels);
   for (let n = 0; n < batchSize; n++) {
@@ -102,20 +104,24 @@ function routeTwoByTwo(
         const windowStart = rowStart + j * 2 * channels;
         for (let c = 0; c < channels; c++, from++) {
           const topLeft = windowStart + c;
+          const topRight = topLeft + channels;
+          const bottomLeft = topLeft + rowStride;
+          const bottomRight = bottomLeft + channels;
           let at = topLeft;
           let best = x[topLeft]!;
-          const topRight = topLeft + channels;
           if (x[topRight]! > best) {
             best = x[topRight]!;
             at = topRight;
           }
-          const bottomLeft = topLeft + rowStride;
           if (x[bottomLeft]! > best) {
             best = x[bottomLeft]!;
             at = bottomLeft;
           }
-          const bottomRight = bottomLeft + channels;
           if (x[bottomRight]! > best) at = bottomRight;
+          out[topLeft] = 0;
+          out[topRight] = 0;
+          out[bottomLeft] = 0;
+          out[bottomRight] = 0;
           out[at] = gradient[from]!;
         }
       }
