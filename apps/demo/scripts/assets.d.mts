@@ -9,4 +9,3 @@ export declare function findModel(named?: string): Promise<string | null>;
 export declare function runQuickstart(): Promise<string>;
 export declare function installModel(modelPath: string, distDir: string): Promise<void>;
 export declare function writeExamples(distDir: string, perClass?: number): Promise<number>;
-export declare function removeIfPresent(path: string): Promise<void>;

@@ -2,7 +2,7 @@
 // onnxruntime-web's .wasm runtime, the ONNX model and the gallery's held-out digits. Plain Node ESM, so that
 // `node scripts/serve.mjs` runs without a compiler; types are in assets.d.mts.
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,13 +33,23 @@ async function writeAtomic(path, bytes) {
   await rename(temporary, path);
 }
 
-/** The folder of onnxruntime-web's prebuilt files, found the way Node resolves the package. */
+/**
+ * The folder of onnxruntime-web's prebuilt files, found the way Node resolves the package.
+ *
+ * @example
+ * ortDistDir(); // '/work/main/node_modules/onnxruntime-web/dist'
+ */
 export function ortDistDir() {
   const require = createRequire(join(APP_DIR, 'package.json'));
   return dirname(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
 }
 
-/** Copies onnxruntime-web's .wasm files and their .mjs loaders into `<distDir>/ort/`; returns their names. */
+/**
+ * Copies onnxruntime-web's .wasm files and their .mjs loaders into `<distDir>/ort/`; returns their names.
+ *
+ * @example
+ * await copyOrtRuntime('apps/demo/dist'); // ['ort-wasm-simd-threaded.asyncify.mjs', …, 'ort-wasm-simd-threaded.wasm']
+ */
 export async function copyOrtRuntime(distDir) {
   const source = ortDistDir();
   const target = join(distDir, ORT_DIR);
@@ -61,6 +71,9 @@ export async function copyOrtRuntime(distDir) {
 /**
  * The model the demo serves: the one named (by `--model` or `CNNX_MODEL`), else the quickstart's when present,
  * else `null`. A named file that does not exist is an error.
+ *
+ * @example
+ * await findModel(process.env.CNNX_MODEL); // '/work/main/runs/quickstart/model.onnx' when CNNX_MODEL is unset
  */
 export async function findModel(named) {
   if (named) {
@@ -85,6 +98,9 @@ function runNode(args, stdio) {
 /**
  * Runs `cnnx quickstart` to make runs/quickstart/model.onnx (building the CLI first when its dist/ is missing);
  * resolves to the model's path.
+ *
+ * @example
+ * await runQuickstart(); // '/work/main/runs/quickstart/model.onnx', after a few minutes of training
  */
 export async function runQuickstart() {
   const bin = join(REPO_DIR, 'packages', 'cli', 'dist', 'bin.js');
@@ -113,7 +129,12 @@ export async function runQuickstart() {
   return QUICKSTART_MODEL;
 }
 
-/** Copies the model to `<distDir>/model.onnx` (temporary name, then rename). */
+/**
+ * Copies the model to `<distDir>/model.onnx` (temporary name, then rename).
+ *
+ * @example
+ * await installModel('runs/quickstart/model.onnx', 'apps/demo/dist'); // dist/model.onnx
+ */
 export async function installModel(modelPath, distDir) {
   await mkdir(distDir, { recursive: true });
   await writeAtomic(join(distDir, 'model.onnx'), await readFile(modelPath));
@@ -134,6 +155,9 @@ async function quickstartSplit() {
 /**
  * Writes `<distDir>/examples.json`: a few held-out digits of `mnist-sample` per class, taken from the test side
  * of the quickstart's split (stratified, 15 % held out, its seed), as base64 28×28 bytes.
+ *
+ * @example
+ * await writeExamples('apps/demo/dist'); // 20 (examples written)
  */
 export async function writeExamples(distDir, perClass = EXAMPLES_PER_CLASS) {
   const { loadDataset, stratifiedSplit, subset } = await import('@cnnx/data');
@@ -165,9 +189,4 @@ export async function writeExamples(distDir, perClass = EXAMPLES_PER_CLASS) {
   await mkdir(distDir, { recursive: true });
   await writeAtomic(join(distDir, 'examples.json'), JSON.stringify(file));
   return examples.length;
-}
-
-/** Removes a file if it is there. */
-export async function removeIfPresent(path) {
-  await rm(path, { force: true });
 }

@@ -1,4 +1,9 @@
-/** The index and probability of the most likely class. */
+/**
+ * The index and probability of the most likely class.
+ *
+ * @example
+ * topClass(new Float32Array([0.1, 0.7, 0.2])); // { index: 1, probability: 0.7 }
+ */
 export function topClass(probabilities: ArrayLike<number>): { index: number; probability: number } {
   let index = 0;
   for (let i = 1; i < probabilities.length; i++) {
@@ -63,7 +68,12 @@ export function createBars(list: HTMLElement, classNames: string[]): void {
   );
 }
 
-/** Formats a probability as a percentage with one decimal. */
+/**
+ * Formats a probability as a percentage with one decimal.
+ *
+ * @example
+ * percent(0.9876); // '98.8%'
+ */
 export function percent(probability: number): string {
   return `${(probability * 100).toFixed(1)}%`;
 }
