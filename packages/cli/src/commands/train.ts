@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { type Dataset, stratifiedSplit, subset } from '@cnnx/data';
+import { type Dataset, version as dataVersion, stratifiedSplit, subset } from '@cnnx/data';
 import {
   type BackendInfo,
   type BackendName,
@@ -23,6 +23,7 @@ import {
   saveModel,
   type TrainResult,
   trainModel,
+  version as trainVersion,
 } from '@cnnx/train';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
@@ -172,8 +173,12 @@ function configFromFlags(flags: TrainFlags, spec: ModelSpec | null): RunConfig {
 
 function versions(): Record<string, string> {
   const require = createRequire(import.meta.url);
-  const result: Record<string, string> = { node: process.versions.node };
-  for (const name of ['@cnnx/train', '@cnnx/data', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm']) {
+  const result: Record<string, string> = {
+    node: process.versions.node,
+    '@cnnx/train': trainVersion,
+    '@cnnx/data': dataVersion,
+  };
+  for (const name of ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm']) {
     try {
       result[name] = (require(`${name}/package.json`) as { version: string }).version;
     } catch {
