@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { convertToOnnx, readOnnx, UnsupportedLayerError, verifyOnnx } from '../src/index.js';
+import {
+  assertVerified,
+  convertToOnnx,
+  readOnnx,
+  UnsupportedLayerError,
+  VerificationError,
+  verifyOnnx,
+} from '../src/index.js';
 import { buildClassic, CheckerBatch, maxAbsDiff, randomInputs, runOnnx, runTfjs } from './helpers.js';
 
 const checker = new CheckerBatch();
@@ -105,6 +112,13 @@ describe('classic CNN', () => {
     const result = await verifyOnnx(convertToOnnx(other), model);
     other.dispose();
     assert.ok(result.maxAbsDiff > 1e-3, `max abs diff ${result.maxAbsDiff}`);
+    assert.throws(
+      () => assertVerified(result, { maxAbsDiff: 1e-4 }),
+      (error: unknown) =>
+        error instanceof VerificationError &&
+        /differs from tfjs by .* \(tolerance 0.0001\)/.test(error.message),
+    );
+    assert.doesNotThrow(() => assertVerified({ maxAbsDiff: 1e-6, agreement: 1, samples: 16 }));
   });
 });
 

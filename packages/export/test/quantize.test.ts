@@ -108,6 +108,12 @@ test('int8: QDQ graph, ≥ 99% agreement on held-out digits, integer kernels in 
       assert.ok((ops.QGemm ?? 0) + (ops.MatMulIntegerToFloat ?? 0) >= 2, JSON.stringify(ops));
     }
   }
+  // NCHW input: calibration feeds the images channels-first too.
+  const nchw = await exportToOnnx(model, { quantize: 'int8', calibration, inputLayout: 'nchw' });
+  const nchwProbabilities = (
+    await runOnnx(nchw, [{ data: heldOut.values, shape: [heldOut.count, 28, 28, 1] }], 'nchw')
+  )[0]!;
+  assert.ok(argmaxMatch(nchwProbabilities, fp32Probabilities) >= 0.99);
   await assert.rejects(exportToOnnx(model, { quantize: 'int8' }), /needs 'calibration' images/);
 });
 
