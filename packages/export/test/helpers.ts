@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -113,6 +113,10 @@ export function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {
 export class CheckerBatch {
   private readonly dir = mkdtempSync(join(tmpdir(), 'cnnx-export-check-'));
   readonly paths: string[] = [];
+
+  constructor() {
+    process.once('exit', () => rmSync(this.dir, { recursive: true, force: true }));
+  }
 
   add(name: string, bytes: Uint8Array): void {
     const path = join(this.dir, `${this.paths.length}-${name.replace(/[^A-Za-z0-9_-]/g, '_')}.onnx`);
