@@ -61,7 +61,13 @@ export async function writeFolderAtomic(
   }
 }
 
-/** The files of a model folder: `model.json` (topology + weights manifest) and `weights.bin`. */
+/**
+ * The files of a model folder: `model.json` (topology + weights manifest), `weights.bin`, and
+ * `manifest.json` when a manifest is given.
+ *
+ * @example
+ * Object.keys(await modelFiles(model)); // ['model.json', 'weights.bin']
+ */
 export async function modelFiles(
   model: tf.LayersModel,
   manifest?: unknown,

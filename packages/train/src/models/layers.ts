@@ -171,6 +171,10 @@ const STRUCTURAL_KEYS = new Set(['type', 'name', 'inputs']);
 /**
  * Checks a layer spec's type and options and returns its kind and the parsed options, or throws a
  * {@link ModelSpecError} naming the layer, the option and what is accepted.
+ *
+ * @example
+ * resolveLayer({ type: 'conv2d', filters: 8, kernelSize: 3, padding: 'full' }, context);
+ * // throws: model spec layers[0] "conv2d": option "padding" is "full"; expected same, valid
  */
 export function resolveLayer(
   spec: LayerSpec,

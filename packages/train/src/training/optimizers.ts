@@ -36,7 +36,12 @@ export function createOptimizer(options: TrainOptions): tf.Optimizer {
   }
 }
 
-/** Changes a tfjs optimizer's learning rate in place (tfjs has no public setter for all of them). */
+/**
+ * Changes a tfjs optimizer's learning rate in place (tfjs has no public setter for all of them).
+ *
+ * @example
+ * setLearningRate(optimizer, 0.0005); // the next step uses the new rate
+ */
 export function setLearningRate(optimizer: tf.Optimizer, rate: number): void {
   const settable = optimizer as unknown as { learningRate: number; setLearningRate?: (rate: number) => void };
   if (typeof settable.setLearningRate === 'function') settable.setLearningRate(rate);
