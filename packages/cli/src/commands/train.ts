@@ -105,7 +105,12 @@ export function register(program: Command, _context: CliContext): void {
     .option('--optimizer <name>', 'adam, sgd or rmsprop', choice('--optimizer', OPTIMIZERS), 'adam')
     .option('--momentum <m>', 'momentum for sgd/rmsprop', number('--momentum', { min: 0, max: 0.999 }))
     .option('--nesterov', 'Nesterov momentum (sgd)')
-    .option('--schedule <name>', 'learning-rate schedule', choice('--schedule', SCHEDULES), 'constant')
+    .option(
+      '--schedule <name>',
+      'learning rate: constant, step (halved every 2 epochs), cosine (to 0), plateau (halved when validation loss stalls)',
+      choice('--schedule', SCHEDULES),
+      'constant',
+    )
     .option('--loss <name>', 'loss function', choice('--loss', LOSSES), 'sparse-categorical-crossentropy')
     .option('--label-smoothing <f>', 'label smoothing', number('--label-smoothing', { min: 0, max: 0.5 }), 0)
     .option(
@@ -121,7 +126,11 @@ export function register(program: Command, _context: CliContext): void {
     )
     .option('--augment', 'random shifts, rotations and zoom (on by default for the best preset)')
     .option('--no-augment', 'turn augmentation off')
-    .option('--limit <n>', 'train on the first N images only (quick runs)', integer('--limit', { min: 1 }))
+    .option(
+      '--limit <n>',
+      'train on a stratified sample of N images (quick runs)',
+      integer('--limit', { min: 1 }),
+    )
     .option(
       '--seed <n>',
       'seed of the weights, shuffles, dropout and splits',
