@@ -93,6 +93,6 @@ export function updateBars(list: HTMLElement, probabilities: ArrayLike<number> |
     const value = row.querySelector<HTMLElement>('.bar-value');
     if (fill) fill.style.width = `${(probability * 100).toFixed(2)}%`;
     if (value) value.textContent = probabilities === null ? '–' : percent(probability);
-    row.classList.toggle('top', index === top);
+    row.classList.toggle('is-top', index === top);
   }
 }

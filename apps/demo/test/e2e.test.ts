@@ -229,6 +229,8 @@ describe('the demo in headless Chromium', () => {
         const state = await demoState(page);
         assert.equal(state.last?.source, 'pad');
         assert.equal(state.last?.pixels.length, 28 * 28);
+        assert.equal(await page.locator('#bars .bar-row').count(), 10);
+        assert.equal(await page.locator('#bars .is-top .bar-label').textContent(), label, 'the marked bar');
         if (label !== digit) misread.push(`${digit} read as ${label}`);
         if (digit === '3')
           await saveArtifact('demo-wasm-drawn-3.png', await page.screenshot({ fullPage: true }));
