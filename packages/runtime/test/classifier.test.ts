@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -72,6 +74,26 @@ describe('Classifier on onnxruntime-node', () => {
       ]);
       assert.deepEqual(classifier.info.image, { height: 28, width: 28, channels: 1 });
       await classifier.release();
+    }
+  });
+
+  test('loads from an http URL (loopback server), and names the URL when the fetch fails', async () => {
+    const server = createServer((request, response) => {
+      if (request.url === '/band.onnx') response.writeHead(200).end(cnnxModel);
+      else response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const classifier = await Classifier.load(new URL('/band.onnx', origin));
+      assert.deepEqual(classifier.info.classNames, classNames);
+      await classifier.release();
+      await assert.rejects(
+        Classifier.load(`${origin}/missing.onnx`),
+        /cannot fetch http:\/\/127\.0\.0\.1:\d+\/missing\.onnx: HTTP 404/,
+      );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 
