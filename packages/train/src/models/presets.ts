@@ -27,7 +27,9 @@ function convBlock(name: string, input: string, filters: number, relu = true): L
       padding: 'same',
       useBias: false,
     },
-    { type: 'batchNormalization', name: `${name}_bn`, inputs: [`${name}_conv`] },
+    // momentum 0.9, not Keras's 0.99: the moving statistics must settle within the few hundred steps
+    // of a short run, or inference-mode outputs are garbage
+    { type: 'batchNormalization', name: `${name}_bn`, inputs: [`${name}_conv`], momentum: 0.9 },
   ];
   if (relu) layers.push({ type: 'activation', name, inputs: [`${name}_bn`], activation: 'relu' });
   return layers;
