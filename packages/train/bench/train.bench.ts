@@ -271,7 +271,7 @@ async function main(): Promise<void> {
       results.push(stock);
       report(stock);
       say(
-        `  cnnx kernels speed-up over stock wasm: ×${(wasm.imagesPerSecond / stock.imagesPerSecond).toFixed(1)}`,
+        `  cnnx kernels speed-up over stock wasm (same backend, ×${wasm.threads}): ×${(wasm.imagesPerSecond / stock.imagesPerSecond).toFixed(1)}`,
       );
     } finally {
       tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
