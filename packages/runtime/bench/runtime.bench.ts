@@ -3,8 +3,8 @@
  * predict, on the same `classic` CNN (random weights, same for every engine), at batch 1, 32, 256 and 1024,
  * for each precision @cnnx/export produces here; plus PNG file → label end to end.
  *
- * The engines are measured in alternation, round after round, so that the noise of a shared machine falls on
- * all of them alike; the verdicts are ratios measured in this run.
+ * The engines are measured in alternating blocks, round after round, so that the noise of a shared machine
+ * falls on all of them alike; the verdicts are ratios measured in this run.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,24 +50,37 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
-/** Runs the steps in alternation for about `seconds` each; returns each step's latencies in ms. */
+/**
+ * Runs the steps in alternating blocks of about `block` ms each, round after round, until each has had about
+ * `seconds` (and a minimum of samples); returns each step's latencies in ms. Blocks rather than single calls,
+ * and the first call of each block left out: onnxruntime's intra-op threads spin for a while after a run, so
+ * a call right after another engine's pays for that engine's spinning. The order turns every round.
+ */
 async function measure(steps: Step[], batch: number, seconds: number): Promise<number[][]> {
   const samples = steps.map(() => [] as number[]);
   const spent = steps.map(() => 0);
   for (const step of steps) for (let i = 0; i < 3; i++) await step(); // warm-up
   const budget = seconds * 1000;
+  const block = Math.max(50, budget / 6);
   const minimum = batch >= 256 ? 10 : 50;
   // A step is done after its time budget and a minimum of samples, or after 4× the budget (slow tfjs).
   const done = (i: number) =>
     spent[i]! >= budget * 4 || (spent[i]! >= budget && samples[i]!.length >= minimum);
-  while (!steps.every((_, i) => done(i))) {
-    for (const [i, step] of steps.entries()) {
+  for (let round = 0; !steps.every((_, i) => done(i)); round++) {
+    for (let k = 0; k < steps.length; k++) {
+      const i = (round + k) % steps.length;
       if (done(i)) continue;
-      const start = performance.now();
-      await step();
-      const elapsed = performance.now() - start;
-      samples[i]!.push(elapsed);
-      spent[i]! += elapsed;
+      const step = steps[i]!;
+      await step(); // pays for the previous engine's spinning threads; not counted
+      let inBlock = 0;
+      while (inBlock < block && !done(i)) {
+        const start = performance.now();
+        await step();
+        const elapsed = performance.now() - start;
+        samples[i]!.push(elapsed);
+        spent[i]! += elapsed;
+        inBlock += elapsed;
+      }
     }
   }
   return samples;
