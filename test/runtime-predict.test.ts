@@ -3,14 +3,14 @@
  * runtime's Classifier, `--json`, `--top`, `--no-prepare`, and one line per unreadable image with exit code 1.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadDataset } from '@cnnx/data';
 import { exportToOnnx } from '@cnnx/export';
 import { Classifier } from '@cnnx/runtime';
-import { buildModel, initBackend } from '@cnnx/train';
+import { buildModel, initBackend, saveModel } from '@cnnx/train';
 import sharp from 'sharp';
 import { lines, runCnnx } from './helpers/cli.js';
 
@@ -27,6 +27,7 @@ describe('cnnx predict', () => {
     const model = buildModel('classic', { inputShape: [28, 28, 1], numClasses: 10, seed: 5 });
     modelPath = join(folder, 'model.onnx');
     await writeFile(modelPath, await exportToOnnx(model, { classNames }));
+    await saveModel(model, join(folder, 'tfjs'), { classNames });
     const dataset = await loadDataset('mnist-sample');
     for (let i = 0; i < 3; i++) {
       // Dark ink on white, 3× the size: what a scan or a drawing looks like.
@@ -107,16 +108,59 @@ describe('cnnx predict', () => {
   test('a bad model or bad flags: one line, exit 1 or 2', async () => {
     const missing = await runCnnx(['predict', '--model', join(folder, 'nope.onnx'), digits[0]!]);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /--model .*nope\.onnx: no such file/);
+    assert.match(missing.stderr, /--model .*nope\.onnx does not exist/);
     const notOnnx = await runCnnx(['predict', '--model', join(folder, 'notes.png'), digits[0]!]);
     assert.equal(notOnnx.code, 1);
-    assert.match(notOnnx.stderr, /notes\.png is not a usable ONNX model/);
+    assert.match(notOnnx.stderr, /notes\.png is a file but not an \.onnx file or a tfjs model\.json/);
     assert.equal(lines(notOnnx.stderr).length, 1);
-    const folderModel = await runCnnx(['predict', '--model', folder, digits[0]!]);
+    const empty = join(folder, 'no-model');
+    await mkdir(empty, { recursive: true });
+    const folderModel = await runCnnx(['predict', '--model', empty, digits[0]!]);
     assert.equal(folderModel.code, 1);
-    assert.match(folderModel.stderr, /is a folder/);
+    assert.match(folderModel.stderr, /holds no model: looked for .*model\.json/);
+    assert.equal(lines(folderModel.stderr).length, 1);
     const badTop = await runCnnx(['predict', '--model', modelPath, '--top', '0', digits[0]!]);
     assert.equal(badTop.code, 2);
     assert.match(badTop.stderr, /--top/);
+  });
+
+  test('a tfjs model folder gives the same classes as its ONNX export, and --report draws what the model saw', async () => {
+    const onnx = await runCnnx(['predict', '--model', modelPath, '--json', ...digits]);
+    const report = join(folder, 'report');
+    const tfjs = await runCnnx([
+      'predict',
+      '--model',
+      join(folder, 'tfjs'),
+      '--json',
+      '--report',
+      report,
+      ...digits,
+    ]);
+    assert.equal(tfjs.code, 0, tfjs.stderr);
+    const fromOnnx = JSON.parse(onnx.stdout) as { label: string; probability: number }[];
+    const fromTfjs = JSON.parse(tfjs.stdout) as { label: string; probability: number }[];
+    assert.deepEqual(
+      fromTfjs.map((result) => result.label),
+      fromOnnx.map((result) => result.label),
+    );
+    fromTfjs.forEach((result, i) => {
+      assert.ok(Math.abs(result.probability - fromOnnx[i]!.probability) < 1e-4);
+      assert.ok(classNames.includes(result.label), "class names come from the folder's manifest");
+    });
+    assert.deepEqual((await readdir(report)).sort(), [
+      'predictions.html',
+      'predictions.png',
+      'predictions.svg',
+    ]);
+    const noPrepare = await runCnnx([
+      'predict',
+      '--model',
+      modelPath,
+      '--no-prepare',
+      '--report',
+      report,
+      digits[0]!,
+    ]);
+    assert.equal(noPrepare.code, 2);
   });
 });

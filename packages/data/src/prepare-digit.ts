@@ -13,6 +13,8 @@ export interface PrepareDigitFileOptions extends PrepareDigitOptions {
    * photo's digit does not need 12 M pixels to become 20×20, and JPEG decodes at ⅛ scale this way.
    */
   workingSize?: number;
+  /** Also return the decoded grayscale image the preparation started from (`source`), e.g. for reports. */
+  keepSource?: boolean;
 }
 
 const DEFAULT_MAX_PIXELS = 100_000_000;
@@ -30,7 +32,12 @@ export async function prepareDigit(
   image: string | Uint8Array,
   options: PrepareDigitFileOptions = {},
 ): Promise<PreparedDigit> {
-  const { maxPixels = DEFAULT_MAX_PIXELS, workingSize = 256, ...prepareOptions } = options;
+  const {
+    maxPixels = DEFAULT_MAX_PIXELS,
+    workingSize = 256,
+    keepSource = false,
+    ...prepareOptions
+  } = options;
   if (!Number.isInteger(workingSize) || workingSize < 28) {
     throw new RangeError(`'workingSize' must be an integer ≥ 28, got ${workingSize}`);
   }
@@ -92,6 +99,7 @@ export async function prepareDigit(
       height: Math.min(height - top, Math.ceil(prepared.box.height * scaleY)),
     };
   }
+  if (keepSource) prepared.source = { pixels: new Uint8Array(gray), width: info.width, height: info.height };
   return prepared;
 }
 

@@ -40,6 +40,8 @@ export interface PreparedDigit {
   inverted: boolean;
   /** Where the ink was found in the source image; `null` when the image held no ink at all. */
   box: DigitBox | null;
+  /** The decoded grayscale image the preparation started from, when asked for (`keepSource`). */
+  source?: { pixels: Uint8Array; width: number; height: number };
 }
 
 /** Options of the pure 28×28 preparation. */

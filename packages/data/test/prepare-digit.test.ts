@@ -84,6 +84,17 @@ describe('prepareDigit', () => {
     assert.ok(agree / 784 > 0.95, `agreement with the upright digit ${agree / 784}`);
   });
 
+  it('returns the decoded source only when asked (keepSource), at most workingSize on its longest side', async () => {
+    const png = await renderDigit(4);
+    assert.equal((await prepareDigit(png)).source, undefined);
+    const kept = await prepareDigit(png, { keepSource: true, workingSize: 100 });
+    assert.ok(kept.source);
+    assert.equal(Math.max(kept.source.width, kept.source.height), 100);
+    assert.equal(kept.source.pixels.length, kept.source.width * kept.source.height);
+    // the source is the page as given: light paper, dark ink
+    assert.ok(kept.source.pixels[0]! > 200);
+  });
+
   it('refuses what is not an image, empty files, missing files and images over the pixel limit', async () => {
     const text = join(folder, 'notes.png');
     await writeFile(text, 'this is not an image');

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type Dataset, loadDataset, stratifiedSplit, subset } from '@cnnx/data';
+import { type Dataset, loadDataset } from '@cnnx/data';
 import { Classifier } from '@cnnx/runtime';
 import {
   type EvaluationMetrics,
@@ -16,11 +16,6 @@ import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { printJson, say } from '../io.js';
 import { choice, integer } from '../options.js';
-
-/** Datasets without a published test split, where `--split` means the quickstart's seeded 85/15 split. */
-const SPLIT_BY_SEED = new Set(['mnist-sample']);
-/** The fraction the quickstart holds out for testing. */
-export const TEST_FRACTION = 0.15;
 
 interface EvaluateOptions {
   model: string;
@@ -152,19 +147,14 @@ export async function locateModel(path: string): Promise<ModelLocation> {
 }
 
 /**
- * Loads the split to score. For sets without a published test split (`mnist-sample`) the split is
- * the quickstart's: `stratifiedSplit(labels, 0.15, seed)`.
+ * Loads the split to score. For sets without a published test split (`mnist-sample`, one CSV file, an
+ * image folder) the split is the quickstart's seeded stratified 85/15 (see `loadDataset`'s `seed`).
  *
  * @example
  * const test = await loadSplit('mnist-sample', 'test', 42); // 1,500 images, the quickstart's test set
  */
 export async function loadSplit(spec: string, split: 'train' | 'test', seed: number): Promise<Dataset> {
-  if (!SPLIT_BY_SEED.has(spec)) return loadDataset(spec, { split });
-  const everything = await loadDataset(spec);
-  const parts = stratifiedSplit(everything.labels, TEST_FRACTION, seed);
-  const chosen = subset(everything, parts[split]);
-  chosen.source.split = split;
-  return chosen;
+  return loadDataset(spec, { split, seed });
 }
 
 function shapeOf(dataset: Dataset): [number, number, number] {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { loadDataset, stratifiedSplit, subset } from '@cnnx/data';
+import { HOLDOUT_FRACTION, loadDataset, stratifiedSplit, subset } from '@cnnx/data';
 import { exportToOnnx } from '@cnnx/export';
 import { Classifier } from '@cnnx/runtime';
 import {
@@ -92,7 +92,7 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Record<
     const picked = stratifiedSplit(dataset.labels, 1 - options.limit / dataset.count, options.seed).train;
     dataset = subset(dataset, picked);
   }
-  const split = stratifiedSplit(dataset.labels, 0.15, options.seed);
+  const split = stratifiedSplit(dataset.labels, HOLDOUT_FRACTION, options.seed);
   const trainSet = subset(dataset, split.train);
   const testSet = subset(dataset, split.test);
   say(
