@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from './errors.js';
 import { registerBatchNormGradient } from './training/batch-norm-gradient.js';
@@ -8,7 +7,21 @@ import type { BackendInfo, BackendName } from './types.js';
 /** The backends `initBackend('auto')` tries, fastest first. */
 export const BACKEND_LADDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
-const require = createRequire(import.meta.url);
+/** Options of {@link initBackend}. */
+export interface InitBackendOptions {
+  /** XNNPACK threads of the wasm backend (1-8); default: the cores this process may use, at most 8. */
+  threads?: number;
+}
+
+/**
+ * The wasm backend's default thread count: one per core this process may use, at most 8 (tfjs's limit).
+ *
+ * @example
+ * defaultWasmThreads(); // 2 on a 2-core machine
+ */
+export function defaultWasmThreads(): number {
+  return Math.max(1, Math.min(8, availableParallelism()));
+}
 
 /** Loads `@tensorflow/tfjs-node` (optional: absent where it could not install) and selects it. */
 async function loadTensorflow(): Promise<void> {
@@ -26,21 +39,17 @@ async function loadTensorflow(): Promise<void> {
   if (!(await tf.setBackend('tensorflow'))) throw new Error(`${moduleName} loaded but did not register`);
 }
 
-/** Points the wasm backend at its `.wasm` files, adds cnnx's gradient kernels and selects it. */
-async function loadWasm(): Promise<void> {
-  const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  const packageMain = require.resolve('@tensorflow/tfjs-backend-wasm');
-  wasm.setWasmPaths(`${join(dirname(packageMain), '/')}`);
-  const { registerWasmTrainingKernels } = await import('./kernels/index.js');
-  registerWasmTrainingKernels();
-  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
+/** The wasm backend with cnnx's gradient kernels, on `threads` XNNPACK threads. */
+async function loadWasm(options: InitBackendOptions): Promise<void> {
+  const { useWasmTrainingBackend } = await import('./kernels/wasm-setup.js');
+  await useWasmTrainingBackend({ threads: options.threads ?? defaultWasmThreads() });
 }
 
 async function loadCpu(): Promise<void> {
   if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise');
 }
 
-const loaders: Record<BackendName, () => Promise<void>> = {
+const loaders: Record<BackendName, (options: InitBackendOptions) => Promise<void>> = {
   tensorflow: loadTensorflow,
   wasm: loadWasm,
   cpu: loadCpu,
@@ -55,7 +64,10 @@ const loaders: Record<BackendName, () => Promise<void>> = {
  * const backend = await initBackend('auto');
  * // { name: 'wasm', skipped: [{ name: 'tensorflow', reason: '@tensorflow/tfjs-node is not installed …' }] }
  */
-export async function initBackend(preferred: BackendName | 'auto' = 'auto'): Promise<BackendInfo> {
+export async function initBackend(
+  preferred: BackendName | 'auto' = 'auto',
+  options: InitBackendOptions = {},
+): Promise<BackendInfo> {
   if (preferred !== 'auto' && !BACKEND_LADDER.includes(preferred)) {
     throw new RangeError(
       `'preferred' must be one of auto, ${BACKEND_LADDER.join(', ')}; got ${JSON.stringify(preferred)}`,
@@ -68,7 +80,11 @@ export async function initBackend(preferred: BackendName | 'auto' = 'auto'): Pro
   const skipped: BackendInfo['skipped'] = [];
   for (const name of candidates) {
     try {
-      await loaders[name]();
+      await loaders[name](options);
+      if (name === 'wasm') {
+        const { wasmThreadsCount } = await import('./kernels/wasm-setup.js');
+        return { name, skipped, threads: wasmThreadsCount() };
+      }
       return { name, skipped };
     } catch (error) {
       const reason = (error as Error).message.split('\n')[0] ?? String(error);

@@ -1,4 +1,10 @@
-export { BACKEND_LADDER, currentBackend, initBackend } from './backend.js';
+export {
+  BACKEND_LADDER,
+  currentBackend,
+  defaultWasmThreads,
+  type InitBackendOptions,
+  initBackend,
+} from './backend.js';
 export * from './baselines/index.js';
 export {
   BackendUnavailableError,

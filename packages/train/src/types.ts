@@ -19,6 +19,8 @@ export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export interface BackendInfo {
   name: BackendName;
   skipped: { name: BackendName; reason: string }[];
+  /** XNNPACK threads, for the wasm backend. */
+  threads?: number;
 }
 
 /** The names of the built-in models. */

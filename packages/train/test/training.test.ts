@@ -276,7 +276,7 @@ for (const backend of BACKEND_LADDER) {
 }
 
 describe('learning-rate schedules', () => {
-  test('step halves every N epochs, cosine falls from the base to the floor', () => {
+  test('step halves every N epochs, cosine falls from the base toward the floor and still learns last', () => {
     const step = { type: 'step', everyEpochs: 2, factor: 0.5 } as const;
     assert.deepEqual(
       [1, 2, 3, 4, 5].map((epoch) => scheduledLearningRate(step, 0.1, 0.1, epoch, 5)),
@@ -285,8 +285,10 @@ describe('learning-rate schedules', () => {
     const cosine = { type: 'cosine', minLearningRate: 0.01 } as const;
     const rates = [1, 2, 3, 4, 5].map((epoch) => scheduledLearningRate(cosine, 0.1, 0.1, epoch, 5));
     assert.equal(rates[0], 0.1);
-    assert.ok(Math.abs(rates[2]! - 0.055) < 1e-12);
-    assert.ok(Math.abs(rates[4]! - 0.01) < 1e-12);
+    // base·(1 + cos(π·(e−1)/E))/2 above the floor: e = 3 of 5 → 0.01 + 0.09·(1 + cos 0.4π)/2
+    assert.ok(Math.abs(rates[2]! - (0.01 + (0.09 * (1 + Math.cos(0.4 * Math.PI))) / 2)) < 1e-12);
+    assert.ok(rates[4]! > 0.01 && rates[4]! < rates[3]!, `the last epoch learns: ${rates[4]}`);
+    for (let i = 1; i < rates.length; i++) assert.ok(rates[i]! < rates[i - 1]!, 'falls every epoch');
   });
 });
 

@@ -69,7 +69,9 @@ export function scheduledLearningRate(
       return base * schedule.factor ** Math.floor((epoch - 1) / schedule.everyEpochs);
     case 'cosine': {
       const floor = schedule.minLearningRate ?? 0;
-      const progress = epochs <= 1 ? 0 : (epoch - 1) / (epochs - 1);
+      // Evaluated at the start of each epoch over `epochs` (as PyTorch's CosineAnnealingLR with T_max =
+      // epochs): the last epoch still learns at a small rate instead of repeating the previous one at the floor.
+      const progress = (epoch - 1) / epochs;
       return floor + ((base - floor) * (1 + Math.cos(Math.PI * progress))) / 2;
     }
     case 'plateau':
