@@ -11,7 +11,7 @@ export function register(program: Command, context: CliContext): void {
       'train the classic notebook CNN on the embedded MNIST digits, evaluate it, export it to ONNX and verify the ONNX file',
     )
     .option('--out <dir>', 'run folder to write', 'runs/quickstart')
-    .option('--epochs <n>', 'passes over the training images', integer('--epochs', { min: 1, max: 1000 }), 4)
+    .option('--epochs <n>', 'passes over the training images', integer('--epochs', { min: 1, max: 1000 }), 6)
     .option(
       '--seed <s>',
       'seed for the split, the initial weights and the shuffling',
@@ -25,11 +25,16 @@ export function register(program: Command, context: CliContext): void {
       integer('--limit', { min: 20 }),
     )
     .option('--backend <name>', 'training backend: auto, tensorflow, wasm or cpu', 'auto')
+    .option(
+      '--threads <n>',
+      'wasm backend threads (default: one per core, at most 8)',
+      integer('--threads', { min: 1, max: 8 }),
+    )
     .option('--force', 'replace --out even when it holds something other than a previous quickstart run')
     .option('--json', 'print metrics.json to stdout; progress stays on stderr')
     .addHelpText(
       'after',
-      '\nExample:\n  $ cnnx quickstart --out runs/quickstart --epochs 4\n  writes runs/quickstart/{model/, model.onnx, metrics.json, report.html}',
+      '\nExample:\n  $ cnnx quickstart --out runs/quickstart --epochs 6\n  writes runs/quickstart/{model/, model.onnx, metrics.json, report.html}',
     )
     .action(async (options: QuickstartFlags) => {
       await runQuickstart({ ...options, verbose: context.verbose() });
@@ -43,6 +48,7 @@ export interface QuickstartFlags {
   batchSize: number;
   limit?: number;
   backend: string;
+  threads?: number;
   force?: boolean;
   json?: boolean;
 }

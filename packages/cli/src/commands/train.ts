@@ -58,6 +58,7 @@ interface TrainFlags {
   limit?: number;
   seed: number;
   backend: BackendName | 'auto';
+  threads?: number;
   resume?: string;
   json?: boolean;
 }
@@ -138,6 +139,11 @@ export function register(program: Command, _context: CliContext): void {
       42,
     )
     .option('--backend <name>', 'training backend', choice('--backend', BACKENDS), 'auto')
+    .option(
+      '--threads <n>',
+      'wasm backend threads (default: one per core, at most 8)',
+      integer('--threads', { min: 1, max: 8 }),
+    )
     .option('--resume <dir>', 'continue the run in DIR from its last checkpoint')
     .option('--json', 'print the run manifest as one JSON document on stdout')
     .addHelpText(
@@ -252,9 +258,13 @@ async function prepare(flags: TrainFlags, command: Command) {
 export async function runTrain(flags: TrainFlags, command: Command): Promise<void> {
   const started = performance.now();
   const { out, config, checkpoint } = await prepare(flags, command);
-  const backend: BackendInfo = await initBackend(flags.backend);
+  const backend: BackendInfo = await initBackend(
+    flags.backend,
+    flags.threads === undefined ? {} : { threads: flags.threads },
+  );
   const skipped = backend.skipped.map((entry) => `${entry.name}: ${entry.reason}`).join('; ');
-  say(`backend: ${backend.name}${skipped ? ` (skipped ${skipped})` : ''}`);
+  const threads = backend.threads ? `, ${backend.threads} threads` : '';
+  say(`backend: ${backend.name}${threads}${skipped ? ` (skipped ${skipped})` : ''}`);
 
   const loaded = await loadSplit(config.dataset, 'train', config.seed);
   const limited =

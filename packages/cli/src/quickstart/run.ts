@@ -26,12 +26,25 @@ export interface QuickstartOptions {
   batchSize: number;
   limit?: number;
   backend: string;
+  threads?: number;
   force?: boolean;
   json?: boolean;
   verbose?: boolean;
 }
 
 const MARKER = 'cnnx-quickstart';
+
+/**
+ * How the quickstart trains, chosen by measurement on the 2-core machine (98.5-98.7% held-out accuracy in
+ * 72-84 s of training): Adam at 0.002 with a cosine decay, and light augmentation against overfitting the
+ * 8,500 training digits.
+ */
+const TRAINING = {
+  optimizer: 'adam',
+  learningRate: 0.002,
+  schedule: { type: 'cosine' },
+  augment: { shift: 2, rotate: 5, zoom: 0.05 },
+} as const;
 const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 
 /** Refuses to replace a folder that holds something other than an earlier quickstart run, unless forced. */
@@ -72,7 +85,7 @@ async function publishFolder(temporary: string, out: string): Promise<void> {
  * ONNX, checks the ONNX file against tfjs with onnxruntime-node, and writes the run folder.
  *
  * @example
- * await runQuickstart({ out: 'runs/quickstart', epochs: 4, seed: 42, batchSize: 64, backend: 'auto' });
+ * await runQuickstart({ out: 'runs/quickstart', epochs: 6, seed: 42, batchSize: 64, backend: 'auto' });
  * // writes runs/quickstart/{model/, model.onnx, metrics.json}
  */
 export async function runQuickstart(options: QuickstartOptions): Promise<Record<string, unknown>> {
@@ -100,9 +113,12 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Record<
   );
 
   // 2. Backend and model.
-  const backend = await initBackend(options.backend as (typeof BACKENDS)[number]);
+  const backend = await initBackend(
+    options.backend as (typeof BACKENDS)[number],
+    options.threads === undefined ? {} : { threads: options.threads },
+  );
   for (const skipped of backend.skipped) say(`backend ${skipped.name} skipped: ${skipped.reason}`);
-  say(`training backend: ${backend.name}`);
+  say(`training backend: ${backend.name}${backend.threads ? ` (${backend.threads} threads)` : ''}`);
   const model = buildModel('classic', {
     inputShape: dataset.shape,
     numClasses: dataset.classNames.length,
@@ -120,8 +136,7 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Record<
       epochs: options.epochs,
       batchSize: options.batchSize,
       seed: options.seed,
-      optimizer: 'adam',
-      learningRate: 0.001,
+      ...TRAINING,
       onBatchEnd: progress.batch,
       onEpochEnd: progress.epoch,
     },
@@ -178,11 +193,13 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Record<
       runId,
       dataset: { spec: 'mnist-sample', count: dataset.count, train: trainSet.count, test: testSet.count },
       backend: backend.name,
+      threads: backend.threads ?? null,
       model: 'classic',
       parameters: model.countParams(),
       epochs: options.epochs,
       batchSize: options.batchSize,
       seed: options.seed,
+      training: TRAINING,
       trainSeconds,
       history: training.history,
       test,
