@@ -1,28 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { runCnnx as runCnnxWith } from './helpers/cli.js';
 
-/** The built `cnnx` entry, next to the package's main entry (dist/index.js). */
-const CNNX_BIN = fileURLToPath(new URL('./bin.js', import.meta.resolve('@cnnx/cli')));
-
-function runCnnx(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [CNNX_BIN, ...args],
-      { timeout: 300_000, maxBuffer: 64 << 20 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const runCnnx = (args: string[]) => runCnnxWith(args, { timeoutMs: 300000 });
 
 interface Row {
   name: string;

@@ -1,33 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { loadDataset, stratifiedSplit, subset } from '@cnnx/data';
 import { exportToOnnx } from '@cnnx/export';
 import { buildModel, initBackend, saveModel, trainModel } from '@cnnx/train';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
+import { runCnnx as runCnnxWith } from './helpers/cli.js';
 
-/** The built `cnnx` entry, next to the package's main entry (dist/index.js). */
-const CNNX_BIN = fileURLToPath(new URL('./bin.js', import.meta.resolve('@cnnx/cli')));
-
-/** Runs the built `cnnx` in a child process and collects its exit code and output. */
-function runCnnx(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [CNNX_BIN, ...args],
-      { timeout: 180_000, maxBuffer: 64 << 20 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const runCnnx = (args: string[]) => runCnnxWith(args, { timeoutMs: 180000 });
 
 const lines = (text: string) => text.split('\n').filter((line) => line.trim() !== '');
 
