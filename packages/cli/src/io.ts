@@ -1,25 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { writeFileAtomic } from '@cnnx/data';
 
-/**
- * Writes a file through a temporary name in the same folder and renames it into place, so a failure
- * never leaves a half-written file behind.
- *
- * @example
- * await writeFileAtomic('runs/quickstart/metrics.json', JSON.stringify(metrics));
- */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temporary, data);
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-}
+export { writeFileAtomic };
 
 /** Writes `value` as indented JSON, atomically (see {@link writeFileAtomic}). */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { DatasetFormatError } from './errors.js';
 
 /**
@@ -30,4 +31,23 @@ export async function readDatasetFile(path: string): Promise<Uint8Array> {
   if (info.size === 0) throw new DatasetFormatError(path, 'is empty');
   const bytes = await readFile(path);
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Writes a file through a temporary name in the same folder and renames it into place, so a failure
+ * never leaves a half-written file and no reader sees one.
+ *
+ * @example
+ * await writeFileAtomic('runs/quickstart/metrics.json', JSON.stringify(metrics));
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(temporary, data);
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
 }

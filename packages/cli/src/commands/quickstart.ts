@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { integer } from '../options.js';
-import { runQuickstart } from '../quickstart/run.js';
+import { type QuickstartOptions, runQuickstart } from '../quickstart/run.js';
 
 /** `cnnx quickstart`: train, evaluate, export and verify the classic notebook CNN on the embedded digits. */
 export function register(program: Command, context: CliContext): void {
@@ -41,14 +41,5 @@ export function register(program: Command, context: CliContext): void {
     });
 }
 
-export interface QuickstartFlags {
-  out: string;
-  epochs: number;
-  seed: number;
-  batchSize: number;
-  limit?: number;
-  backend: string;
-  threads?: number;
-  force?: boolean;
-  json?: boolean;
-}
+/** The command's flags: the run's options less `--verbose`, which is global. */
+export type QuickstartFlags = Omit<QuickstartOptions, 'verbose'>;

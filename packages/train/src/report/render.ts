@@ -1,6 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import sharp from 'sharp';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
@@ -32,20 +29,5 @@ export async function svgToPng(svg: string, density = 144): Promise<Buffer> {
   return sharp(Buffer.from(svg), { density }).png().toBuffer();
 }
 
-/**
- * Writes a file through a temporary name and renames it into place, so no reader sees half a file.
- *
- * @example
- * await writeAtomic('runs/eval/report.html', html);
- */
-export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temporary, data);
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-}
+/** Writes a file through a temporary name and renames it into place (see `@cnnx/data`). */
+export { writeFileAtomic as writeAtomic } from '@cnnx/data';
