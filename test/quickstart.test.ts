@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { readOnnx } from '@cnnx/export';
+import { chromium } from 'playwright-core';
+import sharp from 'sharp';
 import { lines, runCnnx } from './helpers/cli.js';
 
 describe('cnnx quickstart, end to end on a small subset', () => {
@@ -95,6 +98,58 @@ describe('cnnx quickstart, end to end on a small subset', () => {
       '8',
       '9',
     ]);
+  });
+
+  test('report.html opens offline in headless Chromium with every figure loaded and no console error', async () => {
+    const figures = [
+      'loss-curve',
+      'accuracy-curve',
+      'confusion-matrix',
+      'classification-report',
+      'test-images',
+      'confident-mistakes',
+      'label-distribution',
+    ];
+    for (const figure of figures) {
+      const png = await sharp(join(out, `${figure}.png`)).metadata();
+      assert.ok((png.width ?? 0) > 0 && (png.height ?? 0) > 0, `${figure}.png decodes`);
+    }
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const problems: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(message.text());
+      });
+      page.on('pageerror', (error) => problems.push(error.message));
+      page.on('requestfailed', (request) => problems.push(`request failed: ${request.url().slice(0, 80)}`));
+      await page.goto(pathToFileURL(join(out, 'report.html')).href, { waitUntil: 'load' });
+      const images = await page.$$eval('img', (elements) =>
+        elements.map((element) => ({
+          alt: element.alt,
+          width: element.naturalWidth,
+          height: element.naturalHeight,
+        })),
+      );
+      assert.equal(images.length, figures.length, 'every figure is on the page');
+      for (const image of images) assert.ok(image.width > 0 && image.height > 0, `${image.alt} loaded`);
+      assert.deepEqual(problems, []);
+      const artifacts = resolve(import.meta.dirname, '..', 'test-artifacts');
+      await mkdir(artifacts, { recursive: true });
+      await page.screenshot({ path: join(artifacts, 'quickstart-report.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
   });
 
   test('refuses to replace a folder that is not a quickstart run, and leaves it untouched', async () => {

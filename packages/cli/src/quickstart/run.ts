@@ -231,8 +231,8 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Record<
         backend: backend.name,
         epochs: options.epochs,
         'training seconds': Number(trainSeconds.toFixed(1)),
-        'ONNX agreement': agreement,
-        'ONNX max |Δp|': maxAbsDiff,
+        'ONNX agreement': agreement.toFixed(4),
+        'ONNX max |Δp|': maxAbsDiff.toExponential(2),
       },
     });
     await publishFolder(temporary, out);
