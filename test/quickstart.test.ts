@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { readOnnx } from '@cnnx/export';
-import { chromium } from 'playwright-core';
 import sharp from 'sharp';
+import { launchChromium } from './helpers/browser.js';
 import { lines, runCnnx } from './helpers/cli.js';
 
 describe('cnnx quickstart, end to end on a small subset', () => {
@@ -114,17 +114,7 @@ describe('cnnx quickstart, end to end on a small subset', () => {
       const png = await sharp(join(out, `${figure}.png`)).metadata();
       assert.ok((png.width ?? 0) > 0 && (png.height ?? 0) > 0, `${figure}.png decodes`);
     }
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless=new',
-        '--no-sandbox',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
       const problems: string[] = [];

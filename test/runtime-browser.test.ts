@@ -16,7 +16,8 @@ import { exportToOnnx } from '@cnnx/export';
 import { Classifier } from '@cnnx/runtime';
 import { buildModel, initBackend } from '@cnnx/train';
 import * as esbuild from 'esbuild';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './helpers/browser.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ortDist = join(dirname(fileURLToPath(import.meta.resolve('onnxruntime-web'))));
@@ -123,21 +124,7 @@ describe('@cnnx/runtime in a browser', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--headless=new',
-        '--no-sandbox',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--enable-unsafe-webgpu',
-        '--enable-features=Vulkan',
-        '--use-webgpu-adapter=swiftshader',
-      ],
-    });
+    browser = await launchChromium({ webgpu: true });
     page = await browser.newPage();
     await page.goto(`${origin}/`);
     await page.addScriptTag({ url: '/runtime.js', type: 'module' });
