@@ -50,4 +50,34 @@ describe('cnnx command-line conventions', () => {
     assert.equal(lines(stderr).length, 1, stderr);
     assert.match(stderr, /model\.json/);
   });
+
+  test("train uses a preset's measured defaults unless a flag says otherwise", async () => {
+    const config = async (extra: string[]) => {
+      const out = join(work, `preset-${extra.length}`);
+      const run = await runCnnx(
+        [
+          'train',
+          '--dataset',
+          'mnist-sample',
+          '--model',
+          'best',
+          '--limit',
+          '200',
+          '--out',
+          out,
+          '--json',
+          ...extra,
+        ],
+        { timeoutMs: 180_000 },
+      );
+      assert.equal(run.code, 0, run.stderr);
+      return (JSON.parse(run.stdout) as { config: Record<string, unknown> }).config;
+    };
+    const defaults = await config(['--epochs', '1']);
+    assert.equal(defaults.learningRate, 0.002);
+    assert.deepEqual(defaults.schedule, { type: 'cosine' });
+    const chosen = await config(['--epochs', '1', '--lr', '0.01', '--schedule', 'constant']);
+    assert.equal(chosen.learningRate, 0.01);
+    assert.deepEqual(chosen.schedule, { type: 'constant' });
+  });
 });

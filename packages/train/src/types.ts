@@ -34,6 +34,12 @@ export interface PresetInfo {
   parameters: number;
   /** Whether training this preset turns augmentation on by default. */
   augment: boolean;
+  /** Training settings measured to suit this preset, used where a command's flags do not say otherwise. */
+  training?: {
+    epochs?: number;
+    learningRate?: number;
+    schedule?: 'constant' | 'step' | 'cosine' | 'plateau';
+  };
   spec: ModelSpec;
 }
 

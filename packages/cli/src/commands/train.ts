@@ -49,7 +49,7 @@ interface TrainFlags {
   optimizer: OptimizerName;
   momentum?: number;
   nesterov?: boolean;
-  schedule: (typeof SCHEDULES)[number];
+  schedule?: (typeof SCHEDULES)[number];
   loss: LossName;
   labelSmoothing: number;
   validationSplit: number;
@@ -96,11 +96,15 @@ export function register(program: Command, _context: CliContext): void {
       `a preset (${PRESET_NAMES.join(', ')}) or a JSON spec file`,
       'classic',
     )
-    .option('--epochs <n>', 'passes over the training set (default 5)', integer('--epochs', { min: 1 }))
+    .option(
+      '--epochs <n>',
+      "passes over the training set (default 5, or the preset's own: best trains 10)",
+      integer('--epochs', { min: 1 }),
+    )
     .option('--batch-size <n>', 'images per step', integer('--batch-size', { min: 1 }), 64)
     .option(
       '--lr <rate>',
-      'learning rate (default 0.001 for adam/rmsprop, 0.01 for sgd)',
+      "learning rate (default 0.001 for adam/rmsprop, 0.01 for sgd, or the preset's own: best uses 0.002)",
       number('--lr', { above: 0 }),
     )
     .option('--optimizer <name>', 'adam, sgd or rmsprop', choice('--optimizer', OPTIMIZERS), 'adam')
@@ -108,9 +112,8 @@ export function register(program: Command, _context: CliContext): void {
     .option('--nesterov', 'Nesterov momentum (sgd)')
     .option(
       '--schedule <name>',
-      'learning rate: constant, step (halved every 2 epochs), cosine (to 0), plateau (halved when validation loss stalls)',
+      'learning rate: constant (default; best uses cosine), step (halved every 2 epochs), cosine (toward 0), plateau (halved when validation loss stalls)',
       choice('--schedule', SCHEDULES),
-      'constant',
     )
     .option('--loss <name>', 'loss function', choice('--loss', LOSSES), 'sparse-categorical-crossentropy')
     .option('--label-smoothing <f>', 'label smoothing', number('--label-smoothing', { min: 0, max: 0.5 }), 0)
@@ -157,22 +160,24 @@ export function register(program: Command, _context: CliContext): void {
 
 function configFromFlags(flags: TrainFlags, spec: ModelSpec | null): RunConfig {
   const preset = isPresetName(flags.model) ? presets[flags.model] : undefined;
+  const scheduleName = flags.schedule ?? preset?.training?.schedule ?? 'constant';
   const schedule: LearningRateSchedule =
-    flags.schedule === 'step'
+    scheduleName === 'step'
       ? { type: 'step', everyEpochs: 2, factor: 0.5 }
-      : flags.schedule === 'cosine'
+      : scheduleName === 'cosine'
         ? { type: 'cosine' }
-        : flags.schedule === 'plateau'
+        : scheduleName === 'plateau'
           ? { type: 'plateau', factor: 0.5, patience: 1 }
           : { type: 'constant' };
   return {
     dataset: flags.dataset!,
     model: flags.model,
     modelSpec: spec,
-    epochs: flags.epochs ?? 5,
+    epochs: flags.epochs ?? preset?.training?.epochs ?? 5,
     batchSize: flags.batchSize,
     optimizer: flags.optimizer,
-    learningRate: flags.lr,
+    // The preset's rate was measured with Adam; other optimizers keep their own defaults.
+    learningRate: flags.lr ?? (flags.optimizer === 'adam' ? preset?.training?.learningRate : undefined),
     momentum: flags.momentum,
     nesterov: Boolean(flags.nesterov),
     schedule,
