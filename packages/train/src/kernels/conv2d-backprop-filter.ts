@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heapFloat32, release, runWasmKernel, type WasmKernelArgs } from './wasm-ops.js';
+import { convolve, heapFloat32, release, runWasmKernel, type WasmKernelArgs } from './wasm-ops.js';
 
 /**
  * The gradient of a 2-D convolution with respect to its filter, computed as one FORWARD
@@ -66,21 +66,12 @@ export function filterGradient(
 
   const images = runWasmKernel(backend, 'Transpose', { x }, { perm: [3, 1, 2, 0] });
   const kernel = runWasmKernel(backend, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
-  const products = runWasmKernel(
+  const products = convolve(
     backend,
-    'Conv2D',
-    { x: images, filter: kernel },
-    {
-      strides: [dilationHeight, dilationWidth],
-      dilations: [strideHeight, strideWidth],
-      pad: [
-        [0, 0],
-        [padInfo.top, padBottom],
-        [padInfo.left, padRight],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-    },
+    images,
+    kernel,
+    { top: padInfo.top, bottom: padBottom, left: padInfo.left, right: padRight },
+    { strides: [dilationHeight, dilationWidth], dilations: [strideHeight, strideWidth] },
   );
   release(backend, images, kernel);
 
@@ -143,22 +134,7 @@ function filterGradientWithInputAsFilter(
   const padding = inputAsFilterPadding(info);
   const gradients = runWasmKernel(backend, 'Transpose', { x: dy }, { perm: [3, 1, 2, 0] });
   const kernel = runWasmKernel(backend, 'Transpose', { x }, { perm: [1, 2, 0, 3] });
-  const rotated = runWasmKernel(
-    backend,
-    'Conv2D',
-    { x: gradients, filter: kernel },
-    {
-      strides: [1, 1],
-      dilations: [1, 1],
-      pad: [
-        [0, 0],
-        [padding.top, padding.bottom],
-        [padding.left, padding.right],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-    },
-  );
+  const rotated = convolve(backend, gradients, kernel, padding);
   release(backend, gradients, kernel);
 
   const gradient = backend.makeOutput([filterHeight, filterWidth, inChannels, outChannels], 'float32');

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { stockKernel } from './stock-kernels.js';
-import { heapFloat32, release, runWasmKernel, type WasmKernelArgs } from './wasm-ops.js';
+import { convolve, heapFloat32, release, type WasmKernelArgs } from './wasm-ops.js';
 
 /**
  * The gradient of a 2-D convolution with respect to its input, computed as one FORWARD
@@ -91,22 +91,7 @@ export function inputGradient(
     strideHeight === 1 && strideWidth === 1
       ? dy
       : spreadOut(backend, dy, [batchSize, outHeight, outWidth, outChannels], strideHeight, strideWidth);
-  const dx = runWasmKernel(
-    backend,
-    'Conv2D',
-    { x: spread, filter: rotated },
-    {
-      strides: [1, 1],
-      dilations: [1, 1],
-      pad: [
-        [0, 0],
-        [padding.top, padding.bottom],
-        [padding.left, padding.right],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-    },
-  );
+  const dx = convolve(backend, spread, rotated, padding);
   release(backend, rotated);
   if (spread !== dy) release(backend, spread);
   return dx;

@@ -35,6 +35,46 @@ export function runWasmKernel(
   return result;
 }
 
+/** Explicit zero padding of a convolution's height and width, in pixels on each side. */
+export interface ConvolutionPadding {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
+/**
+ * A forward NHWC convolution on the wasm backend's XNNPACK `Conv2D`, with explicit padding. The
+ * gradient kernels are built from it; strides and dilations default to 1.
+ *
+ * @example
+ * const y = convolve(backend, x, filter, { top: 1, bottom: 1, left: 1, right: 1 });
+ */
+export function convolve(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  padding: ConvolutionPadding,
+  options: { strides?: [number, number]; dilations?: [number, number] } = {},
+): tf.TensorInfo {
+  return runWasmKernel(
+    backend,
+    'Conv2D',
+    { x, filter },
+    {
+      strides: options.strides ?? [1, 1],
+      dilations: options.dilations ?? [1, 1],
+      pad: [
+        [0, 0],
+        [padding.top, padding.bottom],
+        [padding.left, padding.right],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+    },
+  );
+}
+
 /**
  * Frees intermediate tensors that a kernel made with {@link runWasmKernel}.
  *
