@@ -1,27 +1,5 @@
+import type { BatchLogs, EpochLogs } from '@cnnx/train';
 import cliProgress from 'cli-progress';
-
-/** What the training loop reports after each batch. */
-export interface BatchProgress {
-  epoch: number;
-  epochs: number;
-  batch: number;
-  batches: number;
-  loss: number;
-  accuracy: number;
-  imagesPerSecond: number;
-}
-
-/** What the training loop reports after each epoch. */
-export interface EpochProgress {
-  epoch: number;
-  epochs: number;
-  loss: number;
-  accuracy: number;
-  valLoss?: number;
-  valAccuracy?: number;
-  imagesPerSecond: number;
-  seconds: number;
-}
 
 function formatSeconds(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
@@ -40,8 +18,8 @@ function formatSeconds(seconds: number): string {
  * progress.stop();
  */
 export function createTrainingProgress(stream: NodeJS.WriteStream = process.stderr): {
-  batch: (progress: BatchProgress) => void;
-  epoch: (progress: EpochProgress) => void;
+  batch: (progress: BatchLogs) => void;
+  epoch: (progress: EpochLogs) => void;
   stop: () => void;
 } {
   const interactive = Boolean(stream.isTTY);
@@ -49,7 +27,7 @@ export function createTrainingProgress(stream: NodeJS.WriteStream = process.stde
   let bar: cliProgress.SingleBar | undefined;
   let lastLine = 0;
 
-  const batch = (p: BatchProgress) => {
+  const batch = (p: BatchLogs) => {
     const elapsed = (Date.now() - started) / 1000;
     const done = (p.epoch - 1) * p.batches + p.batch;
     const eta = (elapsed / Math.max(done, 1)) * (p.epochs * p.batches - done);
@@ -85,7 +63,7 @@ export function createTrainingProgress(stream: NodeJS.WriteStream = process.stde
     }
   };
 
-  const epoch = (p: EpochProgress) => {
+  const epoch = (p: EpochLogs) => {
     bar?.stop();
     bar = undefined;
 
