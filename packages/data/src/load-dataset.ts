@@ -1,16 +1,15 @@
 import { resolve } from 'node:path';
-import type { DownloadProgress } from './download.js';
 import { loadCsv } from './sources/csv.js';
 import { loadIdx } from './sources/idx.js';
 import { loadImageFolder } from './sources/image-folder.js';
 import { loadMnistSample } from './sources/mnist-sample.js';
-import { loadNamedDataset } from './sources/named.js';
+import { loadNamedDataset, type NamedDatasetOptions } from './sources/named.js';
 import { loadNpz } from './sources/npz.js';
 import { stratifiedSplit, subset } from './split.js';
 import type { Dataset, DatasetSplit } from './types.js';
 
 /** Options of {@link loadDataset}. */
-export interface LoadDatasetOptions {
+export interface LoadDatasetOptions extends NamedDatasetOptions {
   /**
    * `train` or `test`. Sets with published splits (`mnist`, `fashion-mnist`, IDX folders, `.npz`, two CSV
    * files) load that split (default `train`). Sets without one (`mnist-sample`, one CSV file, `images:DIR`)
@@ -20,20 +19,6 @@ export interface LoadDatasetOptions {
   split?: DatasetSplit;
   /** Seed of the held-out split for sets without one of their own (default {@link HOLDOUT_SEED}). */
   seed?: number;
-  /** Folder looked in first for `mnist` / `fashion-mnist` files. */
-  dataDir?: string;
-  /** Download cache (default `$XDG_CACHE_HOME/cnnx` or `~/.cache/cnnx`). */
-  cacheDir?: string;
-  /** System folder holding `<name>/` dataset folders (default `/usr/share/datasets`). */
-  systemDir?: string;
-  /** Mirror base URLs for `mnist` / `fashion-mnist`, tried in order. */
-  mirrors?: string[];
-  /** Set false to never download. */
-  download?: boolean;
-  onProgress?: (progress: DownloadProgress) => void;
-  /** Download attempts per mirror (default 3) and first back-off delay in ms (default 500). */
-  retries?: number;
-  backoffMs?: number;
   /** `images:DIR`: the square side images are resized to (default 28). */
   imageSize?: number;
   /** `images:DIR`: 1, 3 or `auto` channels. */
