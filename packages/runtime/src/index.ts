@@ -2,11 +2,9 @@
  * `@cnnx/runtime` for Node: one Classifier API on onnxruntime-node (CPU, and CUDA when its provider is
  * installed). Images given as file paths or Buffers are prepared by `@cnnx/data`'s `prepareDigit`.
  */
-import { registerBackend } from './core/backend.js';
-import { cpuBackend, cudaBackend } from './node/backends.js';
+import { registerNodeBackends } from './node/register.js';
 
-registerBackend('cpu', cpuBackend, 10);
-registerBackend('cuda', cudaBackend, 100);
+registerNodeBackends();
 
 export { type Backend, type BackendSession, registerBackend, registeredDevices } from './core/backend.js';
 export { formatInputScale, parseInputScale } from './core/model-metadata.js';

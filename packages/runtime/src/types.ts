@@ -30,6 +30,12 @@ export interface ClassifierOptions {
    * machine's CPU: keep the cache on the machine that wrote it.
    */
   optimizedModelFilePath?: string;
+  /**
+   * Node only: open the onnxruntime session in a worker thread. onnxruntime-node computes on the thread
+   * that calls `run`, so on the main thread a run stops the event loop until it ends; in a worker, timers and
+   * sockets keep being served meanwhile (what `cnnx serve` does). Inputs are copied once to cross threads.
+   */
+  worker?: boolean;
   /** Overrides the class names of the model's metadata. */
   classNames?: string[];
   /** Overrides the input layout of the model's metadata. */

@@ -18,6 +18,7 @@ interface ServeFlags {
   token?: string;
   device: 'auto' | 'cpu' | 'cuda';
   threads: number;
+  worker: boolean;
   maxBodyMb: number;
   maxImagePixels: number;
   shutdownTimeoutMs: number;
@@ -63,6 +64,7 @@ export function register(program: Command, context: CliContext): void {
     .option('--token <token>', 'require Authorization: Bearer <token> (default: $CNNX_TOKEN)')
     .option('--device <device>', 'where the model runs', choice('--device', ['auto', 'cpu', 'cuda']), 'auto')
     .option('--threads <n>', 'onnxruntime intra-op threads', integer('--threads', { min: 1, max: 256 }), 1)
+    .option('--no-worker', 'run onnxruntime on the HTTP thread instead of a worker thread')
     .option(
       '--max-body-mb <mb>',
       'largest request body (413 above)',
@@ -102,7 +104,11 @@ export function register(program: Command, context: CliContext): void {
       await checkModelFile(flags.model);
       let classifier: Classifier;
       try {
-        classifier = await Classifier.load(flags.model, { device: flags.device, threads: flags.threads });
+        classifier = await Classifier.load(flags.model, {
+          device: flags.device,
+          threads: flags.threads,
+          worker: flags.worker,
+        });
       } catch (error) {
         throw new CliError(`${flags.model}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
       }

@@ -81,6 +81,7 @@ export async function openClassifier(
     bytes: Uint8Array;
     options: BackendSessionOptions;
   },
+  resolve: typeof resolveSession = resolveSession,
 ): Promise<ClassifierParts> {
   const device = options.device ?? 'auto';
   if (!devices.includes(device)) {
@@ -97,7 +98,7 @@ export async function openClassifier(
   const inputs = summary.inputs.filter((input) => !summary.initializers.has(input.name));
   const reading = readModel(inputs, summary.outputs, summary.metadata, options);
   const opened = sessionModel ? sessionModel(sessionOptions) : { bytes, options: sessionOptions };
-  const resolved = await resolveSession(device, opened.bytes, opened.options);
+  const resolved = await resolve(device, opened.bytes, opened.options);
   const described = resolved.backend.describe?.(resolved.session) ?? null;
   const info: ClassifierInfo = {
     device: resolved.device,

@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { Classifier as CoreClassifier, openClassifier, type SourceImage } from '../core/classifier.js';
 import type { Classification, ClassifierOptions, ClassifyOptions, ImageInput } from '../types.js';
 import { type ModelSource, readModelSource } from './source.js';
+import { resolveSessionInWorker } from './worker-session.js';
 
 /** What `classify` accepts in Node: decoded pixels, or an image file's path or bytes (`Buffer`). */
 export type NodeImageInput = ImageInput | string | Buffer;
@@ -70,8 +71,10 @@ export class Classifier extends CoreClassifier {
    */
   static async load(source: ModelSource, options: ClassifierOptions = {}): Promise<Classifier> {
     const { bytes, file } = await readModelSource(source);
+    const resolve = options.worker ? resolveSessionInWorker : undefined;
     const cachePath = options.optimizedModelFilePath;
-    if (cachePath === undefined) return new Classifier(await openClassifier(bytes, file, options));
+    if (cachePath === undefined)
+      return new Classifier(await openClassifier(bytes, file, options, undefined, resolve));
 
     // The cache holds the optimised graph; a sidecar holds the SHA-256 of the model it came from.
     const digest = sha256(bytes);
@@ -84,12 +87,18 @@ export class Classifier extends CoreClassifier {
       cached = null;
     }
     const temporary = `${cachePath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    const parts = await openClassifier(bytes, file, options, (sessionOptions) => {
-      const { optimizedModelFilePath: _, ...rest } = sessionOptions;
-      if (cached) return { bytes: cached, options: { ...rest, graphOptimizationLevel: 'disabled' } };
-      // onnxruntime warns that the optimised graph may be specific to this machine: that is what a cache is.
-      return { bytes, options: { ...rest, optimizedModelFilePath: temporary, logSeverityLevel: 3 } };
-    });
+    const parts = await openClassifier(
+      bytes,
+      file,
+      options,
+      (sessionOptions) => {
+        const { optimizedModelFilePath: _, ...rest } = sessionOptions;
+        if (cached) return { bytes: cached, options: { ...rest, graphOptimizationLevel: 'disabled' } };
+        // onnxruntime warns that the optimised graph may be specific to this machine: that is what a cache is.
+        return { bytes, options: { ...rest, optimizedModelFilePath: temporary, logSeverityLevel: 3 } };
+      },
+      resolve,
+    );
     if (cached) {
       parts.info.optimizedModelCache = 'read';
     } else {
