@@ -21,11 +21,14 @@ export interface ServerMetrics {
  * size, inference time, in-flight requests and queue depth, plus Node's process metrics (RSS, heap, GC).
  *
  * @example
- * const metrics = createMetrics(() => batcher.depth);
+ * const metrics = createMetrics(() => batcher.depth, () => inFlight);
  * metrics.observeRequest('/v2/models/:name/infer', 200, 0.004);
  * await metrics.registry.metrics(); // '# HELP cnnx_requests_total ...'
  */
-export function createMetrics(queueDepth: () => number): ServerMetrics {
+export function createMetrics(
+  queueDepth: () => number,
+  inFlightCount: () => number = () => 0,
+): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -63,6 +66,10 @@ export function createMetrics(queueDepth: () => number): ServerMetrics {
     name: 'cnnx_requests_in_flight',
     help: 'Requests received and not yet answered',
     registers: [registry],
+    // Read when scraped: no gauge update on the hot path.
+    collect() {
+      this.set(inFlightCount());
+    },
   });
   const depthGauge = new Gauge({
     name: 'cnnx_queue_depth',

@@ -103,7 +103,12 @@ export function createServer(options: ServerOptions): CnnxServer {
       metrics?.inferenceTime.observe(stats.inferenceSeconds);
     },
   });
-  metrics = createMetrics(() => batcher.depth);
+  let draining = false;
+  let inFlight = 0;
+  metrics = createMetrics(
+    () => batcher.depth,
+    () => inFlight,
+  );
   const serverMetrics = metrics;
 
   const app = Fastify({
@@ -114,13 +119,10 @@ export function createServer(options: ServerOptions): CnnxServer {
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
   });
-  let draining = false;
-  let inFlight = 0;
 
   // Callback-style hooks: no promise per request on the hot path.
   app.addHook('onRequest', (request, reply, done) => {
     inFlight++;
-    serverMetrics.inFlight.inc();
     reply.header('x-request-id', request.id);
     if (token !== undefined && !HEALTH_ROUTES.has(request.url)) {
       const failure = checkToken(request.headers.authorization, token);
@@ -139,7 +141,6 @@ export function createServer(options: ServerOptions): CnnxServer {
   app.addHook('onResponse', (request, reply, done) => {
     inFlight--;
     if (draining && inFlight === 0) setImmediate(() => app.server.closeIdleConnections());
-    serverMetrics.inFlight.dec();
     const route = request.routeOptions.url ?? 'unmatched';
     serverMetrics.observeRequest(route, reply.statusCode, reply.elapsedTime / 1000);
     request.log.debug(
