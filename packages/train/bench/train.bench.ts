@@ -1,11 +1,13 @@
 /**
  * Training speed of the `classic` CNN (Conv32-same, MaxPool, Conv64-same, MaxPool, Dense128,
- * Dense10 softmax; 421,642 parameters) at batch 64 with Adam, on every tfjs backend that loads
- * here, against PyTorch CPU on the same machine when Debian's python3-torch is installed.
+ * Dense10 softmax; 421,642 parameters) at batch 64 with Adam (cnnx's FusedAdamOptimizer, as the
+ * training loop uses; `--stock-adam` for tfjs's), on every tfjs backend that loads here, against
+ * PyTorch CPU on the same machine when Debian's python3-torch is installed.
  *
  *   npm run bench:train                       # human-readable report on stdout
  *   npm run bench:train -- --json             # one JSON document on stdout, the report on stderr
  *   npm run bench:train -- --steps 40 --no-cpu --no-pytorch
+ *   npm run bench:train -- --no-cpu --no-baseline --no-pytorch --stock-adam   # tfjs's Adam, to compare
  *
  * Backends measured, in one process:
  * - `wasm`: tfjs-backend-wasm with cnnx's gradient kernels (registerWasmTrainingKernels), on
@@ -23,6 +25,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '../src/kernels/index.js';
 import { useWasmTrainingBackend, wasmThreadsCount } from '../src/kernels/wasm-setup.js';
+import { FusedAdamOptimizer } from '../src/training/fused-adam.js';
 
 const PYTHON = '/usr/bin/python3';
 const BATCH_SIZE = 64;
@@ -56,6 +59,8 @@ const { values: flags } = parseArgs({
     'no-cpu': { type: 'boolean', default: false },
     'no-baseline': { type: 'boolean', default: false },
     'no-pytorch': { type: 'boolean', default: false },
+    /** tfjs's own Adam instead of cnnx's fused one (which is what training uses), to compare. */
+    'stock-adam': { type: 'boolean', default: false },
   },
 });
 
@@ -92,7 +97,8 @@ function buildClassic(): tf.Sequential {
       tf.layers.dense({ units: 10, activation: 'softmax' }),
     ],
   });
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const optimizer = flags['stock-adam'] ? tf.train.adam(1e-3) : new FusedAdamOptimizer(1e-3);
+  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   return model;
 }
 
@@ -183,6 +189,7 @@ function measureSingleThreadInChild(): BackendResult {
       '1',
       '--steps',
       String(steps),
+      ...(flags['stock-adam'] ? ['--stock-adam'] : []),
     ],
     { encoding: 'utf8', timeout: 600_000 },
   );

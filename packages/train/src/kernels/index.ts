@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { adamUpdateConfig } from './adam-update.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
@@ -6,7 +7,7 @@ import { maxPoolGradConfig } from './max-pool-grad.js';
 import { rememberStockKernel, takeStockKernels } from './stock-kernels.js';
 import { sumConfig } from './sum.js';
 
-/** The gradient kernels cnnx adds to (or replaces on) tfjs's `wasm` backend, one per file. */
+/** The gradient kernels (and the fused Adam step) cnnx adds to or replaces on tfjs's `wasm` backend, one per file. */
 const trainingKernels = new Map<string, tf.KernelConfig>();
 
 /**
@@ -33,6 +34,7 @@ addTrainingKernel(conv2dBackpropInputConfig);
 addTrainingKernel(maxPoolGradConfig);
 addTrainingKernel(batchMatMulConfig);
 addTrainingKernel(sumConfig);
+addTrainingKernel(adamUpdateConfig);
 
 let registered = false;
 

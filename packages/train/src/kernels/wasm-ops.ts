@@ -100,6 +100,18 @@ export function heapFloat32(backend: BackendWasm, info: tf.TensorInfo): Float32A
 }
 
 /**
+ * Where a tensor's values start in the wasm heap, in bytes (for {@link simdLoops}' pointers).
+ *
+ * @example
+ * heapOffset(backend, dy); // 5_243_904
+ */
+export function heapOffset(backend: BackendWasm, info: tf.TensorInfo): number {
+  const data = backend.dataIdMap.get(info.dataId);
+  if (data === undefined) throw new Error('Tensor data is not on the wasm backend.');
+  return data.memoryOffset;
+}
+
+/**
  * Normalises a kernel's `strides`/`dilations`/`filterSize` attribute to a pair.
  *
  * @example

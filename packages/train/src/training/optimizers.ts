@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LearningRateSchedule, OptimizerName, TrainOptions } from '../types.js';
+import { FusedAdamOptimizer } from './fused-adam.js';
 
 export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['adam', 'sgd', 'rmsprop'];
 
@@ -11,8 +12,8 @@ export const DEFAULT_LEARNING_RATES: Readonly<Record<OptimizerName, number>> = {
 };
 
 /**
- * Creates the tfjs optimizer for `options`: `adam`, `sgd` (plain, or with momentum and optionally
- * Nesterov) or `rmsprop`.
+ * Creates the tfjs optimizer for `options`: `adam` (fused into one kernel per variable on wasm),
+ * `sgd` (plain, or with momentum and optionally Nesterov) or `rmsprop`.
  *
  * @example
  * const optimizer = createOptimizer({ optimizer: 'sgd', learningRate: 0.05, momentum: 0.9, nesterov: true });
@@ -22,7 +23,7 @@ export function createOptimizer(options: TrainOptions): tf.Optimizer {
   const rate = options.learningRate ?? DEFAULT_LEARNING_RATES[name];
   switch (name) {
     case 'adam':
-      return tf.train.adam(rate);
+      return new FusedAdamOptimizer(rate);
     case 'sgd': {
       const momentum = options.momentum ?? (options.nesterov ? 0.9 : 0);
       return momentum > 0 ? tf.train.momentum(rate, momentum, options.nesterov ?? false) : tf.train.sgd(rate);

@@ -1,0 +1,252 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+/**
+ * Elementwise loops that JavaScript runs several times slower than WebAssembly SIMD, as a small
+ * wasm module of our own that works directly on the tfjs wasm backend's memory (imported, so no
+ * copies). Pointers are byte offsets into that memory; lengths are in bytes and multiples of 16
+ * (four float32 lanes): callers finish any remainder in JavaScript.
+ */
+export interface SimdLoops {
+  /**
+   * One Adam step over `bytes` bytes: reads weights, gradients and both moments, writes the new
+   * ones. Each lane rounds as tfjs's elementwise kernels do, so results are the same bits.
+   */
+  adam(
+    weights: number,
+    gradients: number,
+    firstMoment: number,
+    secondMoment: number,
+    outWeights: number,
+    outFirstMoment: number,
+    outSecondMoment: number,
+    bytes: number,
+    keep1: number,
+    take1: number,
+    keep2: number,
+    take2: number,
+    correction1: number,
+    correction2: number,
+    epsilon: number,
+    negativeRate: number,
+  ): void;
+  /**
+   * The gradient of one output row of a 2×2, stride-2 max pool: `top` is the input row pair's
+   * first byte, `gradient` the output row's; dx is written at `top + toOutput` (same layout as
+   * the input). `channelBytes` (a multiple of 16) and `rowBytes` are the input's strides.
+   */
+  maxPoolGradRow(
+    top: number,
+    gradient: number,
+    toOutput: number,
+    outWidth: number,
+    channelBytes: number,
+    rowBytes: number,
+  ): void;
+}
+
+const loopsByMemory = new WeakMap<WebAssembly.Memory, SimdLoops>();
+
+/**
+ * The SIMD loops bound to `backend`'s memory, or null when that memory cannot be reached (a
+ * tfjs build that neither exports nor exposes it): callers then use their JavaScript loops.
+ *
+ * @example
+ * const loops = simdLoops(backend);
+ * loops?.maxPoolGradRow(xOffset, dyOffset, dxOffset - xOffset, 14, 32 * 4, 28 * 32 * 4);
+ */
+export function simdLoops(backend: BackendWasm): SimdLoops | null {
+  const module = backend.wasm as unknown as { wasmMemory?: WebAssembly.Memory; asm?: { memory?: unknown } };
+  // The threaded build creates its (shared) memory in JavaScript; the single-threaded one exports it.
+  const memory =
+    module.wasmMemory ?? (module.asm?.memory instanceof WebAssembly.Memory ? module.asm.memory : undefined);
+  if (memory === undefined) return null;
+  let loops = loopsByMemory.get(memory);
+  if (loops === undefined) {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const compiled = new WebAssembly.Module(moduleBytes(shared));
+    loops = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as SimdLoops;
+    loopsByMemory.set(memory, loops);
+  }
+  return loops;
+}
+
+// WebAssembly opcodes used below (core spec and SIMD proposal, now standard).
+const I32 = 0x7f;
+const F32 = 0x7d;
+const V128 = 0x7b;
+const BLOCK = 0x02;
+const LOOP = 0x03;
+const VOID = 0x40;
+const BR = 0x0c;
+const BR_IF = 0x0d;
+const END = 0x0b;
+const LOCAL_GET = 0x20;
+const LOCAL_SET = 0x21;
+const LOCAL_TEE = 0x22;
+const I32_CONST = 0x41;
+const I32_GE_U = 0x4f;
+const I32_LT_U = 0x49;
+const I32_ADD = 0x6a;
+const I32_MUL = 0x6c;
+const SIMD = 0xfd;
+const simd = {
+  load: 0x00,
+  store: 0x0b,
+  f32x4Splat: 0x13,
+  f32x4Gt: 0x44,
+  and: 0x4e,
+  andNot: 0x4f,
+  or: 0x50,
+  bitselect: 0x52,
+  f32x4Sqrt: 0xe3,
+  f32x4Add: 0xe4,
+  f32x4Mul: 0xe6,
+  f32x4Div: 0xe7,
+} as const;
+
+/** Unsigned LEB128, as wasm encodes sizes, indices and opcodes after a prefix. */
+function leb(value: number): number[] {
+  const bytes: number[] = [];
+  let rest = value >>> 0;
+  do {
+    const byte = rest & 0x7f;
+    rest >>>= 7;
+    bytes.push(rest === 0 ? byte : byte | 0x80);
+  } while (rest !== 0);
+  return bytes;
+}
+
+const get = (local: number) => [LOCAL_GET, ...leb(local)];
+const set = (local: number) => [LOCAL_SET, ...leb(local)];
+const v = (op: number) => [SIMD, ...leb(op)];
+/** A v128 load or store with no alignment promise and no constant offset. */
+const memory = (op: number) => [...v(op), 0, 0];
+const name = (text: string) => [...leb(text.length), ...[...text].map((char) => char.charCodeAt(0))];
+const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
+const vector = (items: number[][]) => [...leb(items.length), ...items.flat()];
+
+/** Adds locals `a` and `b` (i32 byte offsets). */
+const address = (a: number, b: number) => [...get(a), ...get(b), I32_ADD];
+
+function adamBody(): number[] {
+  // Params 0-6 pointers, 7 bytes, 8-15 the f32 scalars; locals 16 offset, 17-24 the scalars as
+  // four lanes, 25 gradient, 26 first moment, 27 second moment.
+  const [OFFSET, SPLATS, G, M, V] = [16, 17, 25, 26, 27];
+  const [W, GRAD, FIRST, SECOND, OUT_W, OUT_FIRST, OUT_SECOND, BYTES] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [KEEP1, TAKE1, KEEP2, TAKE2, CORRECTION1, CORRECTION2, EPSILON, RATE] = [0, 1, 2, 3, 4, 5, 6, 7].map(
+    (index) => SPLATS + index,
+  ) as [number, number, number, number, number, number, number, number];
+  const code: number[] = [];
+  for (let index = 0; index < 8; index++)
+    code.push(...get(8 + index), ...v(simd.f32x4Splat), ...set(SPLATS + index));
+  // biome-ignore format: one line per step of the computation
+  code.push(
+    BLOCK, VOID, LOOP, VOID,
+    ...get(OFFSET), ...get(BYTES), I32_GE_U, BR_IF, 1,
+    // g
+    ...address(GRAD, OFFSET), ...memory(simd.load), ...set(G),
+    // m = first·β₁ + g·(1-β₁)
+    ...address(FIRST, OFFSET), ...memory(simd.load), ...get(KEEP1), ...v(simd.f32x4Mul),
+    ...get(G), ...get(TAKE1), ...v(simd.f32x4Mul), ...v(simd.f32x4Add), ...set(M),
+    // v = second·β₂ + g²·(1-β₂)
+    ...address(SECOND, OFFSET), ...memory(simd.load), ...get(KEEP2), ...v(simd.f32x4Mul),
+    ...get(G), ...get(G), ...v(simd.f32x4Mul), ...get(TAKE2), ...v(simd.f32x4Mul), ...v(simd.f32x4Add), ...set(V),
+    ...address(OUT_FIRST, OFFSET), ...get(M), ...memory(simd.store),
+    ...address(OUT_SECOND, OFFSET), ...get(V), ...memory(simd.store),
+    // w' = (m/c₁) / (√(v/c₂) + ε) · -rate + w
+    ...address(OUT_W, OFFSET),
+    ...get(M), ...get(CORRECTION1), ...v(simd.f32x4Div),
+    ...get(V), ...get(CORRECTION2), ...v(simd.f32x4Div), ...v(simd.f32x4Sqrt), ...get(EPSILON), ...v(simd.f32x4Add),
+    ...v(simd.f32x4Div), ...get(RATE), ...v(simd.f32x4Mul),
+    ...address(W, OFFSET), ...memory(simd.load), ...v(simd.f32x4Add),
+    ...memory(simd.store),
+    ...get(OFFSET), I32_CONST, 16, I32_ADD, ...set(OFFSET),
+    BR, 0, END, END, END,
+  );
+  const locals = vector(
+    [
+      [1, I32],
+      [8 + 3, V128],
+    ].map(([count, type]) => [...leb(count!), type!]),
+  );
+  return [...locals, ...code];
+}
+
+function maxPoolGradRowBody(): number[] {
+  // Params 0 top, 1 gradient, 2 toOutput, 3 outWidth, 4 channelBytes, 5 rowBytes; locals 6 end,
+  // 7 window end (i32), 8 best so far, 9-11 "right beats the best", "bottom-left beats it",
+  // "bottom-right beats it" masks, 12 gradient (v128).
+  const [TOP, GRADIENT, TO_OUTPUT, OUT_WIDTH, CHANNEL_BYTES, ROW_BYTES] = [0, 1, 2, 3, 4, 5];
+  const [END_AT, WINDOW_END, BEST, RIGHT, BOTTOM_LEFT, BOTTOM_RIGHT, G] = [6, 7, 8, 9, 10, 11, 12];
+  const load = (...offsets: number[]) => [
+    ...get(TOP),
+    ...offsets.flatMap((offset) => [...get(offset), I32_ADD]),
+    ...memory(simd.load),
+  ];
+  const outputAt = (...offsets: number[]) => [
+    ...get(TOP),
+    ...offsets.flatMap((offset) => [...get(offset), I32_ADD]),
+    ...get(TO_OUTPUT),
+    I32_ADD,
+  ];
+  // biome-ignore format: one line per step of the computation
+  const code = [
+    // end = top + outWidth · channelBytes · 2
+    ...get(TOP), ...get(OUT_WIDTH), ...get(CHANNEL_BYTES), I32_MUL, I32_CONST, 2, I32_MUL, I32_ADD, ...set(END_AT),
+    BLOCK, VOID, LOOP, VOID,
+    ...get(TOP), ...get(END_AT), I32_GE_U, BR_IF, 1,
+    ...get(TOP), ...get(CHANNEL_BYTES), I32_ADD, ...set(WINDOW_END),
+    LOOP, VOID,
+    ...get(GRADIENT), ...memory(simd.load), ...set(G),
+    // best = right > topLeft ? right : topLeft, and so on in row-major order (ties keep the first).
+    ...load(CHANNEL_BYTES), ...load(), ...v(simd.f32x4Gt), ...set(RIGHT),
+    ...load(CHANNEL_BYTES), ...load(), ...get(RIGHT), ...v(simd.bitselect), ...set(BEST),
+    ...load(ROW_BYTES), ...get(BEST), ...v(simd.f32x4Gt), ...set(BOTTOM_LEFT),
+    ...load(ROW_BYTES), ...get(BEST), ...get(BOTTOM_LEFT), ...v(simd.bitselect), ...set(BEST),
+    ...load(ROW_BYTES, CHANNEL_BYTES), ...get(BEST), ...v(simd.f32x4Gt), ...set(BOTTOM_RIGHT),
+    // Each position gets the gradient where it is the last to beat the best, else zero.
+    ...outputAt(),
+    ...get(G), ...get(RIGHT), ...get(BOTTOM_LEFT), ...v(simd.or), ...get(BOTTOM_RIGHT), ...v(simd.or),
+    ...v(simd.andNot), ...memory(simd.store),
+    ...outputAt(CHANNEL_BYTES),
+    ...get(G), ...get(RIGHT), ...v(simd.and), ...get(BOTTOM_LEFT), ...v(simd.andNot), ...get(BOTTOM_RIGHT),
+    ...v(simd.andNot), ...memory(simd.store),
+    ...outputAt(ROW_BYTES),
+    ...get(G), ...get(BOTTOM_LEFT), ...v(simd.and), ...get(BOTTOM_RIGHT), ...v(simd.andNot), ...memory(simd.store),
+    ...outputAt(ROW_BYTES, CHANNEL_BYTES),
+    ...get(G), ...get(BOTTOM_RIGHT), ...v(simd.and), ...memory(simd.store),
+    ...get(GRADIENT), I32_CONST, 16, I32_ADD, ...set(GRADIENT),
+    ...get(TOP), I32_CONST, 16, I32_ADD, LOCAL_TEE, ...leb(TOP),
+    ...get(WINDOW_END), I32_LT_U, BR_IF, 0,
+    END,
+    // Past the window's left column: skip its right one.
+    ...get(TOP), ...get(CHANNEL_BYTES), I32_ADD, ...set(TOP),
+    BR, 0, END, END, END,
+  ];
+  const locals = vector(
+    [
+      [2, I32],
+      [5, V128],
+    ].map(([count, type]) => [...leb(count!), type!]),
+  );
+  return [...locals, ...code];
+}
+
+/** The module: imports `env.memory` (shared for tfjs's threaded build), exports the two loops. */
+function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+  const adamType = [0x60, ...vector([...Array(8).fill([I32]), ...Array(8).fill([F32])]), 0];
+  const rowType = [0x60, ...vector(Array(6).fill([I32])), 0];
+  // Limits: shared memories must declare a maximum; 65,536 pages (4 GiB) admits any.
+  const limits = shared ? [0x03, 0, ...leb(65_536)] : [0x00, 0];
+  const bodies = [adamBody(), maxPoolGradRowBody()];
+  // biome-ignore format: one line per section
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vector([adamType, rowType])),
+    ...section(2, vector([[...name('env'), ...name('memory'), 0x02, ...limits]])),
+    ...section(3, vector([[0], [1]])),
+    ...section(7, vector([[...name('adam'), 0x00, 0], [...name('maxPoolGradRow'), 0x00, 1]])),
+    ...section(10, vector(bodies.map((body) => [...leb(body.length), ...body]))),
+  ];
+  return new Uint8Array(bytes);
+}
