@@ -321,7 +321,11 @@ describe('Conv2DBackpropInput on wasm matches cpu', () => {
 describe('MaxPoolGrad on wasm matches cpu', () => {
   const random = seededRandom(19);
   const poolCases = [
+    // 2×2, stride 2 with channels a multiple of 4: the WebAssembly SIMD path (classic's two pools,
+    // then odd sizes whose last row and column no window covers).
     { shape: [64, 28, 28, 32], filterSize: 2, strides: 2, pad: 'valid' },
+    { shape: [4, 14, 14, 64], filterSize: 2, strides: 2, pad: 'same' },
+    { shape: [2, 7, 9, 8], filterSize: 2, strides: 2, pad: 'valid' },
     { shape: [1, 7, 7, 3], filterSize: 2, strides: 2, pad: 'valid' },
     { shape: [3, 7, 9, 5], filterSize: 2, strides: 2, pad: 'same' },
     { shape: [2, 9, 8, 4], filterSize: 3, strides: 2, pad: 'same' },

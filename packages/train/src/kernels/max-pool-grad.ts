@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { heapFloat32, pair, type WasmKernelArgs } from './wasm-ops.js';
+import { heapFloat32, heapOffset, pair, type WasmKernelArgs } from './wasm-ops.js';
+import { simdLoops } from './wasm-simd.js';
 
 /**
  * The gradient of max pooling: each dy value goes to the position of its window's maximum
  * (the first one in row-major order on ties, as the cpu backend does). One pass over the wasm
- * heap, all channels of a pixel at once, instead of the stock per-element kernel.
+ * heap, all channels of a pixel at once, instead of the stock per-element kernel; the common
+ * 2×2, stride-2 pooling of a multiple of four channels runs in WebAssembly SIMD.
  */
 function maxPoolGrad(args: WasmKernelArgs): tf.TensorInfo {
   const { inputs, backend, attrs = {} } = args;
@@ -42,6 +44,28 @@ function maxPoolGrad(args: WasmKernelArgs): tf.TensorInfo {
   if (disjointPairs) {
     // Every input value is written when the windows tile the input exactly; else zero the rest.
     if (outHeight * 2 !== inHeight || outWidth * 2 !== inWidth) out.fill(0);
+    const loops = simdLoops(backend);
+    if (loops !== null && channels % 4 === 0) {
+      // Four channels at a time in WebAssembly SIMD, one call per output row.
+      const inputStart = heapOffset(backend, input);
+      const gradientStart = heapOffset(backend, dy);
+      const toOutput = heapOffset(backend, dx) - inputStart;
+      const channelBytes = channels * 4;
+      const rowBytes = inWidth * channelBytes;
+      for (let n = 0; n < batchSize; n++) {
+        for (let i = 0; i < outHeight; i++) {
+          loops.maxPoolGradRow(
+            inputStart + (n * inHeight + i * 2) * rowBytes,
+            gradientStart + (n * outHeight + i) * outWidth * channelBytes,
+            toOutput,
+            outWidth,
+            channelBytes,
+            rowBytes,
+          );
+        }
+      }
+      return dx;
+    }
     routeTwoByTwo(x, gradient, out, batchSize, inHeight, inWidth, channels, outHeight, outWidth);
     return dx;
   }
