@@ -403,3 +403,30 @@ describe('Sum on wasm matches cpu', () => {
     });
   }
 });
+
+describe('Identity on wasm shares data instead of copying it', () => {
+  test('a clone is the same data, outlives its source, and keeps its values when a variable moves on', async () => {
+    await tf.setBackend('wasm');
+    const source = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const copy = tf.clone(source);
+    assert.equal(copy.dataId, source.dataId);
+    source.dispose();
+    assert.deepEqual(Array.from(copy.dataSync()), [1, 2, 3, 4, 5, 6]);
+    copy.dispose();
+
+    const weights = tf.variable(tf.tensor1d([1, 2, 3]), true, 'identity-test/w');
+    const saved = weights.clone(); // as the gradient tape keeps a layer's inputs
+    weights.assign(tf.tensor1d([7, 8, 9]));
+    assert.deepEqual(Array.from(saved.dataSync()), [1, 2, 3]);
+    assert.deepEqual(Array.from(weights.dataSync()), [7, 8, 9]);
+    tf.dispose([weights, saved]);
+  });
+
+  test('string tensors still go to the stock kernel', async () => {
+    await tf.setBackend('wasm');
+    const words = tf.tensor1d(['a', 'bc']);
+    const copy = tf.clone(words);
+    assert.deepEqual(copy.dataSync(), words.dataSync());
+    tf.dispose([words, copy]);
+  });
+});

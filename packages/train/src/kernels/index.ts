@@ -3,6 +3,7 @@ import { adamUpdateConfig } from './adam-update.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { rememberStockKernel, takeStockKernels } from './stock-kernels.js';
 import { sumConfig } from './sum.js';
@@ -35,6 +36,7 @@ addTrainingKernel(maxPoolGradConfig);
 addTrainingKernel(batchMatMulConfig);
 addTrainingKernel(sumConfig);
 addTrainingKernel(adamUpdateConfig);
+addTrainingKernel(identityConfig);
 
 let registered = false;
 
