@@ -385,7 +385,10 @@ describe('BatchMatMul on wasm matches cpu with transposed operands', () => {
 describe('Sum on wasm matches cpu', () => {
   const random = seededRandom(29);
   const cases = [
+    // Leading axes and an even column count: WebAssembly SIMD; an odd count: the JavaScript loop.
     { shape: [64, 28, 28, 32], axis: [0, 1, 2], keepDims: false },
+    { shape: [64, 14, 14, 64], axis: [0, 1, 2], keepDims: false },
+    { shape: [5, 7, 3], axis: [0], keepDims: false },
     { shape: [7, 5, 3, 4], axis: [2, 0, 1], keepDims: true },
     { shape: [9, 6], axis: 0, keepDims: false },
     { shape: [4, 5, 6], axis: [1], keepDims: false },

@@ -42,6 +42,11 @@ export interface SimdLoops {
     channelBytes: number,
     rowBytes: number,
   ): void;
+  /**
+   * Adds every row of a row-major float32 matrix (from `values` up to `end`, rows of
+   * `columnBytes`, a multiple of 8) into float64 `totals`, two columns at a time, in row order.
+   */
+  sumRows(values: number, end: number, columnBytes: number, totals: number): void;
 }
 
 const loopsByMemory = new WeakMap<WebAssembly.Memory, SimdLoops>();
@@ -102,6 +107,9 @@ const simd = {
   f32x4Add: 0xe4,
   f32x4Mul: 0xe6,
   f32x4Div: 0xe7,
+  load64Zero: 0x5d,
+  f64x2PromoteLow: 0x5f,
+  f64x2Add: 0xf0,
 } as const;
 
 /** Unsigned LEB128, as wasm encodes sizes, indices and opcodes after a prefix. */
@@ -232,20 +240,48 @@ function maxPoolGradRowBody(): number[] {
   return [...locals, ...code];
 }
 
-/** The module: imports `env.memory` (shared for tfjs's threaded build), exports the two loops. */
+function sumRowsBody(): number[] {
+  // Params 0 values, 1 end, 2 columnBytes, 3 totals; locals 4 column (byte offset in a float32 row).
+  const [VALUES, END_AT, COLUMN_BYTES, TOTALS, COLUMN] = [0, 1, 2, 3, 4];
+  // biome-ignore format: one line per step of the computation
+  const code = [
+    BLOCK, VOID, LOOP, VOID,
+    ...get(VALUES), ...get(END_AT), I32_GE_U, BR_IF, 1,
+    I32_CONST, 0, ...set(COLUMN),
+    LOOP, VOID,
+    // totals[column / 4 · 8] += two float32 values widened to float64
+    ...get(TOTALS), ...get(COLUMN), ...get(COLUMN), I32_ADD, I32_ADD,
+    ...get(TOTALS), ...get(COLUMN), ...get(COLUMN), I32_ADD, I32_ADD, ...memory(simd.load),
+    ...address(VALUES, COLUMN), ...memory(simd.load64Zero), ...v(simd.f64x2PromoteLow),
+    ...v(simd.f64x2Add), ...memory(simd.store),
+    ...get(COLUMN), I32_CONST, 8, I32_ADD, LOCAL_TEE, ...leb(COLUMN),
+    ...get(COLUMN_BYTES), I32_LT_U, BR_IF, 0,
+    END,
+    ...get(VALUES), ...get(COLUMN_BYTES), I32_ADD, ...set(VALUES),
+    BR, 0, END, END, END,
+  ];
+  return [...vector([[...leb(1), I32]]), ...code];
+}
+
+/** The module: imports `env.memory` (shared for tfjs's threaded build), exports the loops. */
 function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const adamType = [0x60, ...vector([...Array(8).fill([I32]), ...Array(8).fill([F32])]), 0];
   const rowType = [0x60, ...vector(Array(6).fill([I32])), 0];
+  const sumType = [0x60, ...vector(Array(4).fill([I32])), 0];
   // Limits: shared memories must declare a maximum; 65,536 pages (4 GiB) admits any.
   const limits = shared ? [0x03, 0, ...leb(65_536)] : [0x00, 0];
-  const bodies = [adamBody(), maxPoolGradRowBody()];
+  const bodies = [adamBody(), maxPoolGradRowBody(), sumRowsBody()];
   // biome-ignore format: one line per section
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([adamType, rowType])),
+    ...section(1, vector([adamType, rowType, sumType])),
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, ...limits]])),
-    ...section(3, vector([[0], [1]])),
-    ...section(7, vector([[...name('adam'), 0x00, 0], [...name('maxPoolGradRow'), 0x00, 1]])),
+    ...section(3, vector([[0], [1], [2]])),
+    ...section(7, vector([
+      [...name('adam'), 0x00, 0],
+      [...name('maxPoolGradRow'), 0x00, 1],
+      [...name('sumRows'), 0x00, 2],
+    ])),
     ...section(10, vector(bodies.map((body) => [...leb(body.length), ...body]))),
   ];
   return new Uint8Array(bytes);
