@@ -433,3 +433,18 @@ describe('Identity on wasm shares data instead of copying it', () => {
     tf.dispose([words, copy]);
   });
 });
+
+describe('Cast on wasm shares data when the dtype does not change', () => {
+  test('float32 to float32 is the same data; to int32 it still converts', async () => {
+    await tf.setBackend('wasm');
+    const values = tf.tensor1d([-1.5, 0, 2.7]);
+    const same = tf.cast(values, 'float32');
+    assert.equal(same.dataId, values.dataId);
+    values.dispose();
+    assert.deepEqual(Array.from(same.dataSync()), [-1.5, 0, 2.7].map(Math.fround));
+    const whole = tf.cast(same, 'int32');
+    assert.notEqual(whole.dataId, same.dataId);
+    assert.deepEqual(Array.from(whole.dataSync()), [-1, 0, 2]);
+    tf.dispose([same, whole]);
+  });
+});

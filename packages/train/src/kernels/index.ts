@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { adamUpdateConfig } from './adam-update.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
+import { castConfig } from './cast.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { identityConfig } from './identity.js';
@@ -37,6 +38,7 @@ addTrainingKernel(batchMatMulConfig);
 addTrainingKernel(sumConfig);
 addTrainingKernel(adamUpdateConfig);
 addTrainingKernel(identityConfig);
+addTrainingKernel(castConfig);
 
 let registered = false;
 
