@@ -47,6 +47,11 @@ export interface SimdLoops {
    * `columnBytes`, a multiple of 8) into float64 `totals`, two columns at a time, in row order.
    */
   sumRows(values: number, end: number, columnBytes: number, totals: number): void;
+  /**
+   * `out[c] += Σ_p column[p] · rows[p][c]` for `count` float32 values in `column` and rows of
+   * `rowBytes` (a multiple of 64), sixteen columns of the rows at a time in float32.
+   */
+  addColumnTimesRows(column: number, rows: number, count: number, rowBytes: number, out: number): void;
 }
 
 const loopsByMemory = new WeakMap<WebAssembly.Memory, SimdLoops>();
@@ -93,6 +98,7 @@ const I32_GE_U = 0x4f;
 const I32_LT_U = 0x49;
 const I32_ADD = 0x6a;
 const I32_MUL = 0x6c;
+const F32_LOAD = 0x2a;
 const SIMD = 0xfd;
 const simd = {
   load: 0x00,
@@ -107,6 +113,7 @@ const simd = {
   f32x4Add: 0xe4,
   f32x4Mul: 0xe6,
   f32x4Div: 0xe7,
+  i32x4Splat: 0x11,
   load64Zero: 0x5d,
   f64x2PromoteLow: 0x5f,
   f64x2Add: 0xf0,
@@ -124,11 +131,25 @@ function leb(value: number): number[] {
   return bytes;
 }
 
+/** Signed LEB128, as `i32.const` encodes its value (64 needs two bytes: 0x40 alone is -64). */
+function sleb(value: number): number[] {
+  const bytes: number[] = [];
+  let rest = value | 0;
+  for (;;) {
+    const byte = rest & 0x7f;
+    rest >>= 7;
+    const done = (rest === 0 && (byte & 0x40) === 0) || (rest === -1 && (byte & 0x40) !== 0);
+    bytes.push(done ? byte : byte | 0x80);
+    if (done) return bytes;
+  }
+}
+
+const i32 = (value: number) => [I32_CONST, ...sleb(value)];
 const get = (local: number) => [LOCAL_GET, ...leb(local)];
 const set = (local: number) => [LOCAL_SET, ...leb(local)];
 const v = (op: number) => [SIMD, ...leb(op)];
-/** A v128 load or store with no alignment promise and no constant offset. */
-const memory = (op: number) => [...v(op), 0, 0];
+/** A v128 load or store with no alignment promise, `offset` bytes past the address. */
+const memory = (op: number, offset = 0) => [...v(op), 0, ...leb(offset)];
 const name = (text: string) => [...leb(text.length), ...[...text].map((char) => char.charCodeAt(0))];
 const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
 const vector = (items: number[][]) => [...leb(items.length), ...items.flat()];
@@ -168,7 +189,7 @@ function adamBody(): number[] {
     ...v(simd.f32x4Div), ...get(RATE), ...v(simd.f32x4Mul),
     ...address(W, OFFSET), ...memory(simd.load), ...v(simd.f32x4Add),
     ...memory(simd.store),
-    ...get(OFFSET), I32_CONST, 16, I32_ADD, ...set(OFFSET),
+    ...get(OFFSET), ...i32(16), I32_ADD, ...set(OFFSET),
     BR, 0, END, END, END,
   );
   const locals = vector(
@@ -200,7 +221,7 @@ function maxPoolGradRowBody(): number[] {
   // biome-ignore format: one line per step of the computation
   const code = [
     // end = top + outWidth · channelBytes · 2
-    ...get(TOP), ...get(OUT_WIDTH), ...get(CHANNEL_BYTES), I32_MUL, I32_CONST, 2, I32_MUL, I32_ADD, ...set(END_AT),
+    ...get(TOP), ...get(OUT_WIDTH), ...get(CHANNEL_BYTES), I32_MUL, ...i32(2), I32_MUL, I32_ADD, ...set(END_AT),
     BLOCK, VOID, LOOP, VOID,
     ...get(TOP), ...get(END_AT), I32_GE_U, BR_IF, 1,
     ...get(TOP), ...get(CHANNEL_BYTES), I32_ADD, ...set(WINDOW_END),
@@ -223,8 +244,8 @@ function maxPoolGradRowBody(): number[] {
     ...get(G), ...get(BOTTOM_LEFT), ...v(simd.and), ...get(BOTTOM_RIGHT), ...v(simd.andNot), ...memory(simd.store),
     ...outputAt(ROW_BYTES, CHANNEL_BYTES),
     ...get(G), ...get(BOTTOM_RIGHT), ...v(simd.and), ...memory(simd.store),
-    ...get(GRADIENT), I32_CONST, 16, I32_ADD, ...set(GRADIENT),
-    ...get(TOP), I32_CONST, 16, I32_ADD, LOCAL_TEE, ...leb(TOP),
+    ...get(GRADIENT), ...i32(16), I32_ADD, ...set(GRADIENT),
+    ...get(TOP), ...i32(16), I32_ADD, LOCAL_TEE, ...leb(TOP),
     ...get(WINDOW_END), I32_LT_U, BR_IF, 0,
     END,
     // Past the window's left column: skip its right one.
@@ -247,14 +268,14 @@ function sumRowsBody(): number[] {
   const code = [
     BLOCK, VOID, LOOP, VOID,
     ...get(VALUES), ...get(END_AT), I32_GE_U, BR_IF, 1,
-    I32_CONST, 0, ...set(COLUMN),
+    ...i32(0), ...set(COLUMN),
     LOOP, VOID,
     // totals[column / 4 · 8] += two float32 values widened to float64
     ...get(TOTALS), ...get(COLUMN), ...get(COLUMN), I32_ADD, I32_ADD,
     ...get(TOTALS), ...get(COLUMN), ...get(COLUMN), I32_ADD, I32_ADD, ...memory(simd.load),
     ...address(VALUES, COLUMN), ...memory(simd.load64Zero), ...v(simd.f64x2PromoteLow),
     ...v(simd.f64x2Add), ...memory(simd.store),
-    ...get(COLUMN), I32_CONST, 8, I32_ADD, LOCAL_TEE, ...leb(COLUMN),
+    ...get(COLUMN), ...i32(8), I32_ADD, LOCAL_TEE, ...leb(COLUMN),
     ...get(COLUMN_BYTES), I32_LT_U, BR_IF, 0,
     END,
     ...get(VALUES), ...get(COLUMN_BYTES), I32_ADD, ...set(VALUES),
@@ -263,24 +284,70 @@ function sumRowsBody(): number[] {
   return [...vector([[...leb(1), I32]]), ...code];
 }
 
+function addColumnTimesRowsBody(): number[] {
+  // Params 0 column, 1 rows, 2 count, 3 rowBytes, 4 out; locals 5 block (byte offset of sixteen
+  // columns in a row), 6 column end, 7 column pointer, 8 row pointer (i32), 9 the column's value
+  // in four lanes, 10-13 the block's four accumulators (v128).
+  const [COLUMN, ROWS, COUNT, ROW_BYTES, OUT] = [0, 1, 2, 3, 4];
+  const [BLOCK_AT, COLUMN_END, COLUMN_AT, ROW_AT, VALUE] = [5, 6, 7, 8, 9];
+  const ACCUMULATORS = [10, 11, 12, 13];
+  const zero = [...i32(0), ...v(simd.i32x4Splat)];
+  // biome-ignore format: one line per step of the computation
+  const code = [
+    ...get(COLUMN), ...get(COUNT), ...i32(4), I32_MUL, I32_ADD, ...set(COLUMN_END),
+    BLOCK, VOID, LOOP, VOID,
+    ...get(BLOCK_AT), ...get(ROW_BYTES), I32_GE_U, BR_IF, 1,
+    ...ACCUMULATORS.flatMap((accumulator) => [...zero, ...set(accumulator)]),
+    ...get(COLUMN), ...set(COLUMN_AT),
+    ...address(ROWS, BLOCK_AT), ...set(ROW_AT),
+    BLOCK, VOID, LOOP, VOID,
+    ...get(COLUMN_AT), ...get(COLUMN_END), I32_GE_U, BR_IF, 1,
+    ...get(COLUMN_AT), F32_LOAD, 2, 0, ...v(simd.f32x4Splat), ...set(VALUE),
+    // accumulator k += value · row[block + 16k .. + 16]
+    ...ACCUMULATORS.flatMap((accumulator, k) => [
+      ...get(accumulator), ...get(VALUE), ...get(ROW_AT), ...memory(simd.load, 16 * k), ...v(simd.f32x4Mul),
+      ...v(simd.f32x4Add), ...set(accumulator),
+    ]),
+    ...get(COLUMN_AT), ...i32(4), I32_ADD, ...set(COLUMN_AT),
+    ...get(ROW_AT), ...get(ROW_BYTES), I32_ADD, ...set(ROW_AT),
+    BR, 0, END, END,
+    // out[block .. + 64] += the accumulators
+    ...ACCUMULATORS.flatMap((accumulator, k) => [
+      ...address(OUT, BLOCK_AT), ...address(OUT, BLOCK_AT), ...memory(simd.load, 16 * k),
+      ...get(accumulator), ...v(simd.f32x4Add), ...memory(simd.store, 16 * k),
+    ]),
+    ...get(BLOCK_AT), ...i32(64), I32_ADD, ...set(BLOCK_AT),
+    BR, 0, END, END, END,
+  ];
+  const locals = vector(
+    [
+      [4, I32],
+      [5, V128],
+    ].map(([count, type]) => [...leb(count!), type!]),
+  );
+  return [...locals, ...code];
+}
+
 /** The module: imports `env.memory` (shared for tfjs's threaded build), exports the loops. */
 function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const adamType = [0x60, ...vector([...Array(8).fill([I32]), ...Array(8).fill([F32])]), 0];
   const rowType = [0x60, ...vector(Array(6).fill([I32])), 0];
   const sumType = [0x60, ...vector(Array(4).fill([I32])), 0];
+  const productType = [0x60, ...vector(Array(5).fill([I32])), 0];
   // Limits: shared memories must declare a maximum; 65,536 pages (4 GiB) admits any.
   const limits = shared ? [0x03, 0, ...leb(65_536)] : [0x00, 0];
-  const bodies = [adamBody(), maxPoolGradRowBody(), sumRowsBody()];
+  const bodies = [adamBody(), maxPoolGradRowBody(), sumRowsBody(), addColumnTimesRowsBody()];
   // biome-ignore format: one line per section
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([adamType, rowType, sumType])),
+    ...section(1, vector([adamType, rowType, sumType, productType])),
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, ...limits]])),
-    ...section(3, vector([[0], [1], [2]])),
+    ...section(3, vector([[0], [1], [2], [3]])),
     ...section(7, vector([
       [...name('adam'), 0x00, 0],
       [...name('maxPoolGradRow'), 0x00, 1],
       [...name('sumRows'), 0x00, 2],
+      [...name('addColumnTimesRows'), 0x00, 3],
     ])),
     ...section(10, vector(bodies.map((body) => [...leb(body.length), ...body]))),
   ];
