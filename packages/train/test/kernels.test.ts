@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels, wasmTrainingKernelNames } from '../src/kernels/index.js';
 import { useWasmTrainingBackend } from '../src/kernels/wasm-setup.js';
+import { simdLoops } from '../src/kernels/wasm-simd.js';
 
 /** A small deterministic generator so every run checks the same random shapes and values. */
 function seededRandom(seed: number): () => number {
@@ -230,6 +232,13 @@ describe('wasm training kernel registry', () => {
     const names = wasmTrainingKernelNames();
     assert.ok(names.includes('Conv2DBackpropFilter'));
     for (const name of names) assert.ok(tf.getKernel(name, 'wasm'), `${name} registered for wasm`);
+  });
+
+  test("the WebAssembly SIMD loops load on the backend's memory, so the tests below exercise them", async () => {
+    await tf.setBackend('wasm');
+    const loops = simdLoops(tf.backend() as BackendWasm);
+    assert.ok(loops, 'simdLoops returned null: the kernels would fall back to their JavaScript loops');
+    assert.equal(simdLoops(tf.backend() as BackendWasm), loops, 'compiled once per memory');
   });
 });
 

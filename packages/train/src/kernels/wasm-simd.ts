@@ -1,10 +1,11 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /**
- * Elementwise loops that JavaScript runs several times slower than WebAssembly SIMD, as a small
- * wasm module of our own that works directly on the tfjs wasm backend's memory (imported, so no
- * copies). Pointers are byte offsets into that memory; lengths are in bytes and multiples of 16
- * (four float32 lanes): callers finish any remainder in JavaScript.
+ * Loops that JavaScript runs several times slower than WebAssembly SIMD (elementwise updates, a
+ * column sum, a thin matrix product), as a small wasm module of our own, assembled below, that
+ * works directly on the tfjs wasm backend's memory (imported, so no copies). Pointers are byte
+ * offsets into that memory; each loop says which sizes it takes, and callers handle the rest in
+ * JavaScript. The kernels using them are tested against the cpu backend.
  */
 export interface SimdLoops {
   /**
@@ -54,11 +55,12 @@ export interface SimdLoops {
   addColumnTimesRows(column: number, rows: number, count: number, rowBytes: number, out: number): void;
 }
 
-const loopsByMemory = new WeakMap<WebAssembly.Memory, SimdLoops>();
+const loopsByMemory = new WeakMap<WebAssembly.Memory, SimdLoops | null>();
 
 /**
  * The SIMD loops bound to `backend`'s memory, or null when that memory cannot be reached (a
- * tfjs build that neither exports nor exposes it): callers then use their JavaScript loops.
+ * tfjs build that neither exports nor exposes it) or this engine lacks WebAssembly SIMD:
+ * callers then use their JavaScript loops.
  *
  * @example
  * const loops = simdLoops(backend);
@@ -73,8 +75,11 @@ export function simdLoops(backend: BackendWasm): SimdLoops | null {
   let loops = loopsByMemory.get(memory);
   if (loops === undefined) {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const compiled = new WebAssembly.Module(moduleBytes(shared));
-    loops = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as SimdLoops;
+    const bytes = moduleBytes(shared);
+    loops = WebAssembly.validate(bytes)
+      ? (new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
+          .exports as unknown as SimdLoops)
+      : null;
     loopsByMemory.set(memory, loops);
   }
   return loops;
