@@ -218,8 +218,13 @@ async function main(): Promise<void> {
     log(
       `ceiling: bare node:http (pid ${ceilingServer.child.pid}) parsing the same ${inferBody.length}-byte JSON body`,
     );
+    // Warm-up: every route the run measures, so that RSS after it includes the JIT, the onnxruntime arena
+    // at full batches and the image decoder's buffers.
+    const png = await digitPng();
+    const uploadRequest = { body: png, headers: { 'content-type': 'image/png' } };
     await load(ceilingServer.url, route, 64, Math.min(2, duration), jsonRequest);
     await load(server.url, route, 64, Math.min(3, duration), jsonRequest);
+    await load(server.url, '/v2/models/mnist/classify', 16, Math.min(2, duration), uploadRequest);
     const rssBeforeMb = await rssMb(server.child.pid);
     log(`  warm-up done, RSS ${rssBeforeMb} MB`);
 
@@ -259,11 +264,7 @@ async function main(): Promise<void> {
     if (ceiling === undefined) throw new Error('no ceiling measured');
     const rssAfterInferMb = await rssMb(server.child.pid);
     log(`  RSS after the infer phases ${rssAfterInferMb} MB`);
-    const png = await digitPng();
-    const upload = await load(server.url, '/v2/models/mnist/classify', 16, duration, {
-      body: png,
-      headers: { 'content-type': 'image/png' },
-    });
+    const upload = await load(server.url, '/v2/models/mnist/classify', 16, duration, uploadRequest);
     results.push(upload);
     log(
       `  upload 16 conn (${png.length}-byte PNG): ${upload.requestsPerSecond} req/s, p50 ${upload.p50Ms} ms, p99 ${upload.p99Ms} ms, errors ${upload.errors}, non-2xx ${upload.non2xx}`,
