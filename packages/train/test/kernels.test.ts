@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { registerWasmTrainingKernels, wasmTrainingKernelNames } from '../src/kernels/index.js';
+import {
+  registerWasmTrainingKernels,
+  unregisterWasmTrainingKernels,
+  wasmTrainingKernelNames,
+} from '../src/kernels/index.js';
 import { useWasmTrainingBackend } from '../src/kernels/wasm-setup.js';
 import { simdLoops } from '../src/kernels/wasm-simd.js';
 
@@ -371,7 +375,11 @@ describe('BatchMatMul on wasm matches cpu with transposed operands', () => {
   const random = seededRandom(23);
   const cases = [
     { a: [64, 3136], b: [64, 128], transposeA: true, transposeB: false },
+    // b large: computed as (b · aᵀ)ᵀ.
     { a: [64, 128], b: [3136, 128], transposeA: false, transposeB: true },
+    { a: [1, 3, 5], b: [1, 9, 5], transposeA: false, transposeB: true },
+    // b small: transposed as it is.
+    { a: [9, 5], b: [3, 5], transposeA: false, transposeB: true },
     { a: [5, 3], b: [7, 5], transposeA: true, transposeB: true },
     { a: [2, 7, 4], b: [2, 7, 3], transposeA: true, transposeB: false },
     { a: [3, 4], b: [4, 6], transposeA: false, transposeB: false },
@@ -455,5 +463,47 @@ describe('Cast on wasm shares data when the dtype does not change', () => {
     assert.notEqual(whole.dataId, same.dataId);
     assert.deepEqual(Array.from(whole.dataSync()), [-1, 0, 2]);
     tf.dispose([same, whole]);
+  });
+});
+
+describe("ReLU's gradient on wasm matches cpu", () => {
+  const random = seededRandom(31);
+  // A multiple of four values: all WebAssembly SIMD; 105 values: SIMD then the JavaScript tail.
+  for (const shape of [
+    [64, 14, 14, 64],
+    [5, 7, 3],
+  ]) {
+    test(`[${shape}], with exact zeros in x`, async () => {
+      const x = randomValues(shape, random);
+      for (let i = 0; i < x.length; i += 7) x[i] = 0;
+      const dy = randomValues(shape, random);
+      const gradientOn = async (backend: 'cpu' | 'wasm') => {
+        await tf.setBackend(backend);
+        return tf.tidy(() => {
+          const dx = tf.grad((input: tf.Tensor) => tf.relu(input))(tf.tensor(x, shape), tf.tensor(dy, shape));
+          return { shape: dx.shape, values: dx.dataSync() as Float32Array };
+        });
+      };
+      const expected = await gradientOn('cpu');
+      assertClose(await gradientOn('wasm'), expected, 'relu gradient');
+    });
+  }
+
+  test('runs one CnnxReluGrad kernel on wasm, and tfjs gradient again once the kernels are removed', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor1d([-1, 0, 2, 3]);
+    const kernelsOfGradient = async () => {
+      const profile = await tf.profile(() => tf.grad((input: tf.Tensor) => tf.relu(input))(x));
+      return profile.kernels.map((kernel) => kernel.name);
+    };
+    assert.ok((await kernelsOfGradient()).includes('CnnxReluGrad'));
+    unregisterWasmTrainingKernels();
+    try {
+      const names = await kernelsOfGradient();
+      assert.ok(!names.includes('CnnxReluGrad') && names.includes('Step'), names.join(', '));
+    } finally {
+      registerWasmTrainingKernels();
+      x.dispose();
+    }
   });
 });

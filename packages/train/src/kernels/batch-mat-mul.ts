@@ -6,6 +6,10 @@ import { release, runWasmKernel, type WasmKernelArgs } from './wasm-ops.js';
  * `BatchMatMul` with transposed operands: the stock wasm kernel multiplies transposed operands
  * in a slow scalar loop (24 ms for the Dense layer's weight gradient, against 1.7 ms untransposed),
  * so transpose them explicitly (0.2 ms) and hand the product to the stock XNNPACK path.
+ *
+ * For a · bᵀ with a large b (the Dense layer's input gradient dy · Wᵀ, W 3136×128) it computes
+ * (b · aᵀ)ᵀ instead: only the small a and the product are transposed, and XNNPACK packs aᵀ as its
+ * right-hand operand rather than all of bᵀ (classic's first Dense layer: 3.3 -> 1.4 ms).
  */
 function batchMatMul(args: WasmKernelArgs): tf.TensorInfo {
   const { inputs, backend, attrs = {} } = args;
@@ -15,6 +19,18 @@ function batchMatMul(args: WasmKernelArgs): tf.TensorInfo {
   const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
   const stock = stockKernel('BatchMatMul');
   if (!transposeA && !transposeB) return stock(args) as tf.TensorInfo;
+  if (!transposeA && transposeB && swapsCheaper(a.shape, b.shape)) {
+    const aT = transposeLastTwo(backend, a);
+    const productT = stock({
+      inputs: { a: b, b: aT },
+      backend,
+      attrs: { ...attrs, transposeA: false, transposeB: false },
+    }) as tf.TensorInfo;
+    release(backend, aT);
+    const product = transposeLastTwo(backend, productT);
+    release(backend, productT);
+    return product;
+  }
   const left = transposeA ? transposeLastTwo(args.backend, a) : a;
   const right = transposeB ? transposeLastTwo(args.backend, b) : b;
   const product = stock({
@@ -25,6 +41,19 @@ function batchMatMul(args: WasmKernelArgs): tf.TensorInfo {
   if (left !== a) release(backend, left);
   if (right !== b) release(backend, right);
   return product;
+}
+
+/**
+ * Whether (b · aᵀ)ᵀ moves fewer values than a · bᵀ does: transposing a [m, k] and the product
+ * [m, n] against transposing b [n, k]. Only for unbatched products (rank 2, or rank 3 with one
+ * matrix each), so that nothing broadcasts.
+ */
+function swapsCheaper(aShape: number[], bShape: number[]): boolean {
+  const unbatched = (shape: number[]) => shape.length === 2 || (shape.length === 3 && shape[0] === 1);
+  if (!unbatched(aShape) || aShape.length !== bShape.length) return false;
+  const [m = 0, k = 0] = aShape.slice(-2);
+  const [n = 0] = bShape.slice(-2);
+  return m * k + m * n < n * k;
 }
 
 function transposeLastTwo(backend: WasmKernelArgs['backend'], x: tf.TensorInfo): tf.TensorInfo {

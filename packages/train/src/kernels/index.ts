@@ -6,10 +6,11 @@ import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { reluGradConfig, reluGradient } from './relu-grad.js';
 import { rememberStockKernel, takeStockKernels } from './stock-kernels.js';
 import { sumConfig } from './sum.js';
 
-/** The gradient kernels (and the fused Adam step) cnnx adds to or replaces on tfjs's `wasm` backend, one per file. */
+/** The gradient kernels (and the fused Adam step, ReLU's gradient) cnnx adds to or replaces on tfjs's `wasm` backend, one per file. */
 const trainingKernels = new Map<string, tf.KernelConfig>();
 
 /**
@@ -39,8 +40,11 @@ addTrainingKernel(sumConfig);
 addTrainingKernel(adamUpdateConfig);
 addTrainingKernel(identityConfig);
 addTrainingKernel(castConfig);
+addTrainingKernel(reluGradConfig);
 
 let registered = false;
+/** tfjs's own gradient of `Relu`, replaced by {@link reluGradient} while cnnx's kernels are registered. */
+let stockReluGradient: tf.GradConfig | undefined;
 
 /**
  * Registers cnnx's gradient kernels for tfjs's `wasm` backend so that conv nets train there, and
@@ -67,6 +71,8 @@ export function registerWasmTrainingKernels(): void {
     const setupFunc = stock?.setupFunc;
     tf.registerKernel(setupFunc === undefined ? config : { ...config, setupFunc });
   }
+  stockReluGradient = tf.getGradient('Relu');
+  if (stockReluGradient !== undefined) tf.registerGradient(reluGradient(stockReluGradient));
   registered = true;
 }
 
@@ -82,6 +88,8 @@ export function unregisterWasmTrainingKernels(): void {
   if (!registered) return;
   for (const name of trainingKernels.keys()) tf.unregisterKernel(name, 'wasm');
   for (const stock of takeStockKernels()) tf.registerKernel(stock);
+  if (stockReluGradient !== undefined) tf.registerGradient(stockReluGradient);
+  stockReluGradient = undefined;
   registered = false;
 }
 

@@ -53,6 +53,10 @@ export interface SimdLoops {
    * `rowBytes` (a multiple of 64), sixteen columns of the rows at a time in float32.
    */
   addColumnTimesRows(column: number, rows: number, count: number, rowBytes: number, out: number): void;
+  /**
+   * ReLU's gradient over `bytes` bytes (a multiple of 16): `out = x > 0 ? dy : 0`.
+   */
+  reluGrad(gradients: number, inputs: number, out: number, bytes: number): void;
 }
 
 const loopsByMemory = new WeakMap<WebAssembly.Memory, SimdLoops | null>();
@@ -333,6 +337,24 @@ function addColumnTimesRowsBody(): number[] {
   return [...locals, ...code];
 }
 
+function reluGradBody(): number[] {
+  // Params 0 gradients, 1 inputs, 2 out, 3 bytes; local 4 offset.
+  const [GRADIENTS, INPUTS, OUT, BYTES, OFFSET] = [0, 1, 2, 3, 4];
+  // biome-ignore format: one line per step of the computation
+  const code = [
+    BLOCK, VOID, LOOP, VOID,
+    ...get(OFFSET), ...get(BYTES), I32_GE_U, BR_IF, 1,
+    // out = gradient & (input > 0)
+    ...address(OUT, OFFSET),
+    ...address(GRADIENTS, OFFSET), ...memory(simd.load),
+    ...address(INPUTS, OFFSET), ...memory(simd.load), ...i32(0), ...v(simd.i32x4Splat), ...v(simd.f32x4Gt),
+    ...v(simd.and), ...memory(simd.store),
+    ...get(OFFSET), ...i32(16), I32_ADD, ...set(OFFSET),
+    BR, 0, END, END, END,
+  ];
+  return [...vector([[...leb(1), I32]]), ...code];
+}
+
 /** The module: imports `env.memory` (shared for tfjs's threaded build), exports the loops. */
 function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const adamType = [0x60, ...vector([...Array(8).fill([I32]), ...Array(8).fill([F32])]), 0];
@@ -341,18 +363,19 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const productType = [0x60, ...vector(Array(5).fill([I32])), 0];
   // Limits: shared memories must declare a maximum; 65,536 pages (4 GiB) admits any.
   const limits = shared ? [0x03, 0, ...leb(65_536)] : [0x00, 0];
-  const bodies = [adamBody(), maxPoolGradRowBody(), sumRowsBody(), addColumnTimesRowsBody()];
+  const bodies = [adamBody(), maxPoolGradRowBody(), sumRowsBody(), addColumnTimesRowsBody(), reluGradBody()];
   // biome-ignore format: one line per section
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vector([adamType, rowType, sumType, productType])),
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, ...limits]])),
-    ...section(3, vector([[0], [1], [2], [3]])),
+    ...section(3, vector([[0], [1], [2], [3], [2]])),
     ...section(7, vector([
       [...name('adam'), 0x00, 0],
       [...name('maxPoolGradRow'), 0x00, 1],
       [...name('sumRows'), 0x00, 2],
       [...name('addColumnTimesRows'), 0x00, 3],
+      [...name('reluGrad'), 0x00, 4],
     ])),
     ...section(10, vector(bodies.map((body) => [...leb(body.length), ...body]))),
   ];
