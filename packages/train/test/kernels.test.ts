@@ -7,6 +7,7 @@ import {
   unregisterWasmTrainingKernels,
   wasmTrainingKernelNames,
 } from '../src/kernels/index.js';
+import { swapOuterAndInner } from '../src/kernels/transpose.js';
 import { useWasmTrainingBackend } from '../src/kernels/wasm-setup.js';
 import { simdLoops } from '../src/kernels/wasm-simd.js';
 
@@ -506,4 +507,31 @@ describe("ReLU's gradient on wasm matches cpu", () => {
       x.dispose();
     }
   });
+});
+
+describe('swapOuterAndInner on wasm matches a cpu transpose', () => {
+  const random = seededRandom(37);
+  // Multiples of four: WebAssembly SIMD; otherwise the stock Transpose.
+  for (const shape of [
+    [64, 196, 64],
+    [8, 3, 12],
+    [4, 1, 3136],
+    [6, 2, 5],
+  ] as [number, number, number][]) {
+    test(`[${shape}] -> [${[...shape].reverse()}]`, async () => {
+      const values = randomValues(shape, random);
+      await tf.setBackend('cpu');
+      const expected = tf.tidy(() => {
+        const swapped = tf.transpose(tf.tensor(values, shape), [2, 1, 0]);
+        return { shape: swapped.shape, values: swapped.dataSync() as Float32Array };
+      });
+      await tf.setBackend('wasm');
+      const input = tf.tensor(values, shape);
+      const [outer, middle, inner] = shape;
+      const info = swapOuterAndInner(tf.backend() as BackendWasm, input, outer, middle, inner);
+      const swapped = tf.engine().makeTensorFromTensorInfo(info);
+      assertClose({ shape: swapped.shape, values: swapped.dataSync() as Float32Array }, expected, 'swap');
+      tf.dispose([input, swapped]);
+    });
+  }
 });

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { stockKernel } from './stock-kernels.js';
+import { swapOuterAndInner } from './transpose.js';
 import { release, runWasmKernel, type WasmKernelArgs } from './wasm-ops.js';
 
 /**
@@ -56,7 +57,13 @@ function swapsCheaper(aShape: number[], bShape: number[]): boolean {
   return m * k + m * n < n * k;
 }
 
+/** Swaps a tensor's last two axes: in WebAssembly SIMD for one matrix, with the stock kernel for a batch. */
 function transposeLastTwo(backend: WasmKernelArgs['backend'], x: tf.TensorInfo): tf.TensorInfo {
+  const [rows = 0, columns = 0] = x.shape.slice(-2);
+  if (x.shape.length === 2 || (x.shape.length === 3 && x.shape[0] === 1)) {
+    const swapped = swapOuterAndInner(backend, x, rows, 1, columns);
+    return { ...swapped, shape: [...x.shape.slice(0, -2), columns, rows] };
+  }
   const perm = x.shape.map((_, axis) => axis);
   const last = perm.length - 1;
   perm[last] = last - 1;

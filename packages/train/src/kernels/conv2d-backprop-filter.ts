@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { swapOuterAndInner } from './transpose.js';
 import {
   convolve,
   heapFloat32,
@@ -140,7 +141,9 @@ function filterGradientWithInputAsFilter(
 ): tf.TensorInfo {
   const { filterHeight, filterWidth, inChannels, outChannels } = info;
   const padding = inputAsFilterPadding(info);
-  const gradients = runWasmKernel(backend, 'Transpose', { x: dy }, { perm: [3, 1, 2, 0] });
+  const { batchSize, outHeight, outWidth } = info;
+  const swapped = swapOuterAndInner(backend, dy, batchSize, outHeight * outWidth, outChannels);
+  const gradients = { ...swapped, shape: [outChannels, outHeight, outWidth, batchSize] };
   const kernel = runWasmKernel(backend, 'Transpose', { x }, { perm: [1, 2, 0, 3] });
   const rotated = convolve(backend, gradients, kernel, padding);
   release(backend, gradients, kernel);

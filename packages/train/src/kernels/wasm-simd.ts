@@ -57,6 +57,18 @@ export interface SimdLoops {
    * ReLU's gradient over `bytes` bytes (a multiple of 16): `out = x > 0 ? dy : 0`.
    */
   reluGrad(gradients: number, inputs: number, out: number, bytes: number): void;
+  /**
+   * Transposes four float32 rows, `sourceStride` bytes apart, from `source` up to `sourceEnd`
+   * (a multiple of 16 bytes on): column c of the four becomes four values at `target +
+   * c · targetStride`. Four columns at a time, with lane shuffles.
+   */
+  transposeFourRows(
+    source: number,
+    sourceStride: number,
+    target: number,
+    targetStride: number,
+    sourceEnd: number,
+  ): void;
 }
 
 const loopsByMemory = new WeakMap<WebAssembly.Memory, SimdLoops | null>();
@@ -111,6 +123,7 @@ const F32_LOAD = 0x2a;
 const SIMD = 0xfd;
 const simd = {
   load: 0x00,
+  shuffle: 0x0d,
   store: 0x0b,
   f32x4Splat: 0x13,
   f32x4Gt: 0x44,
@@ -355,27 +368,72 @@ function reluGradBody(): number[] {
   return [...vector([[...leb(1), I32]]), ...code];
 }
 
+function transposeFourRowsBody(): number[] {
+  // Params 0 source, 1 sourceStride, 2 target, 3 targetStride, 4 sourceEnd; locals 5-8 the four
+  // rows, 9-12 their pairs interleaved (v128).
+  const [SOURCE, SOURCE_STRIDE, TARGET, TARGET_STRIDE, SOURCE_END] = [0, 1, 2, 3, 4];
+  const ROWS = [5, 6, 7, 8] as const;
+  const PAIRS = [9, 10, 11, 12] as const;
+  /** i8x16.shuffle picking four 32-bit lanes (0-3 from the first operand, 4-7 from the second). */
+  const lanes = (...picks: number[]) => [
+    ...v(simd.shuffle),
+    ...picks.flatMap((lane) => [4 * lane, 4 * lane + 1, 4 * lane + 2, 4 * lane + 3]),
+  ];
+  /** `base + stride · times` (times 0 to 3). */
+  const offset = (base: number, stride: number, times: number) =>
+    times === 0 ? get(base) : [...get(base), ...get(stride), ...i32(times), I32_MUL, I32_ADD];
+  // biome-ignore format: one line per step of the computation
+  const code = [
+    BLOCK, VOID, LOOP, VOID,
+    ...get(SOURCE), ...get(SOURCE_END), I32_GE_U, BR_IF, 1,
+    ...ROWS.flatMap((row, r) => [...offset(SOURCE, SOURCE_STRIDE, r), ...memory(simd.load), ...set(row)]),
+    // [r0₀ r1₀ r0₁ r1₁], [r0₂ r1₂ r0₃ r1₃], and the same for rows 2 and 3
+    ...get(ROWS[0]), ...get(ROWS[1]), ...lanes(0, 4, 1, 5), ...set(PAIRS[0]),
+    ...get(ROWS[0]), ...get(ROWS[1]), ...lanes(2, 6, 3, 7), ...set(PAIRS[1]),
+    ...get(ROWS[2]), ...get(ROWS[3]), ...lanes(0, 4, 1, 5), ...set(PAIRS[2]),
+    ...get(ROWS[2]), ...get(ROWS[3]), ...lanes(2, 6, 3, 7), ...set(PAIRS[3]),
+    // column k: [r0ₖ r1ₖ r2ₖ r3ₖ]
+    ...offset(TARGET, TARGET_STRIDE, 0), ...get(PAIRS[0]), ...get(PAIRS[2]), ...lanes(0, 1, 4, 5), ...memory(simd.store),
+    ...offset(TARGET, TARGET_STRIDE, 1), ...get(PAIRS[0]), ...get(PAIRS[2]), ...lanes(2, 3, 6, 7), ...memory(simd.store),
+    ...offset(TARGET, TARGET_STRIDE, 2), ...get(PAIRS[1]), ...get(PAIRS[3]), ...lanes(0, 1, 4, 5), ...memory(simd.store),
+    ...offset(TARGET, TARGET_STRIDE, 3), ...get(PAIRS[1]), ...get(PAIRS[3]), ...lanes(2, 3, 6, 7), ...memory(simd.store),
+    ...get(SOURCE), ...i32(16), I32_ADD, ...set(SOURCE),
+    ...offset(TARGET, TARGET_STRIDE, 4), ...set(TARGET),
+    BR, 0, END, END, END,
+  ];
+  return [...vector([[...leb(8), V128]]), ...code];
+}
+
 /** The module: imports `env.memory` (shared for tfjs's threaded build), exports the loops. */
 function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const adamType = [0x60, ...vector([...Array(8).fill([I32]), ...Array(8).fill([F32])]), 0];
   const rowType = [0x60, ...vector(Array(6).fill([I32])), 0];
   const sumType = [0x60, ...vector(Array(4).fill([I32])), 0];
   const productType = [0x60, ...vector(Array(5).fill([I32])), 0];
+  const transposeType = productType;
   // Limits: shared memories must declare a maximum; 65,536 pages (4 GiB) admits any.
   const limits = shared ? [0x03, 0, ...leb(65_536)] : [0x00, 0];
-  const bodies = [adamBody(), maxPoolGradRowBody(), sumRowsBody(), addColumnTimesRowsBody(), reluGradBody()];
+  const bodies = [
+    adamBody(),
+    maxPoolGradRowBody(),
+    sumRowsBody(),
+    addColumnTimesRowsBody(),
+    reluGradBody(),
+    transposeFourRowsBody(),
+  ];
   // biome-ignore format: one line per section
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([adamType, rowType, sumType, productType])),
+    ...section(1, vector([adamType, rowType, sumType, productType, transposeType])),
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, ...limits]])),
-    ...section(3, vector([[0], [1], [2], [3], [2]])),
+    ...section(3, vector([[0], [1], [2], [3], [2], [4]])),
     ...section(7, vector([
       [...name('adam'), 0x00, 0],
       [...name('maxPoolGradRow'), 0x00, 1],
       [...name('sumRows'), 0x00, 2],
       [...name('addColumnTimesRows'), 0x00, 3],
       [...name('reluGrad'), 0x00, 4],
+      [...name('transposeFourRows'), 0x00, 5],
     ])),
     ...section(10, vector(bodies.map((body) => [...leb(body.length), ...body]))),
   ];
