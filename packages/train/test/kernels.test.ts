@@ -535,3 +535,29 @@ describe('swapOuterAndInner on wasm matches a cpu transpose', () => {
     });
   }
 });
+
+describe('Add on wasm matches cpu', () => {
+  const random = seededRandom(41);
+  const cases = [
+    // A bias along the last axis, channels a multiple of four: WebAssembly SIMD, either order.
+    { a: [64, 28, 28, 32], b: [32] },
+    { a: [8], b: [3, 5, 8] },
+    // Everything else: the stock kernel.
+    { a: [3, 6], b: [6] },
+    { a: [2, 3, 4], b: [2, 3, 4] },
+    { a: [2, 1, 4], b: [3, 1] },
+  ];
+  for (const c of cases) {
+    test(`[${c.a}] + [${c.b}]`, async () => {
+      await compareWithCpu(
+        'Add',
+        {
+          a: { values: randomValues(c.a, random), shape: c.a },
+          b: { values: randomValues(c.b, random), shape: c.b },
+        },
+        {},
+        'sum',
+      );
+    });
+  }
+});

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { adamUpdateConfig } from './adam-update.js';
+import { addConfig } from './add.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
 import { castConfig } from './cast.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
@@ -41,6 +42,7 @@ addTrainingKernel(adamUpdateConfig);
 addTrainingKernel(identityConfig);
 addTrainingKernel(castConfig);
 addTrainingKernel(reluGradConfig);
+addTrainingKernel(addConfig);
 
 let registered = false;
 /** tfjs's own gradient of `Relu`, replaced by {@link reluGradient} while cnnx's kernels are registered. */

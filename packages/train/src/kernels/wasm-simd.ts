@@ -58,6 +58,11 @@ export interface SimdLoops {
    */
   reluGrad(gradients: number, inputs: number, out: number, bytes: number): void;
   /**
+   * Adds `bias` (`rowBytes` of float32, a multiple of 16) to every row of `values` up to `end`,
+   * writing the sums to `out` (a bias add over the channels of an NHWC tensor).
+   */
+  addToRows(values: number, end: number, bias: number, rowBytes: number, out: number): void;
+  /**
    * Transposes four float32 rows, `sourceStride` bytes apart, from `source` up to `sourceEnd`
    * (a multiple of 16 bytes on): column c of the four becomes four values at `target +
    * c · targetStride`. Four columns at a time, with lane shuffles.
@@ -404,6 +409,28 @@ function transposeFourRowsBody(): number[] {
   return [...vector([[...leb(8), V128]]), ...code];
 }
 
+function addToRowsBody(): number[] {
+  // Params 0 values, 1 end, 2 bias, 3 rowBytes, 4 out; local 5 column (byte offset in a row).
+  const [VALUES, END_AT, BIAS, ROW_BYTES, OUT, COLUMN] = [0, 1, 2, 3, 4, 5];
+  // biome-ignore format: one line per step of the computation
+  const code = [
+    BLOCK, VOID, LOOP, VOID,
+    ...get(VALUES), ...get(END_AT), I32_GE_U, BR_IF, 1,
+    ...i32(0), ...set(COLUMN),
+    LOOP, VOID,
+    ...address(OUT, COLUMN),
+    ...address(VALUES, COLUMN), ...memory(simd.load), ...address(BIAS, COLUMN), ...memory(simd.load),
+    ...v(simd.f32x4Add), ...memory(simd.store),
+    ...get(COLUMN), ...i32(16), I32_ADD, LOCAL_TEE, ...leb(COLUMN),
+    ...get(ROW_BYTES), I32_LT_U, BR_IF, 0,
+    END,
+    ...get(VALUES), ...get(ROW_BYTES), I32_ADD, ...set(VALUES),
+    ...get(OUT), ...get(ROW_BYTES), I32_ADD, ...set(OUT),
+    BR, 0, END, END, END,
+  ];
+  return [...vector([[...leb(1), I32]]), ...code];
+}
+
 /** The module: imports `env.memory` (shared for tfjs's threaded build), exports the loops. */
 function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const adamType = [0x60, ...vector([...Array(8).fill([I32]), ...Array(8).fill([F32])]), 0];
@@ -420,13 +447,14 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
     addColumnTimesRowsBody(),
     reluGradBody(),
     transposeFourRowsBody(),
+    addToRowsBody(),
   ];
   // biome-ignore format: one line per section
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vector([adamType, rowType, sumType, productType, transposeType])),
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, ...limits]])),
-    ...section(3, vector([[0], [1], [2], [3], [2], [4]])),
+    ...section(3, vector([[0], [1], [2], [3], [2], [4], [3]])),
     ...section(7, vector([
       [...name('adam'), 0x00, 0],
       [...name('maxPoolGradRow'), 0x00, 1],
@@ -434,6 +462,7 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
       [...name('addColumnTimesRows'), 0x00, 3],
       [...name('reluGrad'), 0x00, 4],
       [...name('transposeFourRows'), 0x00, 5],
+      [...name('addToRows'), 0x00, 6],
     ])),
     ...section(10, vector(bodies.map((body) => [...leb(body.length), ...body]))),
   ];
