@@ -384,6 +384,11 @@ describe('BatchMatMul on wasm matches cpu with transposed operands', () => {
     { a: [5, 3], b: [7, 5], transposeA: true, transposeB: true },
     { a: [2, 7, 4], b: [2, 7, 3], transposeA: true, transposeB: false },
     { a: [3, 4], b: [4, 6], transposeA: false, transposeB: false },
+    // Small products (the last Dense layer's): JavaScript on the calling thread.
+    { a: [1, 64, 128], b: [1, 128, 10], transposeA: false, transposeB: false },
+    { a: [1, 64, 10], b: [1, 128, 10], transposeA: false, transposeB: true },
+    { a: [64, 128], b: [64, 10], transposeA: true, transposeB: false },
+    { a: [1, 2, 3], b: [2, 3, 4], transposeA: false, transposeB: false },
   ];
   for (const c of cases) {
     test(`[${c.a}] × [${c.b}], transposeA ${c.transposeA}, transposeB ${c.transposeB}`, async () => {
@@ -546,6 +551,7 @@ describe('Add on wasm matches cpu', () => {
     { a: [3, 6], b: [6] },
     { a: [2, 3, 4], b: [2, 3, 4] },
     { a: [2, 1, 4], b: [3, 1] },
+    { a: [64, 10], b: [10] },
   ];
   for (const c of cases) {
     test(`[${c.a}] + [${c.b}]`, async () => {
@@ -558,6 +564,42 @@ describe('Add on wasm matches cpu', () => {
         {},
         'sum',
       );
+    });
+  }
+});
+
+describe('Multiply, RealDiv and Sub on wasm match cpu', () => {
+  const random = seededRandom(43);
+  // Small outputs: JavaScript with broadcasting; large ones: the stock kernels.
+  const shapes = [
+    { a: [64, 1], b: [64, 10] },
+    { a: [64, 10], b: [1] },
+    { a: [2, 1, 3], b: [4, 1] },
+    { a: [64, 3136], b: [64, 3136] },
+  ];
+  for (const kernelName of ['Multiply', 'RealDiv', 'Sub']) {
+    for (const c of shapes) {
+      test(`${kernelName} [${c.a}], [${c.b}]`, async () => {
+        const b = randomValues(c.b, random).map((value) => (Math.abs(value) < 0.1 ? 0.5 : value));
+        await compareWithCpu(
+          kernelName,
+          { a: { values: randomValues(c.a, random), shape: c.a }, b: { values: b, shape: c.b } },
+          {},
+          kernelName,
+        );
+      });
+    }
+  }
+});
+
+describe('Relu on wasm matches cpu', () => {
+  const random = seededRandom(47);
+  for (const shape of [
+    [64, 14, 14, 64],
+    [5, 7, 3],
+  ]) {
+    test(`[${shape}]`, async () => {
+      await compareWithCpu('Relu', { x: { values: randomValues(shape, random), shape } }, {}, 'relu');
     });
   }
 });

@@ -7,8 +7,12 @@ import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { multiplyConfig } from './multiply.js';
+import { realDivConfig } from './real-div.js';
+import { reluConfig } from './relu.js';
 import { reluGradConfig, reluGradient } from './relu-grad.js';
 import { rememberStockKernel, takeStockKernels } from './stock-kernels.js';
+import { subConfig } from './sub.js';
 import { sumConfig } from './sum.js';
 
 /** The gradient kernels (and the fused Adam step, ReLU's gradient) cnnx adds to or replaces on tfjs's `wasm` backend, one per file. */
@@ -43,6 +47,10 @@ addTrainingKernel(identityConfig);
 addTrainingKernel(castConfig);
 addTrainingKernel(reluGradConfig);
 addTrainingKernel(addConfig);
+addTrainingKernel(reluConfig);
+addTrainingKernel(multiplyConfig);
+addTrainingKernel(realDivConfig);
+addTrainingKernel(subConfig);
 
 let registered = false;
 /** tfjs's own gradient of `Relu`, replaced by {@link reluGradient} while cnnx's kernels are registered. */

@@ -57,6 +57,8 @@ export interface SimdLoops {
    * ReLU's gradient over `bytes` bytes (a multiple of 16): `out = x > 0 ? dy : 0`.
    */
   reluGrad(gradients: number, inputs: number, out: number, bytes: number): void;
+  /** ReLU over `bytes` bytes (a multiple of 16): `out = max(x, 0)`, NaN staying NaN. */
+  relu(inputs: number, out: number, bytes: number): void;
   /**
    * Adds `bias` (`rowBytes` of float32, a multiple of 16) to every row of `values` up to `end`,
    * writing the sums to `out` (a bias add over the channels of an NHWC tensor).
@@ -139,6 +141,7 @@ const simd = {
   f32x4Sqrt: 0xe3,
   f32x4Add: 0xe4,
   f32x4Mul: 0xe6,
+  f32x4Max: 0xe9,
   f32x4Div: 0xe7,
   i32x4Splat: 0x11,
   load64Zero: 0x5d,
@@ -431,6 +434,22 @@ function addToRowsBody(): number[] {
   return [...vector([[...leb(1), I32]]), ...code];
 }
 
+function reluBody(): number[] {
+  // Params 0 inputs, 1 out, 2 bytes; local 3 offset.
+  const [INPUTS, OUT, BYTES, OFFSET] = [0, 1, 2, 3];
+  // biome-ignore format: one line per step of the computation
+  const code = [
+    BLOCK, VOID, LOOP, VOID,
+    ...get(OFFSET), ...get(BYTES), I32_GE_U, BR_IF, 1,
+    ...address(OUT, OFFSET),
+    ...address(INPUTS, OFFSET), ...memory(simd.load), ...i32(0), ...v(simd.i32x4Splat), ...v(simd.f32x4Max),
+    ...memory(simd.store),
+    ...get(OFFSET), ...i32(16), I32_ADD, ...set(OFFSET),
+    BR, 0, END, END, END,
+  ];
+  return [...vector([[...leb(1), I32]]), ...code];
+}
+
 /** The module: imports `env.memory` (shared for tfjs's threaded build), exports the loops. */
 function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const adamType = [0x60, ...vector([...Array(8).fill([I32]), ...Array(8).fill([F32])]), 0];
@@ -438,6 +457,7 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const sumType = [0x60, ...vector(Array(4).fill([I32])), 0];
   const productType = [0x60, ...vector(Array(5).fill([I32])), 0];
   const transposeType = productType;
+  const unaryType = [0x60, ...vector(Array(3).fill([I32])), 0];
   // Limits: shared memories must declare a maximum; 65,536 pages (4 GiB) admits any.
   const limits = shared ? [0x03, 0, ...leb(65_536)] : [0x00, 0];
   const bodies = [
@@ -448,13 +468,14 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
     reluGradBody(),
     transposeFourRowsBody(),
     addToRowsBody(),
+    reluBody(),
   ];
   // biome-ignore format: one line per section
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([adamType, rowType, sumType, productType, transposeType])),
+    ...section(1, vector([adamType, rowType, sumType, productType, transposeType, unaryType])),
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, ...limits]])),
-    ...section(3, vector([[0], [1], [2], [3], [2], [4], [3]])),
+    ...section(3, vector([[0], [1], [2], [3], [2], [4], [3], [5]])),
     ...section(7, vector([
       [...name('adam'), 0x00, 0],
       [...name('maxPoolGradRow'), 0x00, 1],
@@ -463,6 +484,7 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
       [...name('reluGrad'), 0x00, 4],
       [...name('transposeFourRows'), 0x00, 5],
       [...name('addToRows'), 0x00, 6],
+      [...name('relu'), 0x00, 7],
     ])),
     ...section(10, vector(bodies.map((body) => [...leb(body.length), ...body]))),
   ];
