@@ -603,3 +603,27 @@ describe('Relu on wasm matches cpu', () => {
     });
   }
 });
+
+describe('MaxPool on wasm matches cpu', () => {
+  const random = seededRandom(53);
+  const cases = [
+    // 2×2, stride 2, no padding, channels a multiple of 4: WebAssembly SIMD (odd sizes drop the last row/column).
+    { shape: [64, 28, 28, 32], filterSize: 2, strides: 2, pad: 'valid' },
+    { shape: [2, 7, 5, 8], filterSize: 2, strides: 2, pad: 'valid' },
+    { shape: [1, 6, 4, 4], filterSize: 2, strides: 2, pad: 'same' },
+    // Otherwise the stock kernel.
+    { shape: [2, 7, 5, 8], filterSize: 2, strides: 2, pad: 'same' },
+    { shape: [2, 6, 6, 3], filterSize: 2, strides: 2, pad: 'valid' },
+    { shape: [2, 6, 6, 4], filterSize: 3, strides: 1, pad: 'same' },
+  ];
+  for (const c of cases) {
+    test(`[${c.shape}], ${c.filterSize}×${c.filterSize}, stride ${c.strides}, ${c.pad}`, async () => {
+      await compareWithCpu(
+        'MaxPool',
+        { x: { values: randomValues(c.shape, random), shape: c.shape } },
+        { filterSize: c.filterSize, strides: c.strides, pad: c.pad },
+        'max pool',
+      );
+    });
+  }
+});

@@ -6,6 +6,7 @@ import { castConfig } from './cast.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { identityConfig } from './identity.js';
+import { maxPoolConfig } from './max-pool.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { multiplyConfig } from './multiply.js';
 import { realDivConfig } from './real-div.js';
@@ -51,6 +52,7 @@ addTrainingKernel(reluConfig);
 addTrainingKernel(multiplyConfig);
 addTrainingKernel(realDivConfig);
 addTrainingKernel(subConfig);
+addTrainingKernel(maxPoolConfig);
 
 let registered = false;
 /** tfjs's own gradient of `Relu`, replaced by {@link reluGradient} while cnnx's kernels are registered. */

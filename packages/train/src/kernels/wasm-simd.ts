@@ -57,6 +57,11 @@ export interface SimdLoops {
    * ReLU's gradient over `bytes` bytes (a multiple of 16): `out = x > 0 ? dy : 0`.
    */
   reluGrad(gradients: number, inputs: number, out: number, bytes: number): void;
+  /**
+   * One output row of a 2×2, stride-2 max pool: `top` is the input row pair's first byte, the
+   * row is written at `out`. `channelBytes` (a multiple of 16) and `rowBytes` are the input's strides.
+   */
+  maxPoolRow(top: number, out: number, outWidth: number, channelBytes: number, rowBytes: number): void;
   /** ReLU over `bytes` bytes (a multiple of 16): `out = max(x, 0)`, NaN staying NaN. */
   relu(inputs: number, out: number, bytes: number): void;
   /**
@@ -434,6 +439,38 @@ function addToRowsBody(): number[] {
   return [...vector([[...leb(1), I32]]), ...code];
 }
 
+function maxPoolRowBody(): number[] {
+  // Params 0 top, 1 out, 2 outWidth, 3 channelBytes, 4 rowBytes; locals 5 end, 6 window end.
+  const [TOP, OUT, OUT_WIDTH, CHANNEL_BYTES, ROW_BYTES, END_AT, WINDOW_END] = [0, 1, 2, 3, 4, 5, 6];
+  const load = (...offsets: number[]) => [
+    ...get(TOP),
+    ...offsets.flatMap((offset) => [...get(offset), I32_ADD]),
+    ...memory(simd.load),
+  ];
+  // biome-ignore format: one line per step of the computation
+  const code = [
+    // end = top + outWidth · channelBytes · 2
+    ...get(TOP), ...get(OUT_WIDTH), ...get(CHANNEL_BYTES), I32_MUL, ...i32(2), I32_MUL, I32_ADD, ...set(END_AT),
+    BLOCK, VOID, LOOP, VOID,
+    ...get(TOP), ...get(END_AT), I32_GE_U, BR_IF, 1,
+    ...get(TOP), ...get(CHANNEL_BYTES), I32_ADD, ...set(WINDOW_END),
+    LOOP, VOID,
+    // out = max(max(top left, top right), max(bottom left, bottom right))
+    ...get(OUT),
+    ...load(), ...load(CHANNEL_BYTES), ...v(simd.f32x4Max),
+    ...load(ROW_BYTES), ...load(ROW_BYTES, CHANNEL_BYTES), ...v(simd.f32x4Max),
+    ...v(simd.f32x4Max), ...memory(simd.store),
+    ...get(OUT), ...i32(16), I32_ADD, ...set(OUT),
+    ...get(TOP), ...i32(16), I32_ADD, LOCAL_TEE, ...leb(TOP),
+    ...get(WINDOW_END), I32_LT_U, BR_IF, 0,
+    END,
+    // Past the window's left column: skip its right one.
+    ...get(TOP), ...get(CHANNEL_BYTES), I32_ADD, ...set(TOP),
+    BR, 0, END, END, END,
+  ];
+  return [...vector([[...leb(2), I32]]), ...code];
+}
+
 function reluBody(): number[] {
   // Params 0 inputs, 1 out, 2 bytes; local 3 offset.
   const [INPUTS, OUT, BYTES, OFFSET] = [0, 1, 2, 3];
@@ -469,13 +506,14 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
     transposeFourRowsBody(),
     addToRowsBody(),
     reluBody(),
+    maxPoolRowBody(),
   ];
   // biome-ignore format: one line per section
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vector([adamType, rowType, sumType, productType, transposeType, unaryType])),
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, ...limits]])),
-    ...section(3, vector([[0], [1], [2], [3], [2], [4], [3], [5]])),
+    ...section(3, vector([[0], [1], [2], [3], [2], [4], [3], [5], [3]])),
     ...section(7, vector([
       [...name('adam'), 0x00, 0],
       [...name('maxPoolGradRow'), 0x00, 1],
@@ -485,6 +523,7 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
       [...name('transposeFourRows'), 0x00, 5],
       [...name('addToRows'), 0x00, 6],
       [...name('relu'), 0x00, 7],
+      [...name('maxPoolRow'), 0x00, 8],
     ])),
     ...section(10, vector(bodies.map((body) => [...leb(body.length), ...body]))),
   ];
