@@ -627,3 +627,18 @@ describe('MaxPool on wasm matches cpu', () => {
     });
   }
 });
+
+describe('Softmax on wasm matches cpu', () => {
+  const random = seededRandom(59);
+  // Small logits: JavaScript on the calling thread; large ones: the stock kernel.
+  for (const shape of [
+    [64, 10],
+    [3, 5, 7],
+    [200, 100],
+  ]) {
+    test(`Softmax [${shape}]`, async () => {
+      const values = randomValues(shape, random).map((value) => value * 20);
+      await compareWithCpu('Softmax', { logits: { values, shape } }, { dim: shape.length - 1 }, 'softmax');
+    });
+  }
+});

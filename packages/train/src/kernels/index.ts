@@ -12,6 +12,7 @@ import { multiplyConfig } from './multiply.js';
 import { realDivConfig } from './real-div.js';
 import { reluConfig } from './relu.js';
 import { reluGradConfig, reluGradient } from './relu-grad.js';
+import { softmaxConfig } from './softmax.js';
 import { rememberStockKernel, takeStockKernels } from './stock-kernels.js';
 import { subConfig } from './sub.js';
 import { sumConfig } from './sum.js';
@@ -53,6 +54,7 @@ addTrainingKernel(multiplyConfig);
 addTrainingKernel(realDivConfig);
 addTrainingKernel(subConfig);
 addTrainingKernel(maxPoolConfig);
+addTrainingKernel(softmaxConfig);
 
 let registered = false;
 /** tfjs's own gradient of `Relu`, replaced by {@link reluGradient} while cnnx's kernels are registered. */

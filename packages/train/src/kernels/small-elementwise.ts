@@ -7,7 +7,7 @@ import { heapFloat32 } from './wasm-ops.js';
  * binary kernels run XNNPACK on the thread pool, and with two threads a [64, 1] × [64, 10]
  * product then takes 0.24-0.35 ms (waking the pool) against 0.008 ms on one thread.
  */
-const SMALL_OUTPUT = 4096;
+const SMALL_OUTPUT = 16_384;
 
 /**
  * `combine(a, b)` elementwise with tfjs broadcasting, for float32 operands whose output has at most
