@@ -384,7 +384,7 @@ describe('BatchMatMul on wasm matches cpu with transposed operands', () => {
     { a: [5, 3], b: [7, 5], transposeA: true, transposeB: true },
     { a: [2, 7, 4], b: [2, 7, 3], transposeA: true, transposeB: false },
     { a: [3, 4], b: [4, 6], transposeA: false, transposeB: false },
-    // Small products (the last Dense layer's): JavaScript on the calling thread.
+    // Small products (the last Dense layer's).
     { a: [1, 64, 128], b: [1, 128, 10], transposeA: false, transposeB: false },
     { a: [1, 64, 10], b: [1, 128, 10], transposeA: false, transposeB: true },
     { a: [64, 128], b: [64, 10], transposeA: true, transposeB: false },

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { stockKernel } from './stock-kernels.js';
 import { swapOuterAndInner } from './transpose.js';
-import { heapFloat32, release, runWasmKernel, type WasmKernelArgs } from './wasm-ops.js';
+import { release, runWasmKernel, type WasmKernelArgs } from './wasm-ops.js';
 
 /**
  * `BatchMatMul` with transposed operands: the stock wasm kernel multiplies transposed operands
@@ -18,8 +18,6 @@ function batchMatMul(args: WasmKernelArgs): tf.TensorInfo {
   const b = inputs.b;
   if (a === undefined || b === undefined) throw new TypeError("BatchMatMul needs inputs 'a' and 'b'.");
   const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
-  const small = smallProduct(backend, a, b, transposeA, transposeB);
-  if (small !== null) return small;
   const stock = stockKernel('BatchMatMul');
   if (!transposeA && !transposeB) return stock(args) as tf.TensorInfo;
   if (!transposeA && transposeB && swapsCheaper(a.shape, b.shape)) {
@@ -47,58 +45,12 @@ function batchMatMul(args: WasmKernelArgs): tf.TensorInfo {
 }
 
 /**
- * Products up to this many multiply-adds run in JavaScript on the calling thread: XNNPACK on two
- * threads spends more waking its pool (0.3-0.9 ms for the last Dense layer's [64, 128] · [128, 10])
- * than the product takes here (about 0.1 ms).
- */
-const SMALL_PRODUCT = 131_072;
-
-/** A small unbatched float32 product in JavaScript, or null for the other kernels. */
-function smallProduct(
-  backend: WasmKernelArgs['backend'],
-  a: tf.TensorInfo,
-  b: tf.TensorInfo,
-  transposeA: boolean,
-  transposeB: boolean,
-): tf.TensorInfo | null {
-  if (a.dtype !== 'float32' || b.dtype !== 'float32' || !unbatched(a.shape) || !unbatched(b.shape)) {
-    return null;
-  }
-  const [aRows = 0, aColumns = 0] = a.shape.slice(-2);
-  const [bRows = 0, bColumns = 0] = b.shape.slice(-2);
-  const [rows, inner] = transposeA ? [aColumns, aRows] : [aRows, aColumns];
-  const columns = transposeB ? bRows : bColumns;
-  if (rows * columns * inner > SMALL_PRODUCT || a.shape.length !== b.shape.length) return null;
-  const product = backend.makeOutput([...a.shape.slice(0, -2), rows, columns], 'float32');
-  const left = heapFloat32(backend, a);
-  const right = heapFloat32(backend, b);
-  const target = heapFloat32(backend, product);
-  // Element (i, p) of the left operand and (p, j) of the right, as strides.
-  const [leftRow, leftInner] = transposeA ? [1, rows] : [inner, 1];
-  const [rightInner, rightColumn] = transposeB ? [1, inner] : [columns, 1];
-  const sums = new Float64Array(columns);
-  for (let i = 0; i < rows; i++) {
-    sums.fill(0);
-    for (let p = 0; p < inner; p++) {
-      const value = left[i * leftRow + p * leftInner]!;
-      const from = p * rightInner;
-      for (let j = 0; j < columns; j++) sums[j]! += value * right[from + j * rightColumn]!;
-    }
-    target.set(sums, i * columns);
-  }
-  return product;
-}
-
-function unbatched(shape: number[]): boolean {
-  return shape.length === 2 || (shape.length === 3 && shape[0] === 1);
-}
-
-/**
  * Whether (b · aᵀ)ᵀ moves fewer values than a · bᵀ does: transposing a [m, k] and the product
  * [m, n] against transposing b [n, k]. Only for unbatched products (rank 2, or rank 3 with one
  * matrix each), so that nothing broadcasts.
  */
 function swapsCheaper(aShape: number[], bShape: number[]): boolean {
+  const unbatched = (shape: number[]) => shape.length === 2 || (shape.length === 3 && shape[0] === 1);
   if (!unbatched(aShape) || aShape.length !== bShape.length) return false;
   const [m = 0, k = 0] = aShape.slice(-2);
   const [n = 0] = bShape.slice(-2);
@@ -108,7 +60,7 @@ function swapsCheaper(aShape: number[], bShape: number[]): boolean {
 /** Swaps a tensor's last two axes: in WebAssembly SIMD for one matrix, with the stock kernel for a batch. */
 function transposeLastTwo(backend: WasmKernelArgs['backend'], x: tf.TensorInfo): tf.TensorInfo {
   const [rows = 0, columns = 0] = x.shape.slice(-2);
-  if (unbatched(x.shape)) {
+  if (x.shape.length === 2 || (x.shape.length === 3 && x.shape[0] === 1)) {
     const swapped = swapOuterAndInner(backend, x, rows, 1, columns);
     return { ...swapped, shape: [...x.shape.slice(0, -2), columns, rows] };
   }
