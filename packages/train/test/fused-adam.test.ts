@@ -3,18 +3,7 @@ import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { useWasmTrainingBackend } from '../src/kernels/wasm-setup.js';
 import { FusedAdamOptimizer } from '../src/training/fused-adam.js';
-
-/** A small deterministic generator so every run checks the same values. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './helpers/random.js';
 
 const SHAPES = [[3, 3, 2, 5], [5], [7, 4], [1]];
 const STEPS = 6;

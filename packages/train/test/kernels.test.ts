@@ -10,18 +10,7 @@ import {
 import { swapOuterAndInner } from '../src/kernels/transpose.js';
 import { useWasmTrainingBackend } from '../src/kernels/wasm-setup.js';
 import { simdLoops } from '../src/kernels/wasm-simd.js';
-
-/** A small deterministic generator so every run checks the same random shapes and values. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './helpers/random.js';
 
 function randomValues(shape: number[], random: () => number): Float32Array {
   const values = new Float32Array(shape.reduce((a, b) => a * b, 1));

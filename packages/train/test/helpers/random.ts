@@ -1,0 +1,17 @@
+/**
+ * A small deterministic generator (mulberry32) so every run of a test checks the same shapes and values.
+ *
+ * @example
+ * const random = seededRandom(7);
+ * random(); // → the same number in [0, 1) on every run
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
