@@ -188,6 +188,9 @@ const memory = (op: number, offset = 0) => [...v(op), 0, ...leb(offset)];
 const name = (text: string) => [...leb(text.length), ...[...text].map((char) => char.charCodeAt(0))];
 const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
 const vector = (items: number[][]) => [...leb(items.length), ...items.flat()];
+/** A function body's local declarations: runs of `count` locals of one value type. */
+const locals = (...runs: [count: number, type: number][]) =>
+  vector(runs.map(([count, type]) => [...leb(count), type]));
 
 /** Adds locals `a` and `b` (i32 byte offsets). */
 const address = (a: number, b: number) => [...get(a), ...get(b), I32_ADD];
@@ -227,13 +230,7 @@ function adamBody(): number[] {
     ...get(OFFSET), ...i32(16), I32_ADD, ...set(OFFSET),
     BR, 0, END, END, END,
   );
-  const locals = vector(
-    [
-      [1, I32],
-      [8 + 3, V128],
-    ].map(([count, type]) => [...leb(count!), type!]),
-  );
-  return [...locals, ...code];
+  return [...locals([1, I32], [8 + 3, V128]), ...code];
 }
 
 function maxPoolGradRowBody(): number[] {
@@ -287,13 +284,7 @@ function maxPoolGradRowBody(): number[] {
     ...get(TOP), ...get(CHANNEL_BYTES), I32_ADD, ...set(TOP),
     BR, 0, END, END, END,
   ];
-  const locals = vector(
-    [
-      [2, I32],
-      [5, V128],
-    ].map(([count, type]) => [...leb(count!), type!]),
-  );
-  return [...locals, ...code];
+  return [...locals([2, I32], [5, V128]), ...code];
 }
 
 function sumRowsBody(): number[] {
@@ -316,7 +307,7 @@ function sumRowsBody(): number[] {
     ...get(VALUES), ...get(COLUMN_BYTES), I32_ADD, ...set(VALUES),
     BR, 0, END, END, END,
   ];
-  return [...vector([[...leb(1), I32]]), ...code];
+  return [...locals([1, I32]), ...code];
 }
 
 function addColumnTimesRowsBody(): number[] {
@@ -354,13 +345,7 @@ function addColumnTimesRowsBody(): number[] {
     ...get(BLOCK_AT), ...i32(64), I32_ADD, ...set(BLOCK_AT),
     BR, 0, END, END, END,
   ];
-  const locals = vector(
-    [
-      [4, I32],
-      [5, V128],
-    ].map(([count, type]) => [...leb(count!), type!]),
-  );
-  return [...locals, ...code];
+  return [...locals([4, I32], [5, V128]), ...code];
 }
 
 function reluGradBody(): number[] {
@@ -378,7 +363,7 @@ function reluGradBody(): number[] {
     ...get(OFFSET), ...i32(16), I32_ADD, ...set(OFFSET),
     BR, 0, END, END, END,
   ];
-  return [...vector([[...leb(1), I32]]), ...code];
+  return [...locals([1, I32]), ...code];
 }
 
 function transposeFourRowsBody(): number[] {
@@ -414,7 +399,7 @@ function transposeFourRowsBody(): number[] {
     ...offset(TARGET, TARGET_STRIDE, 4), ...set(TARGET),
     BR, 0, END, END, END,
   ];
-  return [...vector([[...leb(8), V128]]), ...code];
+  return [...locals([8, V128]), ...code];
 }
 
 function addToRowsBody(): number[] {
@@ -436,7 +421,7 @@ function addToRowsBody(): number[] {
     ...get(OUT), ...get(ROW_BYTES), I32_ADD, ...set(OUT),
     BR, 0, END, END, END,
   ];
-  return [...vector([[...leb(1), I32]]), ...code];
+  return [...locals([1, I32]), ...code];
 }
 
 function maxPoolRowBody(): number[] {
@@ -468,7 +453,7 @@ function maxPoolRowBody(): number[] {
     ...get(TOP), ...get(CHANNEL_BYTES), I32_ADD, ...set(TOP),
     BR, 0, END, END, END,
   ];
-  return [...vector([[...leb(2), I32]]), ...code];
+  return [...locals([2, I32]), ...code];
 }
 
 function reluBody(): number[] {
@@ -484,7 +469,7 @@ function reluBody(): number[] {
     ...get(OFFSET), ...i32(16), I32_ADD, ...set(OFFSET),
     BR, 0, END, END, END,
   ];
-  return [...vector([[...leb(1), I32]]), ...code];
+  return [...locals([1, I32]), ...code];
 }
 
 /** The module: imports `env.memory` (shared for tfjs's threaded build), exports the loops. */
