@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import { sharing } from './identity.js';
 import { stockKernel } from './stock-kernels.js';
 import type { WasmKernelArgs } from './wasm-ops.js';
 
@@ -13,8 +14,7 @@ function cast(args: WasmKernelArgs): tf.TensorInfo {
   if (x === undefined) throw new TypeError("Cast needs input 'x'.");
   const { dtype } = attrs as unknown as tf.CastAttrs;
   if (dtype !== x.dtype || x.dtype === 'string') return stockKernel('Cast')(args) as tf.TensorInfo;
-  backend.incRef(x.dataId);
-  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  return sharing(backend, x);
 }
 
 /** `Cast` for the wasm backend, replacing the stock one (always a copy). */

@@ -14,6 +14,11 @@ function identity(args: WasmKernelArgs): tf.TensorInfo {
   const x = inputs.x;
   if (x === undefined) throw new TypeError("Identity needs input 'x'.");
   if (x.dtype === 'string') return stockKernel('Identity')(args) as tf.TensorInfo;
+  return sharing(backend, x);
+}
+
+/** A tensor on `x`'s data (one more reference to it), for kernels whose output equals their input. */
+export function sharing(backend: WasmKernelArgs['backend'], x: tf.TensorInfo): tf.TensorInfo {
   backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
