@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
-import { heapFloat32, heapOffset, pair, type WasmKernelArgs } from './wasm-ops.js';
+import type * as tf from '@tensorflow/tfjs';
+import { heapFloat32, heapOffset, pool2dInfo, type WasmKernelArgs } from './wasm-ops.js';
 import { simdLoops } from './wasm-simd.js';
 
 /**
@@ -14,15 +14,7 @@ function maxPoolGrad(args: WasmKernelArgs): tf.TensorInfo {
   const input = inputs.input;
   if (dy === undefined || input === undefined)
     throw new TypeError("MaxPoolGrad needs inputs 'dy' and 'input'.");
-  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolGradAttrs;
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    pair(filterSize),
-    pair(strides),
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = pool2dInfo(input.shape, attrs as unknown as tf.MaxPoolGradAttrs);
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, padInfo } = info;
   const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
 

@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { stockKernel } from './stock-kernels.js';
-import { heapOffset, pair, type WasmKernelArgs } from './wasm-ops.js';
+import { heapOffset, pool2dInfo, type WasmKernelArgs } from './wasm-ops.js';
 import { simdLoops } from './wasm-simd.js';
 
 /**
@@ -13,19 +13,11 @@ function maxPool(args: WasmKernelArgs): tf.TensorInfo {
   const { inputs, backend, attrs = {} } = args;
   const x = inputs.x;
   if (x === undefined) throw new TypeError("MaxPool needs input 'x'.");
-  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolAttrs;
   const loops = simdLoops(backend);
   if (loops === null || x.dtype !== 'float32' || x.shape.length !== 4) {
     return stockKernel('MaxPool')(args) as tf.TensorInfo;
   }
-  const info = tf.backend_util.computePool2DInfo(
-    x.shape as [number, number, number, number],
-    pair(filterSize),
-    pair(strides),
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = pool2dInfo(x.shape, attrs as unknown as tf.MaxPoolAttrs);
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, padInfo } = info;
   const fits =
     info.filterHeight === 2 &&

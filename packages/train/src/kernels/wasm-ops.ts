@@ -126,3 +126,23 @@ export function pair(value: number | readonly number[]): [number, number] {
   }
   return [first, second];
 }
+
+/**
+ * tfjs's 2-D pooling geometry for an NHWC input of `shape` and a pooling kernel's attributes.
+ *
+ * @example
+ * pool2dInfo([64, 28, 28, 32], { filterSize: 2, strides: 2, pad: 'valid' }).outHeight; // 14
+ */
+export function pool2dInfo(
+  shape: readonly number[],
+  attrs: Pick<tf.MaxPoolAttrs, 'filterSize' | 'strides' | 'pad' | 'dimRoundingMode'>,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computePool2DInfo(
+    shape as [number, number, number, number],
+    pair(attrs.filterSize),
+    pair(attrs.strides),
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+}
