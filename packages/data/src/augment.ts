@@ -8,11 +8,31 @@ export interface Augmentation {
   rotate?: number;
   /** Largest relative zoom, in or out (e.g. 0.1 for 90%-110%). */
   zoom?: number;
+  /**
+   * Mirror left-right with probability ½, as Keras' `RandomFlip('horizontal')` does. For sets where a
+   * mirrored image is the same class (clothing, objects), never for digits or letters.
+   */
+  flip?: boolean;
 }
 
 /**
- * Writes one randomly shifted, rotated and zoomed copy of `image` (h × w × c bytes) into `output` as
- * floats through `table` (byte → scaled float), with bilinear sampling; outside the image is 0 (byte 0).
+ * Whether `augmentation` changes anything at all.
+ *
+ * @example
+ * augments({ shift: 0 }); // false
+ * augments({ flip: true }); // true
+ */
+export function augments(augmentation: Augmentation | undefined): augmentation is Augmentation {
+  if (augmentation === undefined) return false;
+  const { shift = 0, rotate = 0, zoom = 0, flip = false } = augmentation;
+  return shift > 0 || rotate > 0 || zoom > 0 || flip;
+}
+
+/**
+ * Writes one randomly shifted, rotated, zoomed and (with `flip`) mirrored copy of `image` (h × w × c
+ * bytes) into `output` as floats through `table` (byte → scaled float), with bilinear sampling; outside
+ * the image is 0 (byte 0). With neither rotation nor zoom, shifts are whole pixels, so the copy stays
+ * as sharp as the original (a random crop of the zero-padded image).
  *
  * @example
  * const table = scaleTable('unit');
@@ -29,19 +49,24 @@ export function augmentImage(
   output: Float32Array,
   offset: number,
 ): void {
-  const { shift = 0, rotate = 0, zoom = 0 } = augmentation;
+  const { shift = 0, rotate = 0, zoom = 0, flip = false } = augmentation;
   const angle = (random.uniform(-rotate, rotate) * Math.PI) / 180;
   const scale = 1 + random.uniform(-zoom, zoom);
-  const dx = random.uniform(-shift, shift);
-  const dy = random.uniform(-shift, shift);
+  const wholePixels = rotate === 0 && zoom === 0;
+  const dx = wholePixels ? Math.round(random.uniform(-shift, shift)) : random.uniform(-shift, shift);
+  const dy = wholePixels ? Math.round(random.uniform(-shift, shift)) : random.uniform(-shift, shift);
+  // mirrored: output column x is written where column w-1-x would be
+  const mirrored = flip && random.next() < 0.5;
+  const rowStride = width * channels;
   // inverse map: output pixel → source position
   const cos = Math.cos(angle) / scale;
   const sin = Math.sin(angle) / scale;
   const cx = width / 2 - 0.5;
   const cy = height / 2 - 0.5;
   const zero = table[0]!;
-  let at = offset;
   for (let y = 0; y < height; y += 1) {
+    let at = offset + y * rowStride + (mirrored ? rowStride - channels : 0);
+    const step = mirrored ? -2 * channels : 0;
     const ry = y - cy - dy;
     const rx0 = -cx - dx;
     // source position of x = 0 on this row; it moves by (cos, -sin) per output pixel
@@ -65,6 +90,7 @@ export function augmentImage(
           const v11 = table[image[row1 + channels + c]!]!;
           output[at++] = v00 + (v10 - v00) * fx + (v01 - v00 + (v11 - v01 - v10 + v00) * fx) * fy;
         }
+        at += step;
         continue;
       }
       for (let c = 0; c < channels; c += 1) {
@@ -74,6 +100,7 @@ export function augmentImage(
         const v11 = sample(image, width, height, channels, x0 + 1, y0 + 1, c, table, zero);
         output[at++] = (v00 * (1 - fx) + v10 * fx) * (1 - fy) + (v01 * (1 - fx) + v11 * fx) * fy;
       }
+      at += step;
     }
   }
 }

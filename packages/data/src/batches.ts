@@ -1,4 +1,4 @@
-import { type Augmentation, augmentImage } from './augment.js';
+import { type Augmentation, augmentImage, augments } from './augment.js';
 import { createRandom } from './random.js';
 import { scaleTable } from './tensors.js';
 import type { Dataset, PixelScale } from './types.js';
@@ -54,8 +54,7 @@ export function* batches(dataset: Dataset, options: BatchOptions): Generator<Bat
   const random = createRandom((seed * 7919 + epoch * 104_729) >>> 0);
   if (shuffle) random.shuffle(order);
   const augment = options.augment;
-  const augmenting =
-    augment && ((augment.shift ?? 0) > 0 || (augment.rotate ?? 0) > 0 || (augment.zoom ?? 0) > 0);
+  const augmenting = augments(augment);
   for (let start = 0; start < order.length; start += batchSize) {
     const count = Math.min(batchSize, order.length - start);
     if (count < batchSize && dropRemainder) break;

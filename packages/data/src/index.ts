@@ -1,4 +1,4 @@
-export { type Augmentation, augmentImage } from './augment.js';
+export { type Augmentation, augmentImage, augments } from './augment.js';
 export { type Batch, type BatchOptions, batches } from './batches.js';
 export { type DownloadOptions, type DownloadProgress, downloadFile } from './download.js';
 export { DatasetFormatError, DatasetNotFoundError, DownloadError } from './errors.js';

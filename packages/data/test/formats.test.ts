@@ -7,6 +7,8 @@ import { gzipSync } from 'node:zlib';
 import { zipSync } from 'fflate';
 import sharp from 'sharp';
 import {
+  augmentImage,
+  augments,
   batches,
   createRandom,
   type Dataset,
@@ -15,6 +17,7 @@ import {
   encodeIdx,
   encodeNpy,
   loadDataset,
+  scaleTable,
   standardization,
 } from '../src/index.js';
 import { renderDigit } from './digit-fixtures.js';
@@ -327,5 +330,43 @@ describe('batches', () => {
       [...first],
       [...digit].map((v) => v / 255),
     );
+  });
+
+  it('flips left-right about half the time and shifts by whole pixels when nothing rotates or zooms', () => {
+    // an asymmetric 6×5 image, so every mirror and shift is told apart
+    const [height, width] = [6, 5];
+    const image = Uint8Array.from({ length: height * width }, (_, index) => 1 + ((index * 37) % 251));
+    const at = (x: number, y: number) =>
+      x >= 0 && y >= 0 && x < width && y < height ? image[y * width + x]! / 255 : 0;
+    const table = scaleTable('unit');
+    const random = createRandom(11);
+    const output = new Float32Array(height * width);
+    let mirrored = 0;
+    const draws = 400;
+    for (let draw = 0; draw < draws; draw += 1) {
+      augmentImage(image, height, width, 1, { shift: 2, flip: true }, random, table, output, 0);
+      // find the whole-pixel shift (dx, dy) and mirror that reproduce the output exactly
+      const matches: string[] = [];
+      for (const flip of [false, true]) {
+        for (let dy = -2; dy <= 2; dy += 1) {
+          for (let dx = -2; dx <= 2; dx += 1) {
+            let same = true;
+            for (let y = 0; y < height && same; y += 1) {
+              for (let x = 0; x < width && same; x += 1) {
+                const source = at((flip ? width - 1 - x : x) - dx, y - dy);
+                same = output[y * width + x] === Math.fround(source);
+              }
+            }
+            if (same) matches.push(`${flip} ${dx} ${dy}`);
+          }
+        }
+      }
+      assert.equal(matches.length, 1, `draw ${draw}: ${[...output].join(' ')} matched ${matches.length}`);
+      if (matches[0]!.startsWith('true')) mirrored += 1;
+    }
+    assert.ok(mirrored > draws * 0.4 && mirrored < draws * 0.6, `${mirrored} of ${draws} mirrored`);
+    assert.equal(augments({ flip: true }), true);
+    assert.equal(augments({ shift: 0, rotate: 0, zoom: 0, flip: false }), false);
+    assert.equal(augments(undefined), false);
   });
 });
