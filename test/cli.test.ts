@@ -39,6 +39,24 @@ describe('cnnx command-line conventions', () => {
     });
   }
 
+  for (const kinds of ['twist', 'shift=0', 'rotate=x', 'flip=2']) {
+    test(`train --augment ${kinds} is a usage error: exit 2, one line naming the flag and the kinds`, async () => {
+      const { code, stderr } = await runCnnx([
+        'train',
+        '--dataset',
+        'mnist-sample',
+        '--out',
+        join(work, 'x'),
+        '--augment',
+        kinds,
+      ]);
+      assert.equal(code, 2);
+      assert.equal(lines(stderr).length, 1, stderr);
+      assert.match(stderr, /--augment/);
+      assert.ok(stderr.includes(kinds), stderr);
+    });
+  }
+
   test('an unknown command is a usage error', async () => {
     const { code } = await runCnnx(['fly']);
     assert.equal(code, 2);
@@ -76,8 +94,19 @@ describe('cnnx command-line conventions', () => {
     const defaults = await config(['--epochs', '1']);
     assert.equal(defaults.learningRate, 0.002);
     assert.deepEqual(defaults.schedule, { type: 'cosine' });
-    const chosen = await config(['--epochs', '1', '--lr', '0.01', '--schedule', 'constant']);
+    assert.equal(defaults.augment, true);
+    const chosen = await config([
+      '--epochs',
+      '1',
+      '--lr',
+      '0.01',
+      '--schedule',
+      'constant',
+      '--augment',
+      'shift=3,flip',
+    ]);
     assert.equal(chosen.learningRate, 0.01);
     assert.deepEqual(chosen.schedule, { type: 'constant' });
+    assert.deepEqual(chosen.augment, { shift: 3, flip: true });
   });
 });

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { type Dataset, version as dataVersion, stratifiedSplit, subset } from '@cnnx/data';
+import { type Augmentation, type Dataset, version as dataVersion, stratifiedSplit, subset } from '@cnnx/data';
 import {
   type BackendInfo,
   type BackendName,
@@ -25,7 +25,7 @@ import {
   trainModel,
   version as trainVersion,
 } from '@cnnx/train';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { printJson, say, writeJsonAtomic } from '../io.js';
@@ -54,7 +54,7 @@ interface TrainFlags {
   labelSmoothing: number;
   validationSplit: number;
   patience?: number;
-  augment?: boolean;
+  augment?: boolean | Augmentation;
   limit?: number;
   seed: number;
   backend: BackendName | 'auto';
@@ -79,7 +79,8 @@ export interface RunConfig {
   labelSmoothing: number;
   validationSplit: number;
   earlyStopping: { patience: number; restoreBest: boolean } | null;
-  augment: boolean;
+  /** The augmentation (checkpoints written before `--augment KINDS` existed hold `true` or `false`). */
+  augment: Augmentation | boolean;
   limit: number | null;
   seed: number;
 }
@@ -128,7 +129,11 @@ export function register(program: Command, _context: CliContext): void {
       'early stopping: epochs without improvement (restores the best)',
       integer('--patience', { min: 1 }),
     )
-    .option('--augment', 'random shifts, rotations and zoom (on by default for the best preset)')
+    .option(
+      '--augment [kinds]',
+      'random changes to each training image: a comma list of shift[=px], rotate[=degrees], zoom[=fraction], flip (mirror left-right: clothing and objects, never digits); alone: shift,rotate,zoom (on by default for the best preset)',
+      augmentation,
+    )
     .option('--no-augment', 'turn augmentation off')
     .option(
       '--limit <n>',
@@ -189,6 +194,60 @@ function configFromFlags(flags: TrainFlags, spec: ModelSpec | null): RunConfig {
     limit: flags.limit ?? null,
     seed: flags.seed,
   };
+}
+
+/** `--augment` alone: Keras' usual `ImageDataGenerator` settings for digits. */
+const DEFAULT_AUGMENTATION: Readonly<Required<Omit<Augmentation, 'flip'>>> = {
+  shift: 2,
+  rotate: 10,
+  zoom: 0.1,
+};
+const AUGMENTATION_LIMITS = { shift: 8, rotate: 180, zoom: 0.5 } as const;
+
+/**
+ * Parses `--augment [kinds]`: `true` (the flag alone) or a comma list of `shift[=px]`, `rotate[=degrees]`,
+ * `zoom[=fraction]` and `flip`.
+ *
+ * @example
+ * augmentation('shift,flip'); // { shift: 2, flip: true }
+ * augmentation('rotate=15');  // { rotate: 15 }
+ */
+export function augmentation(value: string | boolean): Augmentation | boolean {
+  if (typeof value === 'boolean') return value;
+  const result: Augmentation = {};
+  for (const part of value.split(',').map((entry) => entry.trim())) {
+    const [kind = '', amount] = part.split('=') as [string, string | undefined];
+    if (kind === 'flip' && amount === undefined) {
+      result.flip = true;
+      continue;
+    }
+    if (kind !== 'shift' && kind !== 'rotate' && kind !== 'zoom') {
+      throw new InvalidArgumentError(
+        `'${part}' is not an augmentation; expected a comma list of shift[=px], rotate[=degrees], zoom[=fraction], flip for --augment`,
+      );
+    }
+    const limit = AUGMENTATION_LIMITS[kind];
+    const parsed = amount === undefined ? DEFAULT_AUGMENTATION[kind] : Number(amount);
+    if (!(parsed > 0 && parsed <= limit) || amount?.trim() === '') {
+      throw new InvalidArgumentError(`'${part}': expected ${kind}=N with 0 < N ≤ ${limit} for --augment`);
+    }
+    result[kind] = parsed;
+  }
+  return result;
+}
+
+/** The augmentation a run's configuration asks for (`true` is the default set), or undefined for none. */
+function augmentationOf(setting: Augmentation | boolean): Augmentation | undefined {
+  if (setting === true) return { ...DEFAULT_AUGMENTATION };
+  return setting === false ? undefined : setting;
+}
+
+function describeAugmentation(setting: Augmentation | undefined): string {
+  if (setting === undefined) return '';
+  const parts = Object.entries(setting)
+    .filter(([, value]) => value !== undefined && value !== false)
+    .map(([kind, value]) => (value === true ? kind : `${kind} ${value}`));
+  return `, augmenting (${parts.join(', ')})`;
 }
 
 function versions(): Record<string, string> {
@@ -313,7 +372,7 @@ export async function runTrain(flags: TrainFlags, command: Command): Promise<voi
   say(
     `training ${config.model} on ${data.train.count} images of ${config.dataset}` +
       `${data.validation ? ` (validating on ${data.validation.count})` : ''}: ${config.epochs} epochs, batch ${config.batchSize}, ${config.optimizer}` +
-      `${config.augment ? ', augmentation on' : ''}, seed ${config.seed}, backend ${backend.name}`,
+      `${describeAugmentation(augmentationOf(config.augment))}, seed ${config.seed}, backend ${backend.name}`,
   );
 
   let interrupted = false;
@@ -339,7 +398,7 @@ export async function runTrain(flags: TrainFlags, command: Command): Promise<voi
       labelSmoothing: config.labelSmoothing,
       seed: config.seed,
       earlyStopping: config.earlyStopping ?? undefined,
-      augment: config.augment ? { shift: 2, rotate: 10, zoom: 0.1 } : undefined,
+      augment: augmentationOf(config.augment),
       resume: checkpoint?.resume,
       onBatchEnd: (logs) => progress.batch(logs),
       onEpochEnd: (logs) => progress.epoch(logs),
