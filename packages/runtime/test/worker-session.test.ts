@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Classifier, DeviceUnavailableError } from '../src/index.js';
+import { resolveSessionInWorker } from '../src/node/worker-session.js';
+import { createServer } from '../src/server/index.js';
 import { buildBandModel, drawBand } from './helpers/onnx-fixture.js';
 
 const model = buildBandModel({
@@ -89,5 +91,57 @@ describe('Classifier with worker: true (onnxruntime in a worker thread)', () => 
       classifier.classify({ pixels: drawBand(0, { classes: 4 }), width: 28, height: 28 }),
       /released/,
     );
+  });
+
+  test('a worker thread that stops marks the session failed, and later runs reject with the reason', async () => {
+    const { session } = await resolveSessionInWorker('cpu', model, { intraOpNumThreads: 1 });
+    const input = session.inputNames[0] as string;
+    const feeds = { [input]: { type: 'float32', dims: [1, 28, 28, 1], data: new Float32Array(784) } };
+    assert.equal(session.failure, undefined);
+    const outputs = await session.run(feeds);
+    assert.equal(Object.keys(outputs).length, 1);
+    await (session as typeof session & { terminate(): Promise<void> }).terminate();
+    assert.match(session.failure?.message ?? 'no failure', /worker thread stopped/);
+    await assert.rejects(session.run(feeds), /worker thread stopped/);
+  });
+
+  test('a server whose model can no longer run answers 503 on probes and inference, and says so once', async () => {
+    const classifier = await Classifier.load(model, { device: 'cpu', worker: true });
+    const failures: Error[] = [];
+    const server = createServer({
+      model: classifier,
+      name: 'bands',
+      onModelFailure: (e) => failures.push(e),
+    });
+    const url = await server.listen({ port: 0 });
+    try {
+      const infer = () =>
+        fetch(`${url}/v2/models/bands/infer`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            inputs: [
+              { name: 'image', datatype: 'FP32', shape: [1, 28, 28, 1], data: new Array(784).fill(0) },
+            ],
+          }),
+        });
+      assert.equal((await fetch(`${url}/v2/health/ready`)).status, 200);
+      assert.equal((await infer()).status, 200);
+      assert.equal(server.ready, true);
+      await classifier.release();
+      for (const path of ['/v2/health/ready', '/v2/health/live', '/v2/models/bands/ready']) {
+        assert.equal((await fetch(`${url}${path}`)).status, 503, path);
+      }
+      const refused = await infer();
+      assert.equal(refused.status, 503);
+      assert.match(
+        ((await refused.json()) as { error: string }).error,
+        /model 'bands' cannot run: .*released/,
+      );
+      assert.equal(server.ready, false);
+      assert.equal(failures.length, 1);
+    } finally {
+      await server.shutdown({ timeoutMs: 2000 });
+    }
   });
 });

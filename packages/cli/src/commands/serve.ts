@@ -113,6 +113,10 @@ export function register(program: Command, context: CliContext): void {
         throw new CliError(`${flags.model}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
       }
       let server: ReturnType<typeof createServer>;
+      let modelFailed: (error: Error) => void = () => {};
+      const failed = new Promise<Error>((resolve) => {
+        modelFailed = resolve;
+      });
       try {
         server = createServer({
           model: classifier,
@@ -125,6 +129,7 @@ export function register(program: Command, context: CliContext): void {
           maxImagePixels: flags.maxImagePixels,
           logLevel: flags.logLevel,
           version: context.version,
+          onModelFailure: (error) => modelFailed(error),
         });
       } catch (error) {
         await classifier.release();
@@ -144,11 +149,22 @@ export function register(program: Command, context: CliContext): void {
       say(
         `cnnx serve: model '${flags.name}' (${classifier.info.device}) on ${url} — ${url}/v2/models/${flags.name}`,
       );
-      const signal = await new Promise<NodeJS.Signals>((resolve) => {
-        process.once('SIGTERM', () => resolve('SIGTERM'));
-        process.once('SIGINT', () => resolve('SIGINT'));
-      });
-      say(`cnnx serve: ${signal}, finishing requests in flight`);
+      const stop = await Promise.race([
+        new Promise<NodeJS.Signals>((resolve) => {
+          process.once('SIGTERM', () => resolve('SIGTERM'));
+          process.once('SIGINT', () => resolve('SIGINT'));
+        }),
+        failed,
+      ]);
+      if (stop instanceof Error) {
+        // the model cannot run again in this process: stop, and let a supervisor start a new one
+        await server.shutdown({ timeoutMs: flags.shutdownTimeoutMs });
+        await classifier.release().catch(() => {});
+        throw new CliError(`${flags.model}: the model stopped running (${stop.message}); exiting`, {
+          cause: stop,
+        });
+      }
+      say(`cnnx serve: ${stop}, finishing requests in flight`);
       const finished = await server.shutdown({
         timeoutMs: flags.shutdownTimeoutMs,
         drainDelayMs: flags.drainDelayMs,

@@ -18,6 +18,8 @@ export interface BackendSession {
   readonly outputNames: readonly string[];
   run(feeds: Record<string, TensorLike>): Promise<Record<string, TensorLike>>;
   release(): Promise<void>;
+  /** Why this session can no longer run (its worker thread stopped, say); undefined while it can. */
+  readonly failure?: Error | undefined;
 }
 
 /** A way to run ONNX models on one device: onnxruntime-node's CPU, its CUDA provider, onnxruntime-web's wasm… */

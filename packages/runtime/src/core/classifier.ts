@@ -253,6 +253,18 @@ export class Classifier {
     return image;
   }
 
+  /**
+   * Why this classifier can no longer run the model, or undefined while it can: released, or (with
+   * `worker: true`) its onnxruntime worker thread stopped. A server turns unready on it.
+   *
+   * @example
+   * if (classifier.failure) console.error(`cannot classify: ${classifier.failure.message}`);
+   */
+  get failure(): Error | undefined {
+    if (this.#released) return new Error('this Classifier was released; load the model again');
+    return this.#session.failure;
+  }
+
   #checkOpen(): void {
     if (this.#released) throw new Error('this Classifier was released; load the model again');
   }

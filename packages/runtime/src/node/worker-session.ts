@@ -101,6 +101,10 @@ class WorkerSession implements BackendSession {
     worker.unref();
   }
 
+  get failure(): Error | undefined {
+    return this.#stopped;
+  }
+
   run(feeds: Record<string, TensorLike>): Promise<Record<string, TensorLike>> {
     if (this.#stopped) return Promise.reject(this.#stopped);
     const wire: Record<string, WireTensor> = {};
@@ -123,9 +127,14 @@ class WorkerSession implements BackendSession {
     const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
     this.#worker.ref();
     this.#worker.postMessage({ kind: 'release' } satisfies ToWorker);
-    const timer = setTimeout(() => void this.#worker.terminate(), 5_000);
+    const timer = setTimeout(() => void this.terminate(), 5_000);
     await exited;
     clearTimeout(timer);
+  }
+
+  /** Stops the worker thread at once, as a crash would: runs in flight and later runs reject. */
+  async terminate(): Promise<void> {
+    await this.#worker.terminate();
   }
 }
 

@@ -22,7 +22,7 @@ export interface CnnxServer {
   /** The served model as the protocol describes it. */
   readonly model: ModelSignature;
   readonly metrics: ServerMetrics;
-  /** Whether `/v2/health/ready` answers 200: the model is loaded and no shutdown has begun. */
+  /** Whether `/v2/health/ready` answers 200: the model can run and no shutdown has begun. */
   readonly ready: boolean;
   /** Starts listening (127.0.0.1 and a free port unless told otherwise) and resolves with the base URL. */
   listen(options?: { host?: string; port?: number }): Promise<string>;
@@ -86,7 +86,12 @@ export function createServer(options: ServerOptions): CnnxServer {
         data: inputs[index] as Float32Array,
       };
     });
-    const results = await served.run(feeds);
+    let results: Record<string, ServedTensor>;
+    try {
+      results = await served.run(feeds);
+    } catch (error) {
+      throw unavailable() ?? error;
+    }
     return model.outputs.map((output) => {
       const data = results[output.name]?.data;
       if (!ArrayBuffer.isView(data)) throw new Error(`the model returned no tensor '${output.name}'`);
@@ -105,6 +110,18 @@ export function createServer(options: ServerOptions): CnnxServer {
   });
   let draining = false;
   let inFlight = 0;
+  let failureReported = false;
+  /** A 503 when the model can no longer run (reported once to the log and `onModelFailure`), else undefined. */
+  const unavailable = (): HttpError | undefined => {
+    const failure = served.failure;
+    if (failure === undefined) return undefined;
+    if (!failureReported) {
+      failureReported = true;
+      app.log.error({ err: failure }, 'the model can no longer run');
+      settings.onModelFailure?.(failure);
+    }
+    return new HttpError(503, `model '${model.name}' cannot run: ${failure.message}`);
+  };
   metrics = createMetrics(
     () => batcher.depth,
     () => inFlight,
@@ -175,11 +192,20 @@ export function createServer(options: ServerOptions): CnnxServer {
   };
   const requireReady = (): void => {
     if (draining) throw new HttpError(503, 'server is shutting down');
+    const failure = unavailable();
+    if (failure) throw failure;
   };
 
-  app.get('/v2/health/live', async () => ({ live: true }));
+  app.get('/v2/health/live', async (_request, reply) => {
+    // a model that stopped for good needs a new process: failing liveness gets one from a supervisor
+    const failure = unavailable();
+    if (failure) return reply.code(503).send({ live: false, error: failure.message });
+    return { live: true };
+  });
   app.get('/v2/health/ready', async (_request, reply) => {
     if (draining) return reply.code(503).send({ ready: false, error: 'server is shutting down' });
+    const failure = unavailable();
+    if (failure) return reply.code(503).send({ ready: false, error: failure.message });
     return { ready: true };
   });
   app.get('/v2', async () => ({
@@ -200,7 +226,7 @@ export function createServer(options: ServerOptions): CnnxServer {
     });
     app.get(`${prefix}/ready`, async (request, reply) => {
       const found = findModel(request);
-      if (draining) return reply.code(503).send({ name: found.name, ready: false });
+      if (draining || unavailable()) return reply.code(503).send({ name: found.name, ready: false });
       return { name: found.name, ready: true };
     });
   }
@@ -258,7 +284,7 @@ export function createServer(options: ServerOptions): CnnxServer {
     model,
     metrics: serverMetrics,
     get ready() {
-      return !draining;
+      return !draining && served.failure === undefined;
     },
     async listen({ host = '127.0.0.1', port = 0 } = {}) {
       await app.listen({ host, port });

@@ -34,6 +34,8 @@ export interface ServedModel {
   run(feeds: Record<string, ServedTensor>): Promise<Record<string, ServedTensor>>;
   /** Class probabilities (n × classes) for n prepared 28×28 digits, scaled as the model expects. */
   probabilities(pixels: Uint8Array, count: number): Promise<Float32Array>;
+  /** Why the model can no longer run (released, its worker thread stopped); undefined while it can. */
+  readonly failure?: Error | undefined;
 }
 
 /** Options of {@link createServer}. */
@@ -64,6 +66,12 @@ export interface ServerOptions {
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Version reported by `GET /v2`. */
   version?: string;
+  /**
+   * Called once, the first time the server finds that the model can no longer run (a request or a
+   * health probe after its worker thread stopped, say). The server already answers 503 by then;
+   * `cnnx serve` exits 1 here so that a supervisor restarts it.
+   */
+  onModelFailure?: (error: Error) => void;
 }
 
 /** Statistics of one onnxruntime run made by the batcher. */
