@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { affineOf, writeImages } from '../src/core/pixels.js';
-import { Classifier } from '../src/index.js';
+import { Classifier, type MeasuredStep, measureLatencies, summariseLatencies } from '../src/index.js';
 
 const shape = { height: 28, width: 28, channels: 1 };
 
@@ -44,59 +44,10 @@ interface Result {
   imagesPerSecond: number;
 }
 
-type Step = () => Promise<unknown>;
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-}
-
-/**
- * Runs the steps in alternating blocks of about `block` ms each, round after round, until each has had about
- * `seconds` (and a minimum of samples); returns each step's latencies in ms. Blocks rather than single calls,
- * and the first call of each block left out: onnxruntime's intra-op threads spin for a while after a run, so
- * a call right after another engine's pays for that engine's spinning. The order turns every round.
- */
-async function measure(steps: Step[], batch: number, seconds: number): Promise<number[][]> {
-  const samples = steps.map(() => [] as number[]);
-  const spent = steps.map(() => 0);
-  for (const step of steps) for (let i = 0; i < 3; i++) await step(); // warm-up
-  const budget = seconds * 1000;
-  const block = Math.max(50, budget / 6);
-  const minimum = batch >= 256 ? 10 : 50;
-  // A step is done after its time budget and a minimum of samples, or after 4× the budget (slow tfjs).
-  const done = (i: number) =>
-    spent[i]! >= budget * 4 || (spent[i]! >= budget && samples[i]!.length >= minimum);
-  for (let round = 0; !steps.every((_, i) => done(i)); round++) {
-    for (let k = 0; k < steps.length; k++) {
-      const i = (round + k) % steps.length;
-      if (done(i)) continue;
-      const step = steps[i]!;
-      await step(); // pays for the previous engine's spinning threads; not counted
-      let inBlock = 0;
-      while (inBlock < block && !done(i)) {
-        const start = performance.now();
-        await step();
-        const elapsed = performance.now() - start;
-        samples[i]!.push(elapsed);
-        spent[i]! += elapsed;
-        inBlock += elapsed;
-      }
-    }
-  }
-  return samples;
-}
-
+/** The bench's row of a step's latencies: its p50, p99 and images/s (see `summariseLatencies`). */
 function summarise(engine: string, precision: string, batch: number, latencies: number[]): Result {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const total = latencies.reduce((a, b) => a + b, 0);
-  return {
-    engine,
-    precision,
-    batch,
-    p50Ms: quantile(sorted, 0.5),
-    p99Ms: quantile(sorted, 0.99),
-    imagesPerSecond: (batch * latencies.length) / (total / 1000),
-  };
+  const { p50Ms, p99Ms, imagesPerSecond } = summariseLatencies(latencies, batch);
+  return { engine, precision, batch, p50Ms, p99Ms, imagesPerSecond };
 }
 
 async function main(): Promise<void> {
@@ -137,7 +88,7 @@ async function main(): Promise<void> {
     for (const batch of batches) {
       const rawInput = scaled.subarray(0, batch * 784);
       const images = pixels.subarray(0, batch * 784);
-      const steps: Step[] = [
+      const steps: MeasuredStep[] = [
         () => session.run({ [inputName!]: new ort.Tensor('float32', rawInput, [batch, 28, 28, 1]) }),
         () => classifier.probabilities(images, batch),
       ];
@@ -148,7 +99,7 @@ async function main(): Promise<void> {
           output.dispose();
         });
       }
-      const samples = await measure(steps, batch, secondsPerCase);
+      const samples = await measureLatencies(steps, { batch, seconds: secondsPerCase });
       const raw = summarise('onnxruntime-raw', precision, batch, samples[0]!);
       const cnnx = summarise('cnnx', precision, batch, samples[1]!);
       results.push(raw, cnnx);
@@ -173,15 +124,15 @@ async function main(): Promise<void> {
     const path = join(folder, 'digit.png');
     await writeFile(path, png);
     const classifier = await Classifier.load(precisions[0]!.bytes, { device: 'cpu' });
-    const samples = await measure(
-      [() => classifier.classify(path), () => prepareDigit(path)],
-      1,
-      secondsPerCase,
-    );
-    const sorted = samples.map((s) => [...s].sort((a, b) => a - b));
-    endToEnd.pngToLabelP50Ms = quantile(sorted[0]!, 0.5);
-    endToEnd.pngToLabelP99Ms = quantile(sorted[0]!, 0.99);
-    endToEnd.prepareDigitP50Ms = quantile(sorted[1]!, 0.5);
+    const [toLabel, prepare] = (
+      await measureLatencies([() => classifier.classify(path), () => prepareDigit(path)], {
+        batch: 1,
+        seconds: secondsPerCase,
+      })
+    ).map((latencies) => summariseLatencies(latencies, 1));
+    endToEnd.pngToLabelP50Ms = toLabel!.p50Ms;
+    endToEnd.pngToLabelP99Ms = toLabel!.p99Ms;
+    endToEnd.prepareDigitP50Ms = prepare!.p50Ms;
     await classifier.release();
     log(
       `PNG file → label (112×112 PNG, prepareDigit + classify): p50 ${endToEnd.pngToLabelP50Ms.toFixed(3)} ms, p99 ${endToEnd.pngToLabelP99Ms.toFixed(3)} ms (prepareDigit alone p50 ${endToEnd.prepareDigitP50Ms.toFixed(3)} ms)`,

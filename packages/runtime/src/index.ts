@@ -7,6 +7,14 @@ import { registerNodeBackends } from './node/register.js';
 registerNodeBackends();
 
 export { type Backend, type BackendSession, registerBackend, registeredDevices } from './core/backend.js';
+export {
+  type MeasuredStep,
+  type MeasureOptions,
+  measureLatencies,
+  measureThroughput,
+  summariseLatencies,
+  type ThroughputSummary,
+} from './core/measure.js';
 export { formatInputScale, parseInputScale } from './core/model-metadata.js';
 export { type OnnxModelSummary, readOnnxSummary } from './core/onnx-model.js';
 export { DeviceUnavailableError, OnnxFormatError } from './errors.js';
