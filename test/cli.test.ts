@@ -15,7 +15,7 @@ describe('cnnx command-line conventions', () => {
   });
 
   test('--help of every command shows an example', async () => {
-    for (const command of ['quickstart', 'train', 'evaluate', 'export', 'predict']) {
+    for (const command of ['quickstart', 'train', 'evaluate', 'export', 'predict', 'bench']) {
       const { code, stdout } = await runCnnx([command, '--help']);
       assert.equal(code, 0, command);
       assert.match(stdout, /Example/i, `${command} --help has an example`);

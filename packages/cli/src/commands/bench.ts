@@ -1,14 +1,228 @@
-import type { Command } from 'commander';
+import { stat } from 'node:fs/promises';
+import {
+  Classifier,
+  type Device,
+  measureThroughput,
+  registeredDevices,
+  type TensorLike,
+  type ThroughputSummary,
+  type ValueInfo,
+} from '@cnnx/runtime';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { CliContext } from '../context.js';
-import { CliError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
+import { printJson, say } from '../io.js';
+import { choice, integer, number } from '../options.js';
+import { locateModel } from './evaluate.js';
 
-/** `cnnx bench`: not available yet (its issue is open). */
+interface BenchFlags {
+  model: string;
+  device: string;
+  batch: number[];
+  seconds: number;
+  threads?: number;
+  worker?: boolean;
+  json?: boolean;
+}
+
+const EXAMPLE = `
+Example:
+  cnnx bench --model runs/quickstart/model.onnx --batch 1,32,256 --seconds 2
+  cnnx bench --model digits.onnx --device cpu --threads 1 --batch 1 --json
+
+Each batch size gets random inputs of the model's input shape, 3 warm-up runs, then runs for about
+--seconds (at least 50 runs, or 10 from batch 256 on, within 4 × --seconds). images/s is batch × runs
+divided by the time spent in the measured runs; p50/p90/p99 are the latencies of single runs.`;
+
+/**
+ * A commander parser for `--batch 1,32,256`: each size an integer ≥ 1, as {@link integer} checks it.
+ *
+ * @example
+ * batchSizes('1,32,256'); // → [1, 32, 256]
+ * batchSizes('0'); // throws "expected a comma-separated list of integers ≥ 1 for --batch (like 1,32,256)"
+ */
+function batchSizes(value: string): number[] {
+  const parseSize = integer('--batch', { min: 1 });
+  try {
+    const sizes = value.split(',').map((size) => parseSize(size.trim()));
+    return [...new Set(sizes)];
+  } catch {
+    throw new InvalidArgumentError(
+      'expected a comma-separated list of integers ≥ 1 for --batch (like 1,32,256)',
+    );
+  }
+}
+
+function formatShape(shape: readonly (number | string)[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/**
+ * Random float32 feeds (uniform in [0, 1)) for every model input at `batch`: the first dimension is the batch,
+ * the others must be fixed sizes. A fixed first dimension other than `batch` is a usage error naming the size
+ * the model takes.
+ */
+function randomFeeds(inputs: readonly ValueInfo[], batch: number, model: string): Record<string, TensorLike> {
+  const feeds: Record<string, TensorLike> = {};
+  for (const input of inputs) {
+    const [first, ...rest] = input.shape;
+    if (input.type !== 'float32') {
+      throw new CliError(
+        `--model ${model}: input '${input.name}' is ${input.type}; cnnx bench feeds float32 inputs only`,
+      );
+    }
+    if (first === undefined) {
+      throw new CliError(
+        `--model ${model}: input '${input.name}' is a scalar; cnnx bench needs a batch dimension`,
+      );
+    }
+    if (typeof first === 'number' && first >= 0 && first !== batch) {
+      throw new UsageError(
+        `--batch ${batch}: input '${input.name}' of ${model} has a fixed batch of ${first} ${formatShape(input.shape)}; use --batch ${first}`,
+      );
+    }
+    const unknown = rest.find((size) => typeof size !== 'number' || size < 0);
+    if (unknown !== undefined) {
+      throw new CliError(
+        `--model ${model}: input '${input.name}' ${formatShape(input.shape)} has the free dimension '${unknown}' besides the batch; cnnx bench needs fixed sizes there`,
+      );
+    }
+    const dims = [batch, ...(rest as number[])];
+    const size = dims.reduce((product, dim) => product * dim, 1);
+    feeds[input.name] = { type: 'float32', dims, data: Float32Array.from({ length: size }, Math.random) };
+  }
+  return feeds;
+}
+
+function formatRow(result: ThroughputSummary): string {
+  const ms = (value: number) => value.toFixed(3).padStart(9);
+  return [
+    String(result.batch).padStart(6),
+    Math.round(result.imagesPerSecond).toLocaleString('en-US').padStart(11),
+    String(result.runs).padStart(7),
+    ms(result.p50Ms),
+    ms(result.p90Ms),
+    ms(result.p99Ms),
+  ].join('  ');
+}
+
+/** `cnnx bench --model FILE.onnx`: images/s and latency quantiles of an ONNX model, per batch size. */
 export function register(program: Command, _context: CliContext): void {
+  const devices = ['auto', ...registeredDevices()];
   program
     .command('bench')
-    .description('not available yet')
-    .allowUnknownOption()
-    .action(() => {
-      throw new CliError('cnnx bench is not available yet');
+    .description("measure an ONNX model's images/s and p50/p90/p99 latency on this machine, per batch size")
+    .requiredOption('--model <file>', 'the .onnx file to measure')
+    .option(
+      '--device <device>',
+      `where the model runs: ${devices.join(', ')}`,
+      choice('--device', devices),
+      'auto',
+    )
+    .addOption(
+      new Option('--batch <sizes>', 'comma-separated batch sizes')
+        .argParser(batchSizes)
+        .default([1, 32, 256], '1,32,256'),
+    )
+    .option(
+      '--seconds <s>',
+      'about how long to measure each batch size',
+      number('--seconds', { above: 0 }),
+      2,
+    )
+    .option(
+      '--threads <n>',
+      "onnxruntime intra-op threads (default: onnxruntime's choice)",
+      integer('--threads', { min: 1, max: 256 }),
+    )
+    .option('--worker', 'run onnxruntime in a worker thread, as cnnx serve does (inputs are copied across)')
+    .option(
+      '--json',
+      'print one JSON document on stdout: {model, device, provider, results: [{batch, imagesPerSecond, runs, seconds, p50Ms, p90Ms, p99Ms}], …}',
+    )
+    .addHelpText('after', EXAMPLE)
+    .action(async (flags: BenchFlags) => {
+      const location = await locateModel(flags.model);
+      if (location.kind !== 'onnx') {
+        throw new CliError(
+          `--model ${flags.model} is a tfjs model; cnnx bench measures an .onnx file (cnnx export --model ${flags.model} --out model.onnx makes one)`,
+        );
+      }
+      const file = location.file;
+      const bytes = (await stat(file)).size;
+      let classifier: Classifier;
+      try {
+        classifier = await Classifier.load(file, {
+          device: flags.device as Device, // one of `devices`, checked by choice()
+          threads: flags.threads,
+          worker: Boolean(flags.worker),
+        });
+      } catch (error) {
+        const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+        throw new CliError(message.includes(file) ? message : `--model ${flags.model}: ${message}`, {
+          cause: error,
+        });
+      }
+      const { info } = classifier;
+      const results: ThroughputSummary[] = [];
+      try {
+        const feedsByBatch = flags.batch.map((batch) => randomFeeds(info.inputs, batch, flags.model));
+        say(`${flags.model}: ${formatBytes(bytes)}, opset ${info.opset}`);
+        for (const input of info.inputs)
+          say(`  input  ${input.name}: ${input.type} ${formatShape(input.shape)}`);
+        for (const output of info.outputs)
+          say(`  output ${output.name}: ${output.type} ${formatShape(output.shape)}`);
+        const threads = info.threads === null ? "onnxruntime's default threads" : `${info.threads} threads`;
+        say(
+          `device ${info.device} (provider ${info.provider}, ${threads}, ${flags.worker ? 'worker thread' : 'main thread'})`,
+        );
+        for (const skipped of info.skipped) say(`  skipped ${skipped.device}: ${skipped.reason}`);
+        say(`about ${flags.seconds} s per batch size after 3 warm-up runs\n`);
+        say(' batch     images/s     runs     p50 ms     p90 ms     p99 ms');
+        for (const [index, batch] of flags.batch.entries()) {
+          const feeds = feedsByBatch[index]!;
+          let result: ThroughputSummary;
+          try {
+            result = await measureThroughput(() => classifier.run(feeds), { batch, seconds: flags.seconds });
+          } catch (error) {
+            const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+            throw new CliError(`--model ${flags.model}: a run at batch ${batch} failed: ${message}`, {
+              cause: error,
+            });
+          }
+          results.push(result);
+          say(formatRow(result));
+        }
+      } finally {
+        await classifier.release();
+      }
+      if (flags.json) {
+        printJson({
+          model: flags.model,
+          bytes,
+          opset: info.opset,
+          inputs: info.inputs,
+          device: info.device,
+          provider: info.provider,
+          skipped: info.skipped,
+          threads: info.threads,
+          worker: Boolean(flags.worker),
+          results: results.map(({ batch, imagesPerSecond, runs, seconds, p50Ms, p90Ms, p99Ms }) => ({
+            batch,
+            imagesPerSecond,
+            runs,
+            seconds,
+            p50Ms,
+            p90Ms,
+            p99Ms,
+          })),
+        });
+      }
     });
 }
