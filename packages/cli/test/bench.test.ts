@@ -1,24 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { exportToOnnx } from '@cnnx/export';
 import { buildModel, initBackend } from '@cnnx/train';
 import { runCli } from '../src/program.js';
+import { type CnnxResult, spawnCnnx } from './helpers/spawn-cnnx.js';
 
-const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
-const tsx = import.meta.resolve('tsx');
 let folder = '';
 
-function cnnx(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ['--import', tsx, bin, ...args], {
-    cwd: folder,
-    encoding: 'utf8',
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+function cnnx(...args: string[]): CnnxResult {
+  return spawnCnnx(folder, args);
 }
 
 /**

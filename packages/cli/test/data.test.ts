@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { type CnnxResult, spawnCnnx } from './helpers/spawn-cnnx.js';
 
-const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
-// the child runs in a scratch folder, so tsx is named by its resolved location
-const tsx = import.meta.resolve('tsx');
 let folder = '';
 
-function cnnx(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ['--import', tsx, bin, ...args], {
-    cwd: folder,
-    encoding: 'utf8',
-    env: { ...process.env, XDG_CACHE_HOME: join(folder, 'cache') },
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+function cnnx(...args: string[]): CnnxResult {
+  return spawnCnnx(folder, args, { ...process.env, XDG_CACHE_HOME: join(folder, 'cache') });
 }
 
 before(async () => {

@@ -1,23 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { type CnnxResult, spawnCnnx } from './helpers/spawn-cnnx.js';
 
-const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
-const tsx = import.meta.resolve('tsx');
 let folder = '';
 
-function cnnx(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ['--import', tsx, bin, ...args], {
-    cwd: folder,
-    encoding: 'utf8',
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+function cnnx(...args: string[]): CnnxResult {
+  return spawnCnnx(folder, args);
 }
 
 /** The lines cnnx itself printed on stderr (tfjs prints a banner of its own when it loads). */
