@@ -22,38 +22,25 @@ describe('cnnx command-line conventions', () => {
     }
   });
 
-  for (const epochs of ['0', 'abc']) {
-    test(`train --epochs ${epochs} is a usage error: exit 2, one line naming the flag`, async () => {
+  const badFlags: [flag: string, value: string][] = [
+    ['--epochs', '0'],
+    ['--epochs', 'abc'],
+    ...['twist', 'shift=0', 'rotate=x', 'flip=2'].map((kinds): [string, string] => ['--augment', kinds]),
+  ];
+  for (const [flag, value] of badFlags) {
+    test(`train ${flag} ${value} is a usage error: exit 2, one line naming the flag and the value`, async () => {
       const { code, stderr } = await runCnnx([
         'train',
         '--dataset',
         'mnist-sample',
         '--out',
         join(work, 'x'),
-        '--epochs',
-        epochs,
+        flag,
+        value,
       ]);
       assert.equal(code, 2);
       assert.equal(lines(stderr).length, 1, stderr);
-      assert.match(stderr, /--epochs/);
-    });
-  }
-
-  for (const kinds of ['twist', 'shift=0', 'rotate=x', 'flip=2']) {
-    test(`train --augment ${kinds} is a usage error: exit 2, one line naming the flag and the kinds`, async () => {
-      const { code, stderr } = await runCnnx([
-        'train',
-        '--dataset',
-        'mnist-sample',
-        '--out',
-        join(work, 'x'),
-        '--augment',
-        kinds,
-      ]);
-      assert.equal(code, 2);
-      assert.equal(lines(stderr).length, 1, stderr);
-      assert.match(stderr, /--augment/);
-      assert.ok(stderr.includes(kinds), stderr);
+      assert.ok(stderr.includes(flag) && stderr.includes(value), stderr);
     });
   }
 
