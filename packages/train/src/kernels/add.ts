@@ -1,6 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { smallBinary } from './small-elementwise.js';
-import { stockKernel } from './stock-kernels.js';
+import { smallBinaryOrStock } from './small-elementwise.js';
 import { heapOffset, type WasmKernelArgs } from './wasm-ops.js';
 import { simdLoops } from './wasm-simd.js';
 
@@ -8,7 +7,7 @@ import { simdLoops } from './wasm-simd.js';
  * `Add` with a bias fast path: a float32 tensor plus a vector along its last axis (a layer's
  * bias, [64, 28, 28, 32] + [32]) in WebAssembly SIMD, a row at a time, instead of the stock
  * kernel's general broadcasting loop (classic's first layer: 1.0 -> 0.4 ms); small outputs in
- * JavaScript on the calling thread (see {@link smallBinary}). Every other case goes to the stock
+ * JavaScript on the calling thread (see {@link smallBinaryOrStock}). Every other case goes to the stock
  * kernel. Float addition commutes, so the bias may come first or second.
  */
 function add(args: WasmKernelArgs): tf.TensorInfo {
@@ -27,7 +26,7 @@ function add(args: WasmKernelArgs): tf.TensorInfo {
     values.shape.at(-1) !== channels ||
     channels % 4 !== 0
   ) {
-    return smallBinary(backend, a, b, (x, y) => x + y) ?? (stockKernel('Add')(args) as tf.TensorInfo);
+    return smallBinaryOrStock('Add', args, (x, y) => x + y);
   }
   const out = backend.makeOutput(values.shape, 'float32');
   const size = values.shape.reduce((product, dimension) => product * dimension, 1);

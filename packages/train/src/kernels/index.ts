@@ -8,13 +8,11 @@ import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { identityConfig } from './identity.js';
 import { maxPoolConfig } from './max-pool.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
-import { multiplyConfig } from './multiply.js';
-import { realDivConfig } from './real-div.js';
 import { reluConfig } from './relu.js';
 import { reluGradConfig, reluGradient } from './relu-grad.js';
+import { smallBinaryKernel } from './small-elementwise.js';
 import { softmaxConfig } from './softmax.js';
 import { rememberStockKernel, takeStockKernels } from './stock-kernels.js';
-import { subConfig } from './sub.js';
 import { sumConfig } from './sum.js';
 
 /** The gradient kernels (and the fused Adam step, ReLU's gradient) cnnx adds to or replaces on tfjs's `wasm` backend, one per file. */
@@ -50,9 +48,10 @@ addTrainingKernel(castConfig);
 addTrainingKernel(reluGradConfig);
 addTrainingKernel(addConfig);
 addTrainingKernel(reluConfig);
-addTrainingKernel(multiplyConfig);
-addTrainingKernel(realDivConfig);
-addTrainingKernel(subConfig);
+// the loss's small elementwise products and quotients, off XNNPACK's thread pool
+addTrainingKernel(smallBinaryKernel('Multiply', (x, y) => x * y));
+addTrainingKernel(smallBinaryKernel('RealDiv', (x, y) => x / y));
+addTrainingKernel(smallBinaryKernel('Sub', (x, y) => x - y));
 addTrainingKernel(maxPoolConfig);
 addTrainingKernel(softmaxConfig);
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heapFloat32 } from './wasm-ops.js';
+import { stockKernel } from './stock-kernels.js';
+import { heapFloat32, type WasmKernelArgs } from './wasm-ops.js';
 
 /**
  * Outputs up to this many values are computed in JavaScript on the calling thread: the stock
@@ -47,6 +48,42 @@ export function smallBinary(
     target[index] = combine(left[leftIndex]!, right[rightIndex]!);
   }
   return out;
+}
+
+/**
+ * `combine(a, b)` for kernel `kernelName`: in JavaScript for small outputs ({@link smallBinary}), by the
+ * stock kernel otherwise.
+ *
+ * @example
+ * const sum = smallBinaryOrStock('Add', args, (x, y) => x + y);
+ */
+export function smallBinaryOrStock(
+  kernelName: string,
+  args: WasmKernelArgs,
+  combine: (left: number, right: number) => number,
+): tf.TensorInfo {
+  const { a, b } = args.inputs;
+  if (a === undefined || b === undefined) throw new TypeError(`${kernelName} needs inputs 'a' and 'b'.`);
+  return smallBinary(args.backend, a, b, combine) ?? (stockKernel(kernelName)(args) as tf.TensorInfo);
+}
+
+/**
+ * A wasm kernel that replaces the stock binary kernel `kernelName` for small float32 outputs (the
+ * loss's [64, 10] tensors), computed on the calling thread; see {@link smallBinary}.
+ *
+ * @example
+ * addTrainingKernel(smallBinaryKernel('Multiply', (x, y) => x * y));
+ */
+export function smallBinaryKernel(
+  kernelName: string,
+  combine: (left: number, right: number) => number,
+): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: ((args: WasmKernelArgs) =>
+      smallBinaryOrStock(kernelName, args, combine)) as unknown as tf.KernelFunc,
+  };
 }
 
 /** Strides of `shape` laid against the (longer or equal) output shape, 0 along broadcast axes. */
