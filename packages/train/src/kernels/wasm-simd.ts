@@ -233,17 +233,47 @@ function adamBody(): number[] {
   return [...locals([1, I32], [8 + 3, V128]), ...code];
 }
 
+/** The float32x4 at `base` plus the byte offsets held in locals `offsets`: one corner of a 2×2 window. */
+const loadAt = (base: number, ...offsets: number[]) => [
+  ...get(base),
+  ...offsets.flatMap((offset) => [...get(offset), I32_ADD]),
+  ...memory(simd.load),
+];
+
+/**
+ * The walk the 2×2, stride-2 pooling bodies share, over one output row: for each window (local `top`
+ * at its top-left pixel), `perBlock` runs once per sixteen bytes of channels, with `top` at them;
+ * `perBlock` moves any other pointers. Params `outWidth`, `channelBytes`; locals `endAt`, `windowEnd`.
+ */
+function poolWindowsWalk(
+  [top, outWidth, channelBytes, endAt, windowEnd]: [number, number, number, number, number],
+  perBlock: number[],
+): number[] {
+  // biome-ignore format: one line per step of the computation
+  return [
+    // end = top + outWidth · channelBytes · 2
+    ...get(top), ...get(outWidth), ...get(channelBytes), I32_MUL, ...i32(2), I32_MUL, I32_ADD, ...set(endAt),
+    BLOCK, VOID, LOOP, VOID,
+    ...get(top), ...get(endAt), I32_GE_U, BR_IF, 1,
+    ...get(top), ...get(channelBytes), I32_ADD, ...set(windowEnd),
+    LOOP, VOID,
+    ...perBlock,
+    ...get(top), ...i32(16), I32_ADD, LOCAL_TEE, ...leb(top),
+    ...get(windowEnd), I32_LT_U, BR_IF, 0,
+    END,
+    // Past the window's left column: skip its right one.
+    ...get(top), ...get(channelBytes), I32_ADD, ...set(top),
+    BR, 0, END, END, END,
+  ];
+}
+
 function maxPoolGradRowBody(): number[] {
   // Params 0 top, 1 gradient, 2 toOutput, 3 outWidth, 4 channelBytes, 5 rowBytes; locals 6 end,
   // 7 window end (i32), 8 best so far, 9-11 "right beats the best", "bottom-left beats it",
   // "bottom-right beats it" masks, 12 gradient (v128).
   const [TOP, GRADIENT, TO_OUTPUT, OUT_WIDTH, CHANNEL_BYTES, ROW_BYTES] = [0, 1, 2, 3, 4, 5];
   const [END_AT, WINDOW_END, BEST, RIGHT, BOTTOM_LEFT, BOTTOM_RIGHT, G] = [6, 7, 8, 9, 10, 11, 12];
-  const load = (...offsets: number[]) => [
-    ...get(TOP),
-    ...offsets.flatMap((offset) => [...get(offset), I32_ADD]),
-    ...memory(simd.load),
-  ];
+  const load = (...offsets: number[]) => loadAt(TOP, ...offsets);
   const outputAt = (...offsets: number[]) => [
     ...get(TOP),
     ...offsets.flatMap((offset) => [...get(offset), I32_ADD]),
@@ -251,13 +281,7 @@ function maxPoolGradRowBody(): number[] {
     I32_ADD,
   ];
   // biome-ignore format: one line per step of the computation
-  const code = [
-    // end = top + outWidth · channelBytes · 2
-    ...get(TOP), ...get(OUT_WIDTH), ...get(CHANNEL_BYTES), I32_MUL, ...i32(2), I32_MUL, I32_ADD, ...set(END_AT),
-    BLOCK, VOID, LOOP, VOID,
-    ...get(TOP), ...get(END_AT), I32_GE_U, BR_IF, 1,
-    ...get(TOP), ...get(CHANNEL_BYTES), I32_ADD, ...set(WINDOW_END),
-    LOOP, VOID,
+  const perBlock = [
     ...get(GRADIENT), ...memory(simd.load), ...set(G),
     // best = right > topLeft ? right : topLeft, and so on in row-major order (ties keep the first).
     ...load(CHANNEL_BYTES), ...load(), ...v(simd.f32x4Gt), ...set(RIGHT),
@@ -277,13 +301,8 @@ function maxPoolGradRowBody(): number[] {
     ...outputAt(ROW_BYTES, CHANNEL_BYTES),
     ...get(G), ...get(BOTTOM_RIGHT), ...v(simd.and), ...memory(simd.store),
     ...get(GRADIENT), ...i32(16), I32_ADD, ...set(GRADIENT),
-    ...get(TOP), ...i32(16), I32_ADD, LOCAL_TEE, ...leb(TOP),
-    ...get(WINDOW_END), I32_LT_U, BR_IF, 0,
-    END,
-    // Past the window's left column: skip its right one.
-    ...get(TOP), ...get(CHANNEL_BYTES), I32_ADD, ...set(TOP),
-    BR, 0, END, END, END,
   ];
+  const code = poolWindowsWalk([TOP, OUT_WIDTH, CHANNEL_BYTES, END_AT, WINDOW_END], perBlock);
   return [...locals([2, I32], [5, V128]), ...code];
 }
 
@@ -427,32 +446,17 @@ function addToRowsBody(): number[] {
 function maxPoolRowBody(): number[] {
   // Params 0 top, 1 out, 2 outWidth, 3 channelBytes, 4 rowBytes; locals 5 end, 6 window end.
   const [TOP, OUT, OUT_WIDTH, CHANNEL_BYTES, ROW_BYTES, END_AT, WINDOW_END] = [0, 1, 2, 3, 4, 5, 6];
-  const load = (...offsets: number[]) => [
-    ...get(TOP),
-    ...offsets.flatMap((offset) => [...get(offset), I32_ADD]),
-    ...memory(simd.load),
-  ];
+  const load = (...offsets: number[]) => loadAt(TOP, ...offsets);
   // biome-ignore format: one line per step of the computation
-  const code = [
-    // end = top + outWidth · channelBytes · 2
-    ...get(TOP), ...get(OUT_WIDTH), ...get(CHANNEL_BYTES), I32_MUL, ...i32(2), I32_MUL, I32_ADD, ...set(END_AT),
-    BLOCK, VOID, LOOP, VOID,
-    ...get(TOP), ...get(END_AT), I32_GE_U, BR_IF, 1,
-    ...get(TOP), ...get(CHANNEL_BYTES), I32_ADD, ...set(WINDOW_END),
-    LOOP, VOID,
+  const perBlock = [
     // out = max(max(top left, top right), max(bottom left, bottom right))
     ...get(OUT),
     ...load(), ...load(CHANNEL_BYTES), ...v(simd.f32x4Max),
     ...load(ROW_BYTES), ...load(ROW_BYTES, CHANNEL_BYTES), ...v(simd.f32x4Max),
     ...v(simd.f32x4Max), ...memory(simd.store),
     ...get(OUT), ...i32(16), I32_ADD, ...set(OUT),
-    ...get(TOP), ...i32(16), I32_ADD, LOCAL_TEE, ...leb(TOP),
-    ...get(WINDOW_END), I32_LT_U, BR_IF, 0,
-    END,
-    // Past the window's left column: skip its right one.
-    ...get(TOP), ...get(CHANNEL_BYTES), I32_ADD, ...set(TOP),
-    BR, 0, END, END, END,
   ];
+  const code = poolWindowsWalk([TOP, OUT_WIDTH, CHANNEL_BYTES, END_AT, WINDOW_END], perBlock);
   return [...locals([2, I32]), ...code];
 }
 
