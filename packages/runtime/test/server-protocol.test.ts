@@ -3,24 +3,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { createRandom } from '@cnnx/data';
 import { NumberList, parseRequestJson } from '../src/server/fast-json.js';
 import { DynamicBatcher } from '../src/server/index.js';
 
-/** A seeded generator (mulberry32), so a failure reproduces. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('fast request reader', () => {
   test('reads data arrays to the same float32 values as JSON.parse, over many number forms', () => {
-    const next = random(7);
+    const next = createRandom(7).next;
     const forms = [
       () => next(),
       () => Math.fround(next()),

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
+import { createRandom } from '@cnnx/data';
 import * as tf from '@tensorflow/tfjs';
 import { useWasmTrainingBackend } from '../src/kernels/wasm-setup.js';
 import { FusedAdamOptimizer } from '../src/training/fused-adam.js';
-import { seededRandom } from './helpers/random.js';
 
 const SHAPES = [[3, 3, 2, 5], [5], [7, 4], [1]];
 const STEPS = 6;
 
 /** Initial weights and the gradients of every step, the same for each optimizer under test. */
 function problem(seed: number): { initial: Float32Array[]; gradients: Float32Array[][] } {
-  const random = seededRandom(seed);
+  const random = createRandom(seed).next;
   const fill = (shape: number[], scale: number) =>
     Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (random() * 2 - 1) * scale);
   return {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
+import { createRandom } from '@cnnx/data';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
@@ -10,7 +11,6 @@ import {
 import { swapOuterAndInner } from '../src/kernels/transpose.js';
 import { useWasmTrainingBackend } from '../src/kernels/wasm-setup.js';
 import { simdLoops } from '../src/kernels/wasm-simd.js';
-import { seededRandom } from './helpers/random.js';
 
 function randomValues(shape: number[], random: () => number): Float32Array {
   const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
@@ -237,7 +237,7 @@ describe('wasm training kernel registry', () => {
 });
 
 describe('Conv2DBackpropFilter on wasm matches cpu', () => {
-  const random = seededRandom(7);
+  const random = createRandom(7).next;
   for (const c of convCases) {
     test(describeCase(c), async () => {
       const xShape = [c.batch, c.height, c.width, c.inChannels];
@@ -260,7 +260,7 @@ describe('Conv2DBackpropFilter on wasm matches cpu', () => {
   }
 
   test('a conv net trains on wasm: tf.grad through conv2d gives the cpu gradient', async () => {
-    const random = seededRandom(11);
+    const random = createRandom(11).next;
     const x = randomValues([2, 8, 8, 3], random);
     const w = randomValues([3, 3, 3, 4], random);
     const gradients = async (backend: 'cpu' | 'wasm') => {
@@ -284,7 +284,7 @@ describe('Conv2DBackpropFilter on wasm matches cpu', () => {
 });
 
 describe('Conv2DBackpropInput on wasm matches cpu', () => {
-  const random = seededRandom(13);
+  const random = createRandom(13).next;
   for (const c of convCases) {
     test(describeCase(c), async () => {
       const filterShape = [c.filter[0], c.filter[1], c.inChannels, c.outChannels];
@@ -307,7 +307,7 @@ describe('Conv2DBackpropInput on wasm matches cpu', () => {
   }
 
   test('padding wider than the filter is handed to the stock kernel and still matches', async () => {
-    const random = seededRandom(17);
+    const random = createRandom(17).next;
     const dyShape = [2, 23, 23, 3];
     await compareWithCpu(
       'Conv2DBackpropInput',
@@ -322,7 +322,7 @@ describe('Conv2DBackpropInput on wasm matches cpu', () => {
 });
 
 describe('MaxPoolGrad on wasm matches cpu', () => {
-  const random = seededRandom(19);
+  const random = createRandom(19).next;
   const poolCases = [
     // 2×2, stride 2 with channels a multiple of 4: the WebAssembly SIMD path (classic's two pools,
     // then odd sizes whose last row and column no window covers).
@@ -362,7 +362,7 @@ describe('MaxPoolGrad on wasm matches cpu', () => {
 });
 
 describe('BatchMatMul on wasm matches cpu with transposed operands', () => {
-  const random = seededRandom(23);
+  const random = createRandom(23).next;
   const cases = [
     { a: [64, 3136], b: [64, 128], transposeA: true, transposeB: false },
     // b large: computed as (b · aᵀ)ᵀ.
@@ -395,7 +395,7 @@ describe('BatchMatMul on wasm matches cpu with transposed operands', () => {
 });
 
 describe('Sum on wasm matches cpu', () => {
-  const random = seededRandom(29);
+  const random = createRandom(29).next;
   const cases = [
     // Leading axes and an even column count: WebAssembly SIMD; an odd count: the JavaScript loop.
     { shape: [64, 28, 28, 32], axis: [0, 1, 2], keepDims: false },
@@ -462,7 +462,7 @@ describe('Cast on wasm shares data when the dtype does not change', () => {
 });
 
 describe("ReLU's gradient on wasm matches cpu", () => {
-  const random = seededRandom(31);
+  const random = createRandom(31).next;
   // A multiple of four values: all WebAssembly SIMD; 105 values: SIMD then the JavaScript tail.
   for (const shape of [
     [64, 14, 14, 64],
@@ -504,7 +504,7 @@ describe("ReLU's gradient on wasm matches cpu", () => {
 });
 
 describe('swapOuterAndInner on wasm matches a cpu transpose', () => {
-  const random = seededRandom(37);
+  const random = createRandom(37).next;
   // Multiples of four: WebAssembly SIMD; otherwise the stock Transpose.
   for (const shape of [
     [64, 196, 64],
@@ -531,7 +531,7 @@ describe('swapOuterAndInner on wasm matches a cpu transpose', () => {
 });
 
 describe('Add on wasm matches cpu', () => {
-  const random = seededRandom(41);
+  const random = createRandom(41).next;
   const cases = [
     // A bias along the last axis, channels a multiple of four: WebAssembly SIMD, either order.
     { a: [64, 28, 28, 32], b: [32] },
@@ -558,7 +558,7 @@ describe('Add on wasm matches cpu', () => {
 });
 
 describe('Multiply, RealDiv and Sub on wasm match cpu', () => {
-  const random = seededRandom(43);
+  const random = createRandom(43).next;
   // Small outputs: JavaScript with broadcasting; large ones: the stock kernels.
   const shapes = [
     { a: [64, 1], b: [64, 10] },
@@ -582,7 +582,7 @@ describe('Multiply, RealDiv and Sub on wasm match cpu', () => {
 });
 
 describe('Relu on wasm matches cpu', () => {
-  const random = seededRandom(47);
+  const random = createRandom(47).next;
   for (const shape of [
     [64, 14, 14, 64],
     [5, 7, 3],
@@ -594,7 +594,7 @@ describe('Relu on wasm matches cpu', () => {
 });
 
 describe('MaxPool on wasm matches cpu', () => {
-  const random = seededRandom(53);
+  const random = createRandom(53).next;
   const cases = [
     // 2×2, stride 2, no padding, channels a multiple of 4: WebAssembly SIMD (odd sizes drop the last row/column).
     { shape: [64, 28, 28, 32], filterSize: 2, strides: 2, pad: 'valid' },
@@ -618,7 +618,7 @@ describe('MaxPool on wasm matches cpu', () => {
 });
 
 describe('Softmax on wasm matches cpu', () => {
-  const random = seededRandom(59);
+  const random = createRandom(59).next;
   // Small logits: JavaScript on the calling thread; large ones: the stock kernel.
   for (const shape of [
     [64, 10],
