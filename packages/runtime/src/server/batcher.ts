@@ -29,11 +29,16 @@ interface Pending {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** Runs handed to the model at once: the one computing and the next, waiting beside it. */
+const MAX_RUNS = 2;
+
 /**
- * Dynamic batching: concurrent requests wait in a bounded queue and are run together, one onnxruntime run
- * at a time, as soon as `maxBatch` items are waiting or the oldest has waited `maxDelayMs`. A full queue
- * answers 503 at once rather than letting latency grow without end; a request past its own timeout
- * leaves the queue with a 503.
+ * Dynamic batching: concurrent requests wait in a bounded queue and are run together. While the model is
+ * idle, a batch starts as soon as `maxBatch` items are waiting or the oldest has waited `maxDelayMs`.
+ * While a run computes, the next batch gathers; it is handed over as soon as it is as large as the
+ * running one (or `maxBatch`), so that a model in a worker thread finds it waiting and never idles while
+ * the HTTP thread is busy, and otherwise the moment the run ends. A full queue answers 503 at once rather
+ * than letting latency grow without end; a request past its own timeout leaves the queue with a 503.
  *
  * @example
  * const batcher = new DynamicBatcher(runBatch, { maxBatch: 64, maxDelayMs: 2, maxQueue: 1024 });
@@ -44,7 +49,12 @@ export class DynamicBatcher {
   readonly #options: BatcherOptions;
   #queue: Pending[] = [];
   #queuedItems = 0;
-  #running = false;
+  /** Runs handed over and not yet ended (at most {@link MAX_RUNS}). */
+  #running = 0;
+  /** Items of the latest batch handed over. */
+  #lastItems = 1;
+  /** When the latest run ended: a run handed over before then started computing only then. */
+  #lastEndedAt = 0;
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
 
@@ -68,7 +78,7 @@ export class DynamicBatcher {
 
   /** Whether a run is in progress or requests are waiting. */
   get busy(): boolean {
-    return this.#running || this.#queue.length > 0;
+    return this.#running > 0 || this.#queue.length > 0;
   }
 
   /**
@@ -108,9 +118,14 @@ export class DynamicBatcher {
   }
 
   #schedule(): void {
-    if (this.#running || this.#queue.length === 0) return;
+    if (this.#running >= MAX_RUNS || this.#queue.length === 0) return;
     if (this.#queuedItems >= this.#options.maxBatch) {
       this.#dispatch();
+      return;
+    }
+    if (this.#running > 0) {
+      // the next batch waits beside the running one once it is as large; else it goes when that ends
+      if (this.#queuedItems >= this.#lastItems) this.#dispatch();
       return;
     }
     const oldest = this.#queue[0] as Pending;
@@ -131,7 +146,7 @@ export class DynamicBatcher {
   }
 
   #dispatch(): void {
-    if (this.#running || this.#queue.length === 0) return;
+    if (this.#running >= MAX_RUNS || this.#queue.length === 0) return;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     this.#timer = undefined;
@@ -147,11 +162,20 @@ export class DynamicBatcher {
       if (next.timer !== undefined) clearTimeout(next.timer);
     }
     this.#queuedItems -= items;
-    this.#running = true;
-    void this.#runBatch(batch, items).finally(() => {
-      this.#running = false;
-      this.#schedule();
-    });
+    this.#lastItems = items;
+    this.#running++;
+    void this.#runBatch(batch, items);
+  }
+
+  /**
+   * A run ended, and is called before its callers are answered. When nothing else is handed over, the
+   * requests that arrived during the run have already waited for it and go at once: waiting out
+   * `maxDelayMs` again would only leave the model idle.
+   */
+  #finished(): void {
+    this.#running--;
+    if (this.#running === 0 && this.#queue.length > 0) this.#dispatch();
+    else this.#schedule();
   }
 
   async #runBatch(batch: Pending[], items: number): Promise<void> {
@@ -164,14 +188,20 @@ export class DynamicBatcher {
       const failure = new HttpError(500, `inference failed: ${(error as Error).message?.split('\n')[0]}`, {
         cause: error,
       });
+      this.#lastEndedAt = performance.now();
+      this.#finished();
       for (const pending of batch) pending.reject(failure);
       return;
     }
     const finishedAt = performance.now();
+    // handed over beside a running batch, it began computing when that one ended
+    const computedFrom = Math.max(startedAt, this.#lastEndedAt);
+    this.#lastEndedAt = finishedAt;
+    this.#finished();
     this.#options.onBatch?.({
       images: items,
       requests: batch.length,
-      inferenceSeconds: (finishedAt - startedAt) / 1000,
+      inferenceSeconds: (finishedAt - computedFrom) / 1000,
     });
     let offset = 0;
     for (const pending of batch) {
@@ -186,7 +216,7 @@ export class DynamicBatcher {
       offset += pending.count;
       pending.resolve({
         outputs: slices,
-        queueSeconds: (startedAt - pending.enqueuedAt) / 1000,
+        queueSeconds: (computedFrom - pending.enqueuedAt) / 1000,
         batchImages: items,
       });
     }
