@@ -194,19 +194,45 @@ class Reader {
           numbers = grown;
           this.#numbers = grown;
         }
-        // Small non-negative integers (UINT8 pixels) without a call; everything else by number().
-        let value = code - 0x30;
-        if (value >= 1 && value <= 9) {
-          let digits = 1;
-          let next = bytes[position + 1] as number;
-          while (next >= 0x30 && next <= 0x39 && digits < 9) {
-            value = value * 10 + (next - 0x30);
-            digits++;
-            next = bytes[position + digits] as number;
+        // Plain decimals of up to 15 significant digits (UINT8 pixels, "0.37", "-1.5") without a call:
+        // the mantissa and 10^fraction are exact doubles, so one division rounds as JSON.parse does.
+        // Exponents, longer numbers and anything unusual go to number().
+        let cursor = position;
+        const negative = code === 0x2d;
+        if (negative) code = bytes[++cursor] as number;
+        let mantissa = code - 0x30;
+        let significant = mantissa === 0 ? 0 : 1;
+        let fraction = 0;
+        if (mantissa >= 0 && mantissa <= 9) {
+          let next = bytes[++cursor] as number;
+          if (mantissa !== 0) {
+            while (next >= 0x30 && next <= 0x39) {
+              mantissa = mantissa * 10 + (next - 0x30);
+              significant++;
+              next = bytes[++cursor] as number;
+            }
           }
-          if (next !== 0x2e && next !== 0x65 && next !== 0x45 && !(next >= 0x30 && next <= 0x39)) {
-            numbers[count++] = value;
-            position += digits;
+          if (next === 0x2e) {
+            next = bytes[++cursor] as number;
+            while (next >= 0x30 && next <= 0x39) {
+              mantissa = mantissa * 10 + (next - 0x30);
+              if (mantissa !== 0) significant++;
+              fraction++;
+              next = bytes[++cursor] as number;
+            }
+          }
+          if (
+            significant <= 15 &&
+            fraction <= 22 &&
+            next !== 0x65 &&
+            next !== 0x45 &&
+            bytes[cursor - 1] !== 0x2e &&
+            !(next >= 0x30 && next <= 0x39) &&
+            cursor <= end
+          ) {
+            const magnitude = fraction === 0 ? mantissa : mantissa / (POWERS[fraction] as number);
+            numbers[count++] = negative ? -magnitude : magnitude;
+            position = cursor;
             expectValue = false;
             continue;
           }
