@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createRandom } from '@cnnx/data';
-import { DynamicBatcher, type RunBatch } from '../src/server/index.js';
 import { NumberList, parseRequestJson } from '../src/server/fast-json.js';
+import { DynamicBatcher, type RunBatch } from '../src/server/index.js';
 
 describe('fast request reader', () => {
   test('reads data arrays to the same float32 values as JSON.parse, over many number forms', () => {
@@ -60,6 +60,19 @@ describe('fast request reader', () => {
     const signed = read('{"data": [-0, -1.25, 0.5, 10, 0.000123]}') as { data: NumberList };
     assert.deepEqual(Array.from(signed.data.values.subarray(0, 5)), [-0, -1.25, 0.5, 10, 0.000123]);
     assert.ok(Object.is(signed.data.values[0], -0), '-0 stays negative zero, as JSON.parse reads it');
+    // more numbers than the reader's first buffer holds, then a short list read after it
+    const long = Array.from({ length: 3000 }, (_, i) => i / 4);
+    const big = read(JSON.stringify({ data: long, more: { data: [7, 8] } })) as {
+      data: NumberList;
+      more: { data: NumberList };
+    };
+    assert.deepEqual(Array.from(big.data.values), long);
+    assert.deepEqual(Array.from(big.more.data.values), [7, 8]);
+    assert.deepEqual(
+      Array.from(signed.data.values.subarray(0, 2)),
+      [-0, -1.25],
+      'earlier lists keep their values',
+    );
     for (const text of [
       '{"data": [1, 2]',
       '{"data": [1,, 2]}',

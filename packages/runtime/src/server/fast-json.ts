@@ -41,9 +41,14 @@ export function parseRequestJson(bytes: Uint8Array, end: number): unknown {
   }
 }
 
+/**
+ * Where `numbers()` gathers values before copying out exactly as many as it read: one buffer for every
+ * request (parsing is synchronous), grown when a request needs more, so that no request allocates its own.
+ */
+let scratch = new Float64Array(1024);
+
 class Reader {
   position = 0;
-  #numbers = new Float64Array(1024);
 
   constructor(
     readonly bytes: Uint8Array,
@@ -153,7 +158,7 @@ class Reader {
   /** A `data` array: numbers and nested arrays of numbers, flattened into one list. */
   numbers(): NumberList {
     const { bytes, end } = this;
-    let numbers = this.#numbers;
+    let numbers = scratch;
     let count = 0;
     let depth = 0;
     let expectValue = true;
@@ -192,7 +197,7 @@ class Reader {
           const grown = new Float64Array(count * 2);
           grown.set(numbers);
           numbers = grown;
-          this.#numbers = grown;
+          scratch = grown;
         }
         // Plain decimals of up to 15 significant digits (UINT8 pixels, "0.37", "-1.5") without a call:
         // the mantissa and 10^fraction are exact doubles, so one division rounds as JSON.parse does.
