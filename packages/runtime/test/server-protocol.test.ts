@@ -95,22 +95,21 @@ describe('fast request reader', () => {
 
 /** A model whose runs end when the test says: each run's item count, and a way to end the oldest one. */
 function controlledModel() {
-  const runs: { count: number; firstValue: number; end: () => void }[] = [];
+  const runs: { count: number; firstValue: number; ended: boolean; end: () => void }[] = [];
   const run: RunBatch = (inputs, count) =>
     new Promise((resolve) => {
       const values = inputs[0] as Float32Array;
       // the output of each item is its input's first value times ten: callers can check their own slice
       const outputs = Float32Array.from({ length: count }, (_, item) => (values[item] as number) * 10);
-      runs.push({ count, firstValue: values[0] as number, end: () => resolve([outputs]) });
+      runs.push({ count, firstValue: values[0] as number, ended: false, end: () => resolve([outputs]) });
     });
   const endOldest = () => {
-    const oldest = runs.find((entry) => !('ended' in entry));
+    const oldest = runs.find((entry) => !entry.ended);
     assert.ok(oldest, 'a run to end');
-    Object.assign(oldest, { ended: true });
+    oldest.ended = true;
     oldest.end();
   };
-  const ended = () => runs.filter((entry) => 'ended' in entry).length;
-  return { run, runs, endOldest, ended };
+  return { run, runs, endOldest };
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
