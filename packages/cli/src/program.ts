@@ -1,41 +1,61 @@
 import { Command, CommanderError } from 'commander';
-import * as bench from './commands/bench.js';
-import * as compare from './commands/compare.js';
-import * as data from './commands/data.js';
-import * as evaluate from './commands/evaluate.js';
-import * as exportCommand from './commands/export.js';
-import * as inspect from './commands/inspect.js';
-import * as models from './commands/models.js';
-import * as predict from './commands/predict.js';
-import * as quickstart from './commands/quickstart.js';
-import * as serve from './commands/serve.js';
-import * as train from './commands/train.js';
 import type { CliContext } from './context.js';
 import { describeError, exitCodeOf } from './errors.js';
 
 export const VERSION = '0.1.0';
 
-const commands = [
-  quickstart,
-  train,
-  evaluate,
-  exportCommand,
-  inspect,
-  predict,
-  serve,
-  bench,
-  data,
-  models,
-  compare,
-];
+interface CommandModule {
+  register(program: Command, context: CliContext): void;
+}
 
 /**
- * Builds the `cnnx` program with every command registered.
+ * Every command, in the order `cnnx --help` lists them. Each module is imported only when needed: a run
+ * of one command loads only that command's dependencies (`cnnx serve` never loads TensorFlow.js).
+ */
+const COMMANDS = {
+  quickstart: () => import('./commands/quickstart.js'),
+  train: () => import('./commands/train.js'),
+  evaluate: () => import('./commands/evaluate.js'),
+  export: () => import('./commands/export.js'),
+  inspect: () => import('./commands/inspect.js'),
+  predict: () => import('./commands/predict.js'),
+  serve: () => import('./commands/serve.js'),
+  bench: () => import('./commands/bench.js'),
+  data: () => import('./commands/data.js'),
+  models: () => import('./commands/models.js'),
+  compare: () => import('./commands/compare.js'),
+} satisfies Record<string, () => Promise<CommandModule>>;
+
+type CommandName = keyof typeof COMMANDS;
+const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
+
+function isCommandName(word: string): word is CommandName {
+  return Object.hasOwn(COMMANDS, word);
+}
+
+/**
+ * The commands a run of `argv` needs registered: the one it names (the first word after the program that
+ * is not an option; the program's own options take no values), none for `cnnx --version`, and every
+ * command for `cnnx`, `cnnx --help`, `cnnx help …` or a misspelt command.
+ */
+function commandsFor(argv: readonly string[]): CommandName[] {
+  const args = argv.slice(2);
+  const word = args.find((arg) => !arg.startsWith('-'));
+  if (word !== undefined && isCommandName(word)) return [word];
+  const asksVersion = args.includes('--version') || args.includes('-V');
+  const asksHelp = args.includes('--help') || args.includes('-h');
+  if (word === undefined && asksVersion && !asksHelp) return [];
+  return COMMAND_NAMES;
+}
+
+/**
+ * Builds the `cnnx` program: with `argv`, only the commands that run needs are registered; without,
+ * every command.
  *
  * @example
- * const code = await runCli(['node', 'cnnx', 'models']); // prints the presets, returns 0
+ * const program = await createProgram(); // program.commands lists all eleven
  */
-export function createProgram(): Command {
+export async function createProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('cnnx');
   const context: CliContext = {
     version: VERSION,
@@ -48,15 +68,22 @@ export function createProgram(): Command {
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.replace(/\n+$/, '\n')) });
-  for (const command of commands) command.register(program, context);
+  const names = argv === undefined ? COMMAND_NAMES : commandsFor(argv);
+  const modules = await Promise.all(names.map((name) => COMMANDS[name]()));
+  for (const module of modules) module.register(program, context);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
 
-/** Runs the program on `argv` and returns the exit code; never throws. */
+/**
+ * Runs the program on `argv` and returns the exit code; never throws.
+ *
+ * @example
+ * const code = await runCli(['node', 'cnnx', 'models']); // prints the presets, returns 0
+ */
 export async function runCli(argv: string[]): Promise<number> {
-  const program = createProgram();
   try {
+    const program = await createProgram(argv);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {

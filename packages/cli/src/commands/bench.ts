@@ -12,8 +12,8 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { printJson, say } from '../io.js';
+import { locateModel } from '../model-location.js';
 import { choice, integer, number } from '../options.js';
-import { locateModel } from './evaluate.js';
 
 interface BenchFlags {
   model: string;

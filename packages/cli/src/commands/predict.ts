@@ -1,20 +1,14 @@
 import { basename } from 'node:path';
 import { type PreparedDigit, prepareDigit } from '@cnnx/data';
 import { type Classification, Classifier } from '@cnnx/runtime';
-import {
-  initBackend,
-  loadModel,
-  type PredictionItem,
-  predict,
-  readManifest,
-  writePredictionReport,
-} from '@cnnx/train';
+// @cnnx/train (TensorFlow.js) is imported only for a tfjs model folder or --report
+import type { PredictionItem } from '@cnnx/train';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { printJson, say } from '../io.js';
+import { locateModel } from '../model-location.js';
 import { choice, integer } from '../options.js';
-import { locateModel } from './evaluate.js';
 
 interface PredictFlags {
   model: string;
@@ -64,6 +58,7 @@ async function tfjsPredictor(dir: string, flags: PredictFlags): Promise<Predicto
       '--no-prepare works with .onnx models only; a tfjs model folder gets prepared digits',
     );
   }
+  const { initBackend, loadModel, predict, readManifest } = await import('@cnnx/train');
   await initBackend('auto');
   const model = await loadModel(dir);
   const inputShape = (model.inputs[0]?.shape ?? []).slice(1);
@@ -171,6 +166,7 @@ export function register(program: Command, _context: CliContext): void {
         await predictor.release();
       }
       if (flags.report && reportItems.length > 0) {
+        const { writePredictionReport } = await import('@cnnx/train');
         await writePredictionReport(flags.report, reportItems);
         say(`wrote ${flags.report}/predictions.html`);
       }
