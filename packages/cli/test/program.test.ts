@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createProgram } from '../src/program.js';
@@ -18,6 +18,7 @@ const ALL = [
   'compare',
 ];
 const program = fileURLToPath(new URL('../src/program.ts', import.meta.url));
+const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
 const tsx = import.meta.resolve('tsx');
 
 async function registered(args?: string[]): Promise<string[]> {
@@ -63,4 +64,17 @@ describe('the cnnx program', () => {
     assert.equal(loadsTensorflow(['models', '--json']), true);
   });
 
+  it('stops quietly with exit 0 when its reader closes the pipe early', async () => {
+    const child = spawn(process.execPath, ['--import', tsx, bin, '--help'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
+  });
 });
