@@ -3,10 +3,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { readOnnx } from '@cnnx/export';
+import { launchChromium, openHtmlFile } from '@cnnx/testing';
 import sharp from 'sharp';
-import { launchChromium } from './helpers/browser.js';
 import { lines, runCnnx } from './helpers/cli.js';
 
 describe('cnnx quickstart, end to end on a small subset', () => {
@@ -116,21 +115,7 @@ describe('cnnx quickstart, end to end on a small subset', () => {
     }
     const browser = await launchChromium();
     try {
-      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-      const problems: string[] = [];
-      page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(message.text());
-      });
-      page.on('pageerror', (error) => problems.push(error.message));
-      page.on('requestfailed', (request) => problems.push(`request failed: ${request.url().slice(0, 80)}`));
-      await page.goto(pathToFileURL(join(out, 'report.html')).href, { waitUntil: 'load' });
-      const images = await page.$$eval('img', (elements) =>
-        elements.map((element) => ({
-          alt: element.alt,
-          width: element.naturalWidth,
-          height: element.naturalHeight,
-        })),
-      );
+      const { page, images, problems } = await openHtmlFile(browser, join(out, 'report.html'));
       assert.equal(images.length, figures.length, 'every figure is on the page');
       for (const image of images) assert.ok(image.width > 0 && image.height > 0, `${image.alt} loaded`);
       assert.deepEqual(problems, []);

@@ -14,10 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { loadDataset } from '@cnnx/data';
 import { exportToOnnx } from '@cnnx/export';
 import { Classifier } from '@cnnx/runtime';
+import { launchChromium } from '@cnnx/testing';
 import { buildModel, initBackend } from '@cnnx/train';
 import * as esbuild from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './helpers/browser.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ortDist = join(dirname(fileURLToPath(import.meta.resolve('onnxruntime-web'))));

@@ -9,18 +9,11 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { prepareDigit } from '@cnnx/data';
 import { Classifier } from '@cnnx/runtime';
+import { launchChromium } from '@cnnx/testing';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import sharp from 'sharp';
 import type { DemoState } from '../src/state.js';
-import {
-  buildDemo,
-  launchChromium,
-  REPO_DIR,
-  saveArtifact,
-  startServer,
-  temporaryDir,
-  testModel,
-} from './helpers.js';
+import { buildDemo, REPO_DIR, saveArtifact, startServer, temporaryDir, testModel } from './helpers.js';
 import { DIGIT_STROKES } from './strokes.js';
 
 const run = promisify(execFile);
@@ -175,7 +168,7 @@ describe('the demo in headless Chromium', () => {
     let opened: OpenPage;
     let uploaded = null as { path: string; probabilities: number[] } | null; // set by the upload test
     before(async () => {
-      browser = await launchChromium(false);
+      browser = await launchChromium();
       opened = await openDemo(browser, url);
     });
     after(() => browser?.close());
@@ -361,7 +354,7 @@ describe('the demo in headless Chromium', () => {
     let browser: Browser;
     let opened: OpenPage;
     before(async () => {
-      browser = await launchChromium(true);
+      browser = await launchChromium({ webgpu: true });
       opened = await openDemo(browser, url);
     });
     after(() => browser?.close());

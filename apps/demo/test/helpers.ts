@@ -7,37 +7,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type Browser, chromium } from 'playwright-core';
 
 export const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO_DIR = resolve(APP_DIR, '..', '..');
 export const ARTIFACTS_DIR = join(REPO_DIR, 'test-artifacts');
 const QUICKSTART_MODEL = join(REPO_DIR, 'runs', 'quickstart', 'model.onnx');
 const run = promisify(execFile);
-
-/** Launch flags for headless Debian Chromium (FACTS.md), plus SwiftShader WebGPU when asked. */
-export function chromiumFlags(webgpu: boolean): string[] {
-  const flags = [
-    '--headless=new',
-    '--no-sandbox',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ];
-  if (webgpu)
-    flags.push('--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-webgpu-adapter=swiftshader');
-  return flags;
-}
-
-/** Starts Debian's Chromium headless, with or without WebGPU. */
-export function launchChromium(webgpu: boolean): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: chromiumFlags(webgpu),
-  });
-}
 
 /** A temporary folder, removed by the returned function. */
 export async function temporaryDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {

@@ -3,21 +3,12 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium, openHtmlFile } from '@cnnx/testing';
 import sharp from 'sharp';
 import { evaluatePredictions } from '../src/metrics/index.js';
 import { renderPage, type WrittenReport, writePredictionReport, writeReport } from '../src/report/index.js';
 
 const ARTIFACTS = resolve(import.meta.dirname, '../../../test-artifacts');
-const CHROMIUM_FLAGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** 60 synthetic 28×28 "digits": class k is a vertical bar at column 2k+4; every fourth one is mistaken. */
 function fixture() {
@@ -159,24 +150,9 @@ describe('writeReport', () => {
     assert.ok(html.includes('Synthetic &lt;report&gt; &amp; test'));
     assert.ok(html.includes('weighted avg'));
 
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    const browser = await launchChromium();
     try {
-      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-      const problems: string[] = [];
-      page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(message.text());
-      });
-      page.on('pageerror', (error) => problems.push(error.message));
-      page.on('requestfailed', (request) => problems.push(`request failed: ${request.url().slice(0, 80)}`));
-      await page.goto(pathToFileURL(join(dir, 'report.html')).href, { waitUntil: 'load' });
-      const images = await page.$$eval('img', (elements) =>
-        elements.map((element) => ({
-          alt: element.alt,
-          complete: element.complete,
-          width: element.naturalWidth,
-          height: element.naturalHeight,
-        })),
-      );
+      const { page, images, problems } = await openHtmlFile(browser, join(dir, 'report.html'));
       assert.equal(images.length, written.figures.length);
       for (const image of images) {
         assert.ok(
