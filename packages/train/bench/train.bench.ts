@@ -8,6 +8,7 @@
  *   npm run bench:train -- --json             # one JSON document on stdout, the report on stderr
  *   npm run bench:train -- --steps 40 --no-cpu --no-pytorch
  *   npm run bench:train -- --no-cpu --no-baseline --no-pytorch --stock-adam   # tfjs's Adam, to compare
+ *   npm run bench:train -- --batch-norm --no-cpu --no-baseline   # also classic with batch norm after each conv
  *
  * Backends measured, in one process:
  * - `wasm`: tfjs-backend-wasm with cnnx's gradient kernels (registerWasmTrainingKernels), on
@@ -25,6 +26,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '../src/kernels/index.js';
 import { useWasmTrainingBackend, wasmThreadsCount } from '../src/kernels/wasm-setup.js';
+import { registerBatchNormGradient } from '../src/training/batch-norm-gradient.js';
 import { FusedAdamOptimizer } from '../src/training/fused-adam.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -48,21 +50,33 @@ interface PytorchResult {
   imagesPerSecond: number;
 }
 
-const { values: flags } = parseArgs({
-  options: {
-    json: { type: 'boolean', default: false },
-    steps: { type: 'string', default: '30' },
-    threads: { type: 'string', default: String(Math.min(4, availableParallelism())) },
-    /** Internal: a child run that only measures wasm and prints its result as JSON. */
-    child: { type: 'boolean', default: false },
-    'baseline-steps': { type: 'string', default: '4' },
-    'no-cpu': { type: 'boolean', default: false },
-    'no-baseline': { type: 'boolean', default: false },
-    'no-pytorch': { type: 'boolean', default: false },
-    /** tfjs's own Adam instead of cnnx's fused one (which is what training uses), to compare. */
-    'stock-adam': { type: 'boolean', default: false },
-  },
-});
+const OPTIONS = {
+  json: { type: 'boolean', default: false },
+  steps: { type: 'string', default: '30' },
+  threads: { type: 'string', default: String(Math.min(4, availableParallelism())) },
+  /** Internal: a child run that only measures wasm and prints its result as JSON. */
+  child: { type: 'boolean', default: false },
+  'baseline-steps': { type: 'string', default: '4' },
+  'no-cpu': { type: 'boolean', default: false },
+  'no-baseline': { type: 'boolean', default: false },
+  'no-pytorch': { type: 'boolean', default: false },
+  /** tfjs's own Adam instead of cnnx's fused one (which is what training uses), to compare. */
+  'stock-adam': { type: 'boolean', default: false },
+  /** Also `classic` with a batch norm after each conv (422,026 parameters), on wasm and PyTorch. */
+  'batch-norm': { type: 'boolean', default: false },
+} as const;
+
+function parseFlags() {
+  try {
+    return parseArgs({ options: OPTIONS }).values;
+  } catch (error) {
+    console.error(
+      `bench:train: ${(error as Error).message}; options: --${Object.keys(OPTIONS).join(', --')}`,
+    );
+    process.exit(2);
+  }
+}
+const flags = parseFlags();
 
 function positiveInteger(name: string, value: string | undefined): number {
   const parsed = Number(value);
@@ -79,7 +93,9 @@ const threads = positiveInteger('threads', flags.threads);
 /** Human text goes to stderr when stdout carries the JSON document. */
 const say = (line: string) => writeSync(flags.json ? 2 : 1, `${line}\n`);
 
-function buildClassic(): tf.Sequential {
+/** `classic`, or with `batchNorm` a batch norm after each conv's ReLU (as `best`'s residual block has). */
+function buildClassic(batchNorm = false): tf.Sequential {
+  const norm = () => (batchNorm ? [tf.layers.batchNormalization({ axis: -1 })] : []);
   const model = tf.sequential({
     layers: [
       tf.layers.conv2d({
@@ -89,8 +105,10 @@ function buildClassic(): tf.Sequential {
         padding: 'same',
         activation: 'relu',
       }),
+      ...norm(),
       tf.layers.maxPooling2d({ poolSize: 2 }),
       tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      ...norm(),
       tf.layers.maxPooling2d({ poolSize: 2 }),
       tf.layers.flatten(),
       tf.layers.dense({ units: 128, activation: 'relu' }),
@@ -102,16 +120,21 @@ function buildClassic(): tf.Sequential {
   return model;
 }
 
-/** Trains `classic` for `warmup` + `count` steps on the active backend; times the last `count`. */
+/**
+ * Trains `classic` (with `batchNorm`, its batch-norm variant) for `warmup` + `count` steps on the active
+ * backend; times the last `count`.
+ */
 async function measure(
   label: string,
   count: number,
   warmup: number,
   threadCount = 1,
   batchSize = BATCH_SIZE,
+  batchNorm = false,
 ): Promise<BackendResult> {
-  const model = buildClassic();
-  if (model.countParams() !== 421_642) throw new Error(`classic has ${model.countParams()} parameters`);
+  const model = buildClassic(batchNorm);
+  const expected = batchNorm ? 422_026 : 421_642;
+  if (model.countParams() !== expected) throw new Error(`the model has ${model.countParams()} parameters`);
   const images = tf.randomUniform([batchSize, 28, 28, 1], 0, 1, 'float32', 1);
   const labels = tf.oneHot(tf.randomUniform([batchSize], 0, 10, 'int32', 2), 10);
   for (let i = 0; i < warmup; i++) await model.trainOnBatch(images, labels);
@@ -207,14 +230,15 @@ function pytorchAvailable(): boolean {
 const PYTORCH_SCRIPT = `
 import json, sys, time, torch
 from torch import nn
-threads = int(sys.argv[1]); steps = int(sys.argv[2])
+threads = int(sys.argv[1]); steps = int(sys.argv[2]); batch_norm = sys.argv[3] == "1"
 torch.set_num_threads(threads)
 torch.manual_seed(0)
+norm = lambda channels: [nn.BatchNorm2d(channels)] if batch_norm else []
 model = nn.Sequential(
-    nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-    nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), *norm(32), nn.MaxPool2d(2),
+    nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), *norm(64), nn.MaxPool2d(2),
     nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
-assert sum(p.numel() for p in model.parameters()) == 421642
+assert sum(p.numel() for p in model.parameters()) == (421834 if batch_norm else 421642)
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 loss_fn = nn.CrossEntropyLoss()
 images = torch.rand(${BATCH_SIZE}, 1, 28, 28); labels = torch.randint(0, 10, (${BATCH_SIZE},))
@@ -229,11 +253,15 @@ print(json.dumps({"threads": torch.get_num_threads(), "imagesPerSecond": ${BATCH
 `;
 
 /** Trains the same network in PyTorch on `threads` threads in a child process. */
-function runPytorch(threads: number, count: number): PytorchResult {
-  const child = spawnSync(PYTHON, ['-c', PYTORCH_SCRIPT, String(threads), String(count)], {
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
+function runPytorch(threads: number, count: number, batchNorm = false): PytorchResult {
+  const child = spawnSync(
+    PYTHON,
+    ['-c', PYTORCH_SCRIPT, String(threads), String(count), batchNorm ? '1' : '0'],
+    {
+      encoding: 'utf8',
+      timeout: 300_000,
+    },
+  );
   if (child.status !== 0) throw new Error(`PyTorch run failed: ${child.stderr.trim().split('\n').at(-1)}`);
   return JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '') as PytorchResult;
 }
@@ -264,6 +292,15 @@ async function main(): Promise<void> {
   }
   results.push(wasm);
   report(wasm);
+  let normed: BackendResult | null = null;
+  if (flags['batch-norm']) {
+    registerBatchNormGradient(); // as the training loop does
+    normed = await measure('wasm+bn', steps, 3, wasm.threads, BATCH_SIZE, true);
+    report(normed);
+    say(
+      `  with batch norm after each conv: ×${(normed.imagesPerSecond / wasm.imagesPerSecond).toFixed(2)} of classic's speed`,
+    );
+  }
   if (threads > 1) {
     const single = measureSingleThreadInChild();
     results.push(single);
@@ -319,6 +356,20 @@ async function main(): Promise<void> {
   if (ratio !== null && pytorch !== null) {
     say(`cnnx wasm ×${best.threads} / PyTorch ×${pytorch.threads}: ${ratio.toFixed(2)}`);
   }
+  let batchNorm: { wasm: BackendResult; pytorch: PytorchResult | null; ratio: number | null } | null = null;
+  if (normed !== null) {
+    const peer = pytorch === null ? null : runPytorch(pytorch.threads, steps, true);
+    const normedRatio = peer === null ? null : normed.imagesPerSecond / peer.imagesPerSecond;
+    if (peer !== null && normedRatio !== null) {
+      say(
+        `${`pytorch+bn ×${peer.threads}`.padEnd(14)} ${peer.imagesPerSecond.toFixed(1).padStart(8)} images/s`,
+      );
+      say(
+        `with batch norm, cnnx wasm ×${normed.threads} / PyTorch ×${peer.threads}: ${normedRatio.toFixed(2)}`,
+      );
+    }
+    batchNorm = { wasm: normed, pytorch: peer, ratio: normedRatio };
+  }
 
   if (flags.json) {
     const document = {
@@ -327,6 +378,7 @@ async function main(): Promise<void> {
       results,
       pytorch,
       ratio,
+      batchNorm,
     };
     writeSync(1, `${JSON.stringify(document, null, 2)}\n`);
   }
