@@ -11,6 +11,7 @@ import {
 import { swapOuterAndInner } from '../src/kernels/transpose.js';
 import { useWasmTrainingBackend } from '../src/kernels/wasm-setup.js';
 import { simdLoops } from '../src/kernels/wasm-simd.js';
+import { registerBatchNormGradient } from '../src/training/batch-norm-gradient.js';
 
 function randomValues(shape: number[], random: () => number): Float32Array {
   const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
@@ -417,6 +418,148 @@ describe('Sum on wasm matches cpu', () => {
       );
     });
   }
+});
+
+describe('Mean on wasm matches cpu', () => {
+  const random = createRandom(61).next;
+  const cases = [
+    // Leading axes (batch norm's moments): column totals, SIMD for an even count, JavaScript for an odd one.
+    { shape: [64, 28, 28, 32], axis: [0, 1, 2], keepDims: false },
+    { shape: [64, 14, 14, 64], axis: [0, 1, 2], keepDims: true },
+    { shape: [5, 7, 3], axis: [1, 0], keepDims: false },
+    { shape: [9, 6], axis: 0, keepDims: false },
+    // Otherwise the stock kernel.
+    { shape: [4, 5, 6], axis: [1], keepDims: false },
+    { shape: [4, 5, 6], axis: [0, 1, 2], keepDims: false },
+    { shape: [3, 4], axis: -1, keepDims: true },
+  ];
+  for (const c of cases) {
+    test(`[${c.shape}] over axis ${JSON.stringify(c.axis)}, keepDims ${c.keepDims}`, async () => {
+      // Values around 3 rather than 0, so the means are not lost in the rounding of a sum near zero.
+      const values = randomValues(c.shape, random).map((value) => value + 3);
+      await compareWithCpu(
+        'Mean',
+        { x: { values, shape: c.shape } },
+        { axis: c.axis, keepDims: c.keepDims },
+        'mean',
+      );
+    });
+  }
+});
+
+describe('FusedBatchNorm on wasm matches cpu', () => {
+  const random = createRandom(67).next;
+  const cases = [
+    // One value per channel, channels a multiple of four: WebAssembly SIMD (statistics as [C] or [1, 1, 1, C]).
+    { x: [64, 14, 14, 64], statistics: [64], scale: true, offset: true },
+    { x: [3, 5, 7, 8], statistics: [1, 1, 1, 8], scale: true, offset: true },
+    { x: [4, 1, 1, 12], statistics: [12], scale: false, offset: true },
+    { x: [2, 3, 3, 4], statistics: [4], scale: true, offset: false },
+    // Otherwise the stock kernel.
+    { x: [2, 3, 3, 6], statistics: [6], scale: true, offset: true },
+    { x: [2, 3, 3, 4], statistics: [2, 3, 3, 4], scale: true, offset: true },
+  ];
+  for (const c of cases) {
+    const parts = `${c.scale ? 'scale' : 'no scale'}, ${c.offset ? 'offset' : 'no offset'}`;
+    test(`[${c.x}] with statistics [${c.statistics}], ${parts}`, async () => {
+      const statistics = (shift: number) => ({
+        values: randomValues(c.statistics, random).map((value) => value + shift),
+        shape: c.statistics,
+      });
+      await compareWithCpu(
+        'FusedBatchNorm',
+        {
+          x: { values: randomValues(c.x, random), shape: c.x },
+          mean: statistics(0),
+          variance: statistics(1.5),
+          ...(c.scale ? { scale: statistics(1) } : {}),
+          ...(c.offset ? { offset: statistics(0) } : {}),
+        },
+        { varianceEpsilon: 1e-3 },
+        'batch norm',
+      );
+    });
+  }
+});
+
+describe("batch norm's gradient on wasm matches cpu", () => {
+  const random = createRandom(71).next;
+  /**
+   * Gradients of Σ w · batchNorm(x, moments(x), offset, scale) with respect to x, scale and offset.
+   * (tfjs's gradient tape needs both scale and offset, so there is no case without them.)
+   */
+  const gradientsOn = async (
+    backend: 'cpu' | 'wasm',
+    shape: number[],
+    values: { x: Float32Array; weights: Float32Array; scale: Float32Array; offset: Float32Array },
+  ) => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => {
+      const channels = shape.at(-1)!;
+      const axes = shape.slice(0, -1).map((_, axis) => axis);
+      const weights = tf.tensor(values.weights, shape);
+      const loss = (x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor) => {
+        const { mean, variance } = tf.moments(x, axes);
+        return tf.sum(tf.mul(tf.batchNorm(x, mean, variance, offset, scale, 1e-3), weights));
+      };
+      const inputs = [
+        tf.tensor(values.x, shape),
+        tf.tensor(values.scale, [channels]),
+        tf.tensor(values.offset, [channels]),
+      ];
+      return tf
+        .grads(loss)(inputs)
+        .map((gradient) => ({ shape: gradient.shape, values: gradient.dataSync() as Float32Array }));
+    });
+  };
+  const cases = [
+    // Channels a multiple of four: WebAssembly SIMD; otherwise the kernel's JavaScript loops.
+    { shape: [64, 14, 14, 64] },
+    { shape: [6, 5, 7, 8] },
+    { shape: [5, 3, 3, 6] },
+    { shape: [16, 12] },
+  ];
+  for (const c of cases) {
+    test(`[${c.shape}]`, async () => {
+      registerBatchNormGradient();
+      const channels = c.shape.at(-1)!;
+      const values = {
+        x: randomValues(c.shape, random).map((value) => value * 2 + 0.5),
+        weights: randomValues(c.shape, random),
+        scale: randomValues([channels], random).map((value) => value * 0.2 + 1),
+        offset: randomValues([channels], random),
+      };
+      const expected = await gradientsOn('cpu', c.shape, values);
+      const actual = await gradientsOn('wasm', c.shape, values);
+      ['dx', 'dscale', 'doffset'].forEach((name, index) => {
+        assertClose(actual[index]!, expected[index]!, name);
+      });
+    });
+  }
+
+  test('runs one CnnxBatchNormGrad kernel on wasm, and the tfjs-op gradient once the kernels are removed', async () => {
+    registerBatchNormGradient();
+    await tf.setBackend('wasm');
+    const x = tf.randomNormal([4, 3, 3, 8], 0, 1, 'float32', 5);
+    const [offset, scale] = [tf.zeros([8]), tf.ones([8])];
+    const kernelsOfGradient = async () => {
+      const loss = (input: tf.Tensor) => {
+        const { mean, variance } = tf.moments(input, [0, 1, 2]);
+        return tf.batchNorm(input, mean, variance, offset, scale, 1e-3);
+      };
+      const profile = await tf.profile(() => tf.grad(loss)(x));
+      return profile.kernels.map((kernel) => kernel.name);
+    };
+    assert.ok((await kernelsOfGradient()).includes('CnnxBatchNormGrad'));
+    unregisterWasmTrainingKernels();
+    try {
+      const names = await kernelsOfGradient();
+      assert.ok(!names.includes('CnnxBatchNormGrad'), names.join(', '));
+    } finally {
+      registerWasmTrainingKernels();
+      tf.dispose([x, offset, scale]);
+    }
+  });
 });
 
 describe('Identity on wasm shares data instead of copying it', () => {

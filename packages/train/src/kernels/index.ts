@@ -2,12 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import { adamUpdateConfig } from './adam-update.js';
 import { addConfig } from './add.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
+import { batchNormGradConfig } from './batch-norm-grad.js';
 import { castConfig } from './cast.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { fusedBatchNormConfig } from './fused-batch-norm.js';
 import { identityConfig } from './identity.js';
 import { maxPoolConfig } from './max-pool.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { meanConfig } from './mean.js';
+import { meanGradConfig, meanGradient } from './mean-grad.js';
 import { reluConfig } from './relu.js';
 import { reluGradConfig, reluGradient } from './relu-grad.js';
 import { smallBinaryKernel } from './small-elementwise.js';
@@ -15,7 +19,7 @@ import { softmaxConfig } from './softmax.js';
 import { rememberStockKernel, takeStockKernels } from './stock-kernels.js';
 import { sumConfig } from './sum.js';
 
-/** The gradient kernels (and the fused Adam step, ReLU's gradient) cnnx adds to or replaces on tfjs's `wasm` backend, one per file. */
+/** The gradient kernels (and the fused Adam step, batch norm and its moments, ReLU's and Mean's gradients) cnnx adds to or replaces on tfjs's `wasm` backend, one per file. */
 const trainingKernels = new Map<string, tf.KernelConfig>();
 
 /**
@@ -42,6 +46,10 @@ addTrainingKernel(conv2dBackpropInputConfig);
 addTrainingKernel(maxPoolGradConfig);
 addTrainingKernel(batchMatMulConfig);
 addTrainingKernel(sumConfig);
+addTrainingKernel(meanConfig);
+addTrainingKernel(fusedBatchNormConfig);
+addTrainingKernel(batchNormGradConfig);
+addTrainingKernel(meanGradConfig);
 addTrainingKernel(adamUpdateConfig);
 addTrainingKernel(identityConfig);
 addTrainingKernel(castConfig);
@@ -55,9 +63,15 @@ addTrainingKernel(smallBinaryKernel('Sub', (x, y) => x - y));
 addTrainingKernel(maxPoolConfig);
 addTrainingKernel(softmaxConfig);
 
+/** The gradients cnnx replaces while its kernels are registered, each made from tfjs's own (`stock`). */
+const trainingGradients: Record<string, (stock: tf.GradConfig) => tf.GradConfig> = {
+  Relu: reluGradient,
+  Mean: meanGradient,
+};
+
 let registered = false;
-/** tfjs's own gradient of `Relu`, replaced by {@link reluGradient} while cnnx's kernels are registered. */
-let stockReluGradient: tf.GradConfig | undefined;
+/** tfjs's own gradients that {@link trainingGradients} replaced, to put back. */
+const stockGradients: tf.GradConfig[] = [];
 
 /**
  * Registers cnnx's gradient kernels for tfjs's `wasm` backend so that conv nets train there, and
@@ -84,8 +98,12 @@ export function registerWasmTrainingKernels(): void {
     const setupFunc = stock?.setupFunc;
     tf.registerKernel(setupFunc === undefined ? config : { ...config, setupFunc });
   }
-  stockReluGradient = tf.getGradient('Relu');
-  if (stockReluGradient !== undefined) tf.registerGradient(reluGradient(stockReluGradient));
+  for (const [kernelName, replace] of Object.entries(trainingGradients)) {
+    const stock = tf.getGradient(kernelName);
+    if (stock === undefined) continue;
+    stockGradients.push(stock);
+    tf.registerGradient(replace(stock));
+  }
   registered = true;
 }
 
@@ -101,8 +119,7 @@ export function unregisterWasmTrainingKernels(): void {
   if (!registered) return;
   for (const name of trainingKernels.keys()) tf.unregisterKernel(name, 'wasm');
   for (const stock of takeStockKernels()) tf.registerKernel(stock);
-  if (stockReluGradient !== undefined) tf.registerGradient(stockReluGradient);
-  stockReluGradient = undefined;
+  for (const stock of stockGradients.splice(0)) tf.registerGradient(stock);
   registered = false;
 }
 

@@ -69,6 +69,34 @@ export interface SimdLoops {
    * writing the sums to `out` (a bias add over the channels of an NHWC tensor).
    */
   addToRows(values: number, end: number, bias: number, rowBytes: number, out: number): void;
+  /** Like {@link SimdLoops.addToRows}, multiplying: `out = values · factors` row by row. */
+  multiplyRows(values: number, end: number, factors: number, rowBytes: number, out: number): void;
+  /**
+   * Batch norm's forward pass over the rows of `values` up to `end` (`rowBytes` of float32 channels, a
+   * multiple of 16): `out = (values - mean) · factor + offset`, each a row of `rowBytes`.
+   */
+  normalizeRows(
+    values: number,
+    end: number,
+    mean: number,
+    factor: number,
+    offset: number,
+    rowBytes: number,
+    out: number,
+  ): void;
+  /**
+   * The per-channel sums batch norm's gradient needs, over the rows of `gradients` up to `end` and the
+   * same rows of `inputs` (`rowBytes` of float32 channels, a multiple of 16): adds Σ dy into float64
+   * `totals[c]` and Σ dy · (x - mean) into `totals[channels + c]`, in row order.
+   */
+  batchNormGradSums(
+    gradients: number,
+    inputs: number,
+    end: number,
+    mean: number,
+    rowBytes: number,
+    totals: number,
+  ): void;
   /**
    * Transposes four float32 rows, `sourceStride` bytes apart, from `source` up to `sourceEnd`
    * (a multiple of 16 bytes on): column c of the four becomes four values at `target +
@@ -145,6 +173,7 @@ const simd = {
   bitselect: 0x52,
   f32x4Sqrt: 0xe3,
   f32x4Add: 0xe4,
+  f32x4Sub: 0xe5,
   f32x4Mul: 0xe6,
   f32x4Max: 0xe9,
   f32x4Div: 0xe7,
@@ -421,9 +450,10 @@ function transposeFourRowsBody(): number[] {
   return [...locals([8, V128]), ...code];
 }
 
-function addToRowsBody(): number[] {
-  // Params 0 values, 1 end, 2 bias, 3 rowBytes, 4 out; local 5 column (byte offset in a row).
-  const [VALUES, END_AT, BIAS, ROW_BYTES, OUT, COLUMN] = [0, 1, 2, 3, 4, 5];
+/** `out = values ∘ row` for every row of `values`, `operation` a float32x4 opcode (add, multiply). */
+function combineRowsBody(operation: number): number[] {
+  // Params 0 values, 1 end, 2 row, 3 rowBytes, 4 out; local 5 column (byte offset in a row).
+  const [VALUES, END_AT, ROW, ROW_BYTES, OUT, COLUMN] = [0, 1, 2, 3, 4, 5];
   // biome-ignore format: one line per step of the computation
   const code = [
     BLOCK, VOID, LOOP, VOID,
@@ -431,8 +461,8 @@ function addToRowsBody(): number[] {
     ...i32(0), ...set(COLUMN),
     LOOP, VOID,
     ...address(OUT, COLUMN),
-    ...address(VALUES, COLUMN), ...memory(simd.load), ...address(BIAS, COLUMN), ...memory(simd.load),
-    ...v(simd.f32x4Add), ...memory(simd.store),
+    ...address(VALUES, COLUMN), ...memory(simd.load), ...address(ROW, COLUMN), ...memory(simd.load),
+    ...v(operation), ...memory(simd.store),
     ...get(COLUMN), ...i32(16), I32_ADD, LOCAL_TEE, ...leb(COLUMN),
     ...get(ROW_BYTES), I32_LT_U, BR_IF, 0,
     END,
@@ -441,6 +471,71 @@ function addToRowsBody(): number[] {
     BR, 0, END, END, END,
   ];
   return [...locals([1, I32]), ...code];
+}
+
+function normalizeRowsBody(): number[] {
+  // Params 0 values, 1 end, 2 mean, 3 factor, 4 offset, 5 rowBytes, 6 out; local 7 column.
+  const [VALUES, END_AT, MEAN, FACTOR, OFFSET, ROW_BYTES, OUT, COLUMN] = [0, 1, 2, 3, 4, 5, 6, 7];
+  // biome-ignore format: one line per step of the computation
+  const code = [
+    BLOCK, VOID, LOOP, VOID,
+    ...get(VALUES), ...get(END_AT), I32_GE_U, BR_IF, 1,
+    ...i32(0), ...set(COLUMN),
+    LOOP, VOID,
+    // out = (x - mean) · factor + offset
+    ...address(OUT, COLUMN),
+    ...address(VALUES, COLUMN), ...memory(simd.load), ...address(MEAN, COLUMN), ...memory(simd.load),
+    ...v(simd.f32x4Sub),
+    ...address(FACTOR, COLUMN), ...memory(simd.load), ...v(simd.f32x4Mul),
+    ...address(OFFSET, COLUMN), ...memory(simd.load), ...v(simd.f32x4Add),
+    ...memory(simd.store),
+    ...get(COLUMN), ...i32(16), I32_ADD, LOCAL_TEE, ...leb(COLUMN),
+    ...get(ROW_BYTES), I32_LT_U, BR_IF, 0,
+    END,
+    ...get(VALUES), ...get(ROW_BYTES), I32_ADD, ...set(VALUES),
+    ...get(OUT), ...get(ROW_BYTES), I32_ADD, ...set(OUT),
+    BR, 0, END, END, END,
+  ];
+  return [...locals([1, I32]), ...code];
+}
+
+function batchNormGradSumsBody(): number[] {
+  // Params 0 gradients, 1 inputs, 2 end, 3 mean, 4 rowBytes, 5 totals; locals 6 column, 7 totals
+  // pointer (i32), 8 dy, 9 dy · (x - mean) (v128).
+  const [GRADIENTS, INPUTS, END_AT, MEAN, ROW_BYTES, TOTALS] = [0, 1, 2, 3, 4, 5];
+  const [COLUMN, TOTALS_AT, DY, PRODUCT] = [6, 7, 8, 9];
+  /** Adds the four float32 lanes of local `lanes`, widened to float64, to the four totals at `TOTALS_AT`. */
+  // biome-ignore format: one line per step of the computation
+  const accumulate = (lanes: number) => [
+    ...get(TOTALS_AT), ...get(TOTALS_AT), ...memory(simd.load),
+    ...get(lanes), ...v(simd.f64x2PromoteLow), ...v(simd.f64x2Add), ...memory(simd.store),
+    // lanes 2 and 3 moved down to 0 and 1, then widened
+    ...get(TOTALS_AT), ...get(TOTALS_AT), ...memory(simd.load, 16),
+    ...get(lanes), ...get(lanes), ...v(simd.shuffle), ...[8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15],
+    ...v(simd.f64x2PromoteLow), ...v(simd.f64x2Add), ...memory(simd.store, 16),
+  ];
+  // biome-ignore format: one line per step of the computation
+  const code = [
+    BLOCK, VOID, LOOP, VOID,
+    ...get(GRADIENTS), ...get(END_AT), I32_GE_U, BR_IF, 1,
+    ...i32(0), ...set(COLUMN),
+    LOOP, VOID,
+    ...address(GRADIENTS, COLUMN), ...memory(simd.load), ...set(DY),
+    ...address(INPUTS, COLUMN), ...memory(simd.load), ...address(MEAN, COLUMN), ...memory(simd.load),
+    ...v(simd.f32x4Sub), ...get(DY), ...v(simd.f32x4Mul), ...set(PRODUCT),
+    // Σ dy at totals + 2·column, Σ dy · (x - mean) a float64 row (2·rowBytes) further on
+    ...get(TOTALS), ...get(COLUMN), ...get(COLUMN), I32_ADD, I32_ADD, ...set(TOTALS_AT),
+    ...accumulate(DY),
+    ...get(TOTALS_AT), ...get(ROW_BYTES), ...get(ROW_BYTES), I32_ADD, I32_ADD, ...set(TOTALS_AT),
+    ...accumulate(PRODUCT),
+    ...get(COLUMN), ...i32(16), I32_ADD, LOCAL_TEE, ...leb(COLUMN),
+    ...get(ROW_BYTES), I32_LT_U, BR_IF, 0,
+    END,
+    ...get(GRADIENTS), ...get(ROW_BYTES), I32_ADD, ...set(GRADIENTS),
+    ...get(INPUTS), ...get(ROW_BYTES), I32_ADD, ...set(INPUTS),
+    BR, 0, END, END, END,
+  ];
+  return [...locals([2, I32], [2, V128]), ...code];
 }
 
 function maxPoolRowBody(): number[] {
@@ -484,6 +579,7 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const productType = [0x60, ...vector(Array(5).fill([I32])), 0];
   const transposeType = productType;
   const unaryType = [0x60, ...vector(Array(3).fill([I32])), 0];
+  const normalizeType = [0x60, ...vector(Array(7).fill([I32])), 0];
   // Limits: shared memories must declare a maximum; 65,536 pages (4 GiB) admits any.
   const limits = shared ? [0x03, 0, ...leb(65_536)] : [0x00, 0];
   const bodies = [
@@ -493,16 +589,19 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
     addColumnTimesRowsBody(),
     reluGradBody(),
     transposeFourRowsBody(),
-    addToRowsBody(),
+    combineRowsBody(simd.f32x4Add),
     reluBody(),
     maxPoolRowBody(),
+    combineRowsBody(simd.f32x4Mul),
+    normalizeRowsBody(),
+    batchNormGradSumsBody(),
   ];
   // biome-ignore format: one line per section
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([adamType, rowType, sumType, productType, transposeType, unaryType])),
+    ...section(1, vector([adamType, rowType, sumType, productType, transposeType, unaryType, normalizeType])),
     ...section(2, vector([[...name('env'), ...name('memory'), 0x02, ...limits]])),
-    ...section(3, vector([[0], [1], [2], [3], [2], [4], [3], [5], [3]])),
+    ...section(3, vector([[0], [1], [2], [3], [2], [4], [3], [5], [3], [3], [6], [1]])),
     ...section(7, vector([
       [...name('adam'), 0x00, 0],
       [...name('maxPoolGradRow'), 0x00, 1],
@@ -513,6 +612,9 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
       [...name('addToRows'), 0x00, 6],
       [...name('relu'), 0x00, 7],
       [...name('maxPoolRow'), 0x00, 8],
+      [...name('multiplyRows'), 0x00, 9],
+      [...name('normalizeRows'), 0x00, 10],
+      [...name('batchNormGradSums'), 0x00, 11],
     ])),
     ...section(10, vector(bodies.map((body) => [...leb(body.length), ...body]))),
   ];
