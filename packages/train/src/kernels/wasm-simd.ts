@@ -335,26 +335,43 @@ function maxPoolGradRowBody(): number[] {
   return [...locals([2, I32], [5, V128]), ...code];
 }
 
+/**
+ * The walk the row loops share: while local `first` is below `end`, local `column` steps by `step` bytes
+ * through a row of `rowBytes` running `perColumn`, then each of `pointers` moves on by a row.
+ */
+function rowsWalk(
+  [first, end, rowBytes, column]: readonly [number, number, number, number],
+  step: number,
+  pointers: readonly number[],
+  perColumn: readonly number[],
+): number[] {
+  // biome-ignore format: one line per step of the computation
+  return [
+    BLOCK, VOID, LOOP, VOID,
+    ...get(first), ...get(end), I32_GE_U, BR_IF, 1,
+    ...i32(0), ...set(column),
+    LOOP, VOID,
+    ...perColumn,
+    ...get(column), ...i32(step), I32_ADD, LOCAL_TEE, ...leb(column),
+    ...get(rowBytes), I32_LT_U, BR_IF, 0,
+    END,
+    ...pointers.flatMap((pointer) => [...get(pointer), ...get(rowBytes), I32_ADD, ...set(pointer)]),
+    BR, 0, END, END, END,
+  ];
+}
+
 function sumRowsBody(): number[] {
   // Params 0 values, 1 end, 2 columnBytes, 3 totals; locals 4 column (byte offset in a float32 row).
   const [VALUES, END_AT, COLUMN_BYTES, TOTALS, COLUMN] = [0, 1, 2, 3, 4];
   // biome-ignore format: one line per step of the computation
-  const code = [
-    BLOCK, VOID, LOOP, VOID,
-    ...get(VALUES), ...get(END_AT), I32_GE_U, BR_IF, 1,
-    ...i32(0), ...set(COLUMN),
-    LOOP, VOID,
+  const perColumn = [
     // totals[column / 4 · 8] += two float32 values widened to float64
     ...get(TOTALS), ...get(COLUMN), ...get(COLUMN), I32_ADD, I32_ADD,
     ...get(TOTALS), ...get(COLUMN), ...get(COLUMN), I32_ADD, I32_ADD, ...memory(simd.load),
     ...address(VALUES, COLUMN), ...memory(simd.load64Zero), ...v(simd.f64x2PromoteLow),
     ...v(simd.f64x2Add), ...memory(simd.store),
-    ...get(COLUMN), ...i32(8), I32_ADD, LOCAL_TEE, ...leb(COLUMN),
-    ...get(COLUMN_BYTES), I32_LT_U, BR_IF, 0,
-    END,
-    ...get(VALUES), ...get(COLUMN_BYTES), I32_ADD, ...set(VALUES),
-    BR, 0, END, END, END,
   ];
+  const code = rowsWalk([VALUES, END_AT, COLUMN_BYTES, COLUMN], 8, [VALUES], perColumn);
   return [...locals([1, I32]), ...code];
 }
 
@@ -455,21 +472,12 @@ function combineRowsBody(operation: number): number[] {
   // Params 0 values, 1 end, 2 row, 3 rowBytes, 4 out; local 5 column (byte offset in a row).
   const [VALUES, END_AT, ROW, ROW_BYTES, OUT, COLUMN] = [0, 1, 2, 3, 4, 5];
   // biome-ignore format: one line per step of the computation
-  const code = [
-    BLOCK, VOID, LOOP, VOID,
-    ...get(VALUES), ...get(END_AT), I32_GE_U, BR_IF, 1,
-    ...i32(0), ...set(COLUMN),
-    LOOP, VOID,
+  const perColumn = [
     ...address(OUT, COLUMN),
     ...address(VALUES, COLUMN), ...memory(simd.load), ...address(ROW, COLUMN), ...memory(simd.load),
     ...v(operation), ...memory(simd.store),
-    ...get(COLUMN), ...i32(16), I32_ADD, LOCAL_TEE, ...leb(COLUMN),
-    ...get(ROW_BYTES), I32_LT_U, BR_IF, 0,
-    END,
-    ...get(VALUES), ...get(ROW_BYTES), I32_ADD, ...set(VALUES),
-    ...get(OUT), ...get(ROW_BYTES), I32_ADD, ...set(OUT),
-    BR, 0, END, END, END,
   ];
+  const code = rowsWalk([VALUES, END_AT, ROW_BYTES, COLUMN], 16, [VALUES, OUT], perColumn);
   return [...locals([1, I32]), ...code];
 }
 
@@ -477,11 +485,7 @@ function normalizeRowsBody(): number[] {
   // Params 0 values, 1 end, 2 mean, 3 factor, 4 offset, 5 rowBytes, 6 out; local 7 column.
   const [VALUES, END_AT, MEAN, FACTOR, OFFSET, ROW_BYTES, OUT, COLUMN] = [0, 1, 2, 3, 4, 5, 6, 7];
   // biome-ignore format: one line per step of the computation
-  const code = [
-    BLOCK, VOID, LOOP, VOID,
-    ...get(VALUES), ...get(END_AT), I32_GE_U, BR_IF, 1,
-    ...i32(0), ...set(COLUMN),
-    LOOP, VOID,
+  const perColumn = [
     // out = (x - mean) · factor + offset
     ...address(OUT, COLUMN),
     ...address(VALUES, COLUMN), ...memory(simd.load), ...address(MEAN, COLUMN), ...memory(simd.load),
@@ -489,13 +493,8 @@ function normalizeRowsBody(): number[] {
     ...address(FACTOR, COLUMN), ...memory(simd.load), ...v(simd.f32x4Mul),
     ...address(OFFSET, COLUMN), ...memory(simd.load), ...v(simd.f32x4Add),
     ...memory(simd.store),
-    ...get(COLUMN), ...i32(16), I32_ADD, LOCAL_TEE, ...leb(COLUMN),
-    ...get(ROW_BYTES), I32_LT_U, BR_IF, 0,
-    END,
-    ...get(VALUES), ...get(ROW_BYTES), I32_ADD, ...set(VALUES),
-    ...get(OUT), ...get(ROW_BYTES), I32_ADD, ...set(OUT),
-    BR, 0, END, END, END,
   ];
+  const code = rowsWalk([VALUES, END_AT, ROW_BYTES, COLUMN], 16, [VALUES, OUT], perColumn);
   return [...locals([1, I32]), ...code];
 }
 
@@ -515,11 +514,7 @@ function batchNormGradSumsBody(): number[] {
     ...v(simd.f64x2PromoteLow), ...v(simd.f64x2Add), ...memory(simd.store, 16),
   ];
   // biome-ignore format: one line per step of the computation
-  const code = [
-    BLOCK, VOID, LOOP, VOID,
-    ...get(GRADIENTS), ...get(END_AT), I32_GE_U, BR_IF, 1,
-    ...i32(0), ...set(COLUMN),
-    LOOP, VOID,
+  const perColumn = [
     ...address(GRADIENTS, COLUMN), ...memory(simd.load), ...set(DY),
     ...address(INPUTS, COLUMN), ...memory(simd.load), ...address(MEAN, COLUMN), ...memory(simd.load),
     ...v(simd.f32x4Sub), ...get(DY), ...v(simd.f32x4Mul), ...set(PRODUCT),
@@ -528,13 +523,8 @@ function batchNormGradSumsBody(): number[] {
     ...accumulate(DY),
     ...get(TOTALS_AT), ...get(ROW_BYTES), ...get(ROW_BYTES), I32_ADD, I32_ADD, ...set(TOTALS_AT),
     ...accumulate(PRODUCT),
-    ...get(COLUMN), ...i32(16), I32_ADD, LOCAL_TEE, ...leb(COLUMN),
-    ...get(ROW_BYTES), I32_LT_U, BR_IF, 0,
-    END,
-    ...get(GRADIENTS), ...get(ROW_BYTES), I32_ADD, ...set(GRADIENTS),
-    ...get(INPUTS), ...get(ROW_BYTES), I32_ADD, ...set(INPUTS),
-    BR, 0, END, END, END,
   ];
+  const code = rowsWalk([GRADIENTS, END_AT, ROW_BYTES, COLUMN], 16, [GRADIENTS, INPUTS], perColumn);
   return [...locals([2, I32], [2, V128]), ...code];
 }
 
