@@ -27,8 +27,6 @@ interface EvaluateOptions {
   batchSize: number;
 }
 
-/** Where a `--model` path leads: a tfjs Layers folder or an ONNX file. */
-
 /** `cnnx evaluate`: scores a tfjs model folder or an ONNX file on a dataset split. */
 export function register(program: Command, _context: CliContext): void {
   program
