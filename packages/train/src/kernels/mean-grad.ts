@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { leadingAxes } from './sum.js';
 import { heapFloat32, type WasmKernelArgs } from './wasm-ops.js';
 
 /** The kernel's name: not a tfjs kernel, only cnnx's `Mean` gradient (below) runs it. */
@@ -56,10 +57,7 @@ export function meanGradient(stock: tf.GradConfig): tf.GradConfig {
       if (tf.getBackend() !== 'wasm' || Array.isArray(dy) || dy.dtype !== 'float32') {
         return stock.gradFunc(dy, saved, attrs);
       }
-      const axes = tf.util
-        .parseAxisParam((attrs as unknown as tf.MeanAttrs).axis, x.shape)
-        .sort((a, b) => a - b);
-      if (axes.length === 0 || !axes.every((value, index) => value === index)) {
+      if (leadingAxes((attrs as unknown as tf.MeanAttrs).axis, x.shape) === null) {
         return stock.gradFunc(dy, saved, attrs);
       }
       return { x: () => tf.engine().runKernel(MEAN_GRAD, { dy }, { shape: x.shape }) as tf.Tensor };

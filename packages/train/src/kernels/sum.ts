@@ -12,6 +12,19 @@ export interface LeadingReduction {
 }
 
 /**
+ * The axes `axis` names in `shape`, sorted, when they are its leading ones (0, 1, …; at least one); null
+ * otherwise.
+ *
+ * @example
+ * leadingAxes([2, 0, 1], [64, 28, 28, 32]); // → [0, 1, 2]
+ * leadingAxes(-1, [64, 32]); // → null
+ */
+export function leadingAxes(axis: number | number[], shape: number[]): number[] | null {
+  const axes = tf.util.parseAxisParam(axis, shape).sort((a, b) => a - b);
+  return axes.length > 0 && axes.every((value, index) => value === index) ? axes : null;
+}
+
+/**
  * The reduction `attrs` asks of `x` as rows summed into columns, when it is a float32 reduction over
  * leading axes (not all of them); null for any other (the caller runs the stock kernel).
  *
@@ -22,9 +35,8 @@ export function leadingReduction(
   x: tf.TensorInfo,
   { axis, keepDims }: { axis: number | number[]; keepDims: boolean },
 ): LeadingReduction | null {
-  const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
-  const leading = axes.length > 0 && axes.every((value, index) => value === index);
-  if (x.dtype !== 'float32' || !leading || axes.length === x.shape.length) return null;
+  const axes = leadingAxes(axis, x.shape);
+  if (x.dtype !== 'float32' || axes === null || axes.length === x.shape.length) return null;
   const keptShape = x.shape.slice(axes.length);
   return {
     rows: tf.util.sizeFromShape(x.shape.slice(0, axes.length)),
