@@ -68,7 +68,7 @@ describe('the five real Keras files, exported to ONNX and run', { skip }, () => 
   });
 
   for (const fixture of KERAS_FIXTURES) {
-    test(`${fixture.file}: ONNX equals the numpy reference to 1e-4 on 300 digits, ≥ 97% held out, predicts digit images`, async () => {
+    test(`${fixture.file}: ONNX equals the numpy reference to 1e-4 on 300 digits, ≥ 97% held out, predicts digit images`, async (t) => {
       const path = join(fixtures.dir, fixture.file);
       const keras = await readKerasModel(path);
       const onnx = await exportToOnnx(keras.model, { classNames, inputScale: keras.inputScale });
@@ -91,6 +91,10 @@ describe('the five real Keras files, exported to ONNX and run', { skip }, () => 
       assert.ok(largest <= 1e-4, `max |ONNX − numpy| ${largest} over ${count} digits`);
 
       const heldOutAccuracy = accuracy(probabilities, heldOut.labels);
+      t.diagnostic(
+        `max |ONNX − numpy| ${largest.toExponential(1)} on ${count} digits; ` +
+          `${(100 * heldOutAccuracy).toFixed(2)}% of ${heldOut.count} held-out digits`,
+      );
       assert.ok(heldOutAccuracy >= 0.97, `accuracy on ${heldOut.count} held-out digits: ${heldOutAccuracy}`);
 
       for (const digit of digitImages) {
@@ -102,7 +106,7 @@ describe('the five real Keras files, exported to ONNX and run', { skip }, () => 
   }
 
   for (const fixture of KERAS_FIXTURES.filter((one) => one.file.endsWith('.keras'))) {
-    test(`${fixture.file}: one epoch of fine-tuning on a third of mnist-sample's training digits, then it exports`, async () => {
+    test(`${fixture.file}: one epoch of fine-tuning on a third of mnist-sample's training digits, then it exports`, async (t) => {
       const keras = await readKerasModel(join(fixtures.dir, fixture.file));
       const before = keras.model.getWeights().map((weight) => weight.dataSync().slice());
       const result = await trainModel(
@@ -118,6 +122,9 @@ describe('the five real Keras files, exported to ONNX and run', { skip }, () => 
         'the weights moved',
       );
       const valAccuracy = result.history[0]!.valAccuracy ?? 0;
+      t.diagnostic(
+        `${training.count} digits in ${result.seconds.toFixed(1)} s; held-out accuracy ${(100 * valAccuracy).toFixed(2)}%`,
+      );
       assert.ok(valAccuracy >= 0.97, `held-out accuracy after fine-tuning: ${valAccuracy}`);
       const onnx = await exportToOnnx(keras.model, { classNames, inputScale: keras.inputScale });
       const check = await verifyOnnx(onnx, keras.model);
