@@ -19,8 +19,10 @@ import {
   formatKerasSummary,
   initBackend,
   type KerasModel,
+  loadModel,
   readKerasModel,
   SUPPORTED_KERAS_LAYERS,
+  saveModel,
 } from '../src/index.js';
 import {
   type Json,
@@ -436,6 +438,17 @@ describe('small models in each layout, against the numpy reference', { skip: ski
     // The folders are numbered by class and order: 'edges' is layers/conv2d, 'blobs' layers/conv2d_1.
     const kernel = keras.model.getLayer('blobs').getWeights()[0]!.dataSync();
     assert.deepEqual(Array.from(kernel), Array.from(modelBVars.conv2d_1[0]!.values));
+    // What a fine-tuned run keeps: the model saved in cnnx's tfjs format loads back and computes the same.
+    await saveModel(keras.model, join(work, 'merges-run'));
+    const reloaded = await loadModel(join(work, 'merges-run'));
+    const again = tf.tidy(
+      () => (reloaded.predict(tf.tensor(inputs, [count, 28, 28, 1])) as tf.Tensor).dataSync() as Float32Array,
+    );
+    assert.ok(
+      maxAbsDiff(again, predictWith(keras, inputs, count)) < 1e-6,
+      'saveModel → loadModel keeps the model',
+    );
+    reloaded.dispose();
     keras.model.dispose();
   });
 
@@ -470,6 +483,44 @@ describe('small models in each layout, against the numpy reference', { skip: ski
     assert.deepEqual(keras.model.inputs[0]!.shape, [null, 28, 28, 1]);
     const count = 3;
     const inputs = randomInputs(count * 784, 103);
+    const difference = maxAbsDiff(
+      predictWith(keras, inputs, count),
+      kerasReferenceForward(path, inputs, work),
+    );
+    assert.ok(difference < 1e-4, `max |Δ| ${difference}`);
+    keras.model.dispose();
+  });
+
+  test('Keras 2 HDF5, an MLP whose Flatten declares input_shape (28, 28) without an InputLayer', async () => {
+    const config = {
+      class_name: 'Sequential',
+      config: {
+        name: 'sequential_1',
+        layers: [
+          keras2Layer('Flatten', {
+            name: 'flatten_1',
+            batch_input_shape: [null, 28, 28],
+            data_format: 'channels_last',
+          }),
+          keras2Layer('Dense', { name: 'dense_1', units: 16, activation: 'relu', use_bias: true }),
+          keras2Layer('Dense', { name: 'dense_2', units: 10, activation: 'softmax', use_bias: true }),
+        ],
+      },
+    };
+    const weights = {
+      flatten_1: [],
+      dense_1: [
+        randomWeight('dense_1/kernel:0', [784, 16], 61, 0.1),
+        randomWeight('dense_1/bias:0', [16], 62),
+      ],
+      dense_2: [randomWeight('dense_2/kernel:0', [16, 10], 63), randomWeight('dense_2/bias:0', [10], 64)],
+    };
+    const path = await writeModel('flatten-mlp.h5', await legacyH5({ modelConfig: config, weights }));
+    const keras = await readKerasModel(path);
+    assert.deepEqual(keras.model.inputs[0]!.shape, [null, 28, 28, 1]);
+    assert.deepEqual(keras.kerasInputShape, [null, 28, 28]);
+    const count = 3;
+    const inputs = randomInputs(count * 784, 105);
     const difference = maxAbsDiff(
       predictWith(keras, inputs, count),
       kerasReferenceForward(path, inputs, work),

@@ -255,7 +255,7 @@ export async function readKerasModelFromBytes(
   } catch (error) {
     throw new KerasFormatError(
       file,
-      `TensorFlow.js cannot build the model from its config: ${(error as Error).message}`,
+      `TensorFlow.js cannot build the model from its config: ${(error as Error).message.split('\n')[0]}`,
       {
         cause: error,
       },
