@@ -393,6 +393,30 @@ describe('nothing outside the file is read', () => {
 });
 
 describe('options', () => {
+  test('a model that starts with Rescaling(1/255) takes raw pixels: input scale none unless told otherwise', async () => {
+    const config = {
+      class_name: 'Sequential',
+      config: {
+        name: 'rescaled',
+        layers: [
+          keras3Layer('InputLayer', { name: 'input_layer', batch_shape: [null, 4, 4, 1] }),
+          keras3Layer('Rescaling', { name: 'rescaling', scale: 1 / 255, offset: 0 }),
+          keras3Layer('Flatten', { name: 'flatten' }),
+          keras3Layer('Dense', { name: 'dense', units: 3, activation: 'softmax', use_bias: true }),
+        ],
+      },
+    };
+    const bytes = await kerasZip({ config, vars: { dense: denseWeights().dense } });
+    const chosen = await readKerasModelFromBytes(bytes);
+    assert.equal(chosen.inputScale, 'none');
+    assert.ok(chosen.notes.some((note) => /starts with Rescaling\(1\/255\).*input scale none/.test(note)));
+    chosen.model.dispose();
+    const told = await readKerasModelFromBytes(bytes, { inputScale: 'unit' });
+    assert.equal(told.inputScale, 'unit', 'an explicit scale is kept');
+    assert.ok(told.notes.some((note) => /scaled twice/.test(note)));
+    told.model.dispose();
+  });
+
   test('inputScale is returned as given, and a bad one is a RangeError naming it', async () => {
     const bytes = await legacyH5({ modelConfig: denseModel(), weights: denseWeights() });
     for (const scale of ['unit', 'none', 'standard:0.1307:0.3081']) {

@@ -30,6 +30,8 @@ export interface TranslatedConfig {
   inputShape: (number | null)[] | null;
   /** Names of layers the reader added (a reshape after the input, a final softmax). */
   addedLayers: string[];
+  /** The scale and offset of a Rescaling layer that comes first after the input, if one does. */
+  leadingRescaling: { scale: number; offset: number } | null;
   /** What the reader changed or dropped, one sentence each. */
   notes: string[];
 }
@@ -415,6 +417,14 @@ export function translateKerasConfig(
   });
   const taken = new Set(layers.map((layer) => layer.name));
   const addedLayers: string[] = [];
+  const firstWork = translated.find(
+    (layer) => !['InputLayer', 'Reshape'].includes(layer.class_name as string),
+  );
+  const firstConfig = firstWork?.config as JsonObject | undefined;
+  const leadingRescaling =
+    firstWork?.class_name === 'Rescaling' && firstConfig
+      ? { scale: Number(firstConfig.scale ?? 1), offset: Number(firstConfig.offset ?? 0) }
+      : null;
 
   if (!functional) {
     const first = translated[0];
@@ -470,6 +480,7 @@ export function translateKerasConfig(
       kerasInputShape,
       inputShape,
       addedLayers,
+      leadingRescaling,
       notes: context.notes,
     };
   }
@@ -553,6 +564,7 @@ export function translateKerasConfig(
     kerasInputShape,
     inputShape,
     addedLayers,
+    leadingRescaling,
     notes: context.notes,
   };
 }

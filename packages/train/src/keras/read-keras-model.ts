@@ -236,7 +236,7 @@ export async function readKerasModelFromBytes(
   options: ReadKerasModelOptions & { file?: string } = {},
 ): Promise<KerasModel> {
   const file = options.file ?? 'Keras model';
-  const inputScale = checkInputScale(options.inputScale ?? 'unit');
+  let inputScale = checkInputScale(options.inputScale ?? 'unit');
   const format = detectKerasFormat(bytes);
   if (format === null) {
     const start = Array.from(bytes.subarray(0, 8), (byte) => byte.toString(16).padStart(2, '0')).join(' ');
@@ -247,6 +247,18 @@ export async function readKerasModelFromBytes(
   }
   const contents = format === 'hdf5' ? await readLegacyHdf5(bytes, file) : await readKerasZip(bytes, file);
   const { translated } = contents;
+  const notes = [...translated.notes];
+  const rescaling = translated.leadingRescaling;
+  if (rescaling && Math.abs(rescaling.scale * 255 - 1) < 1e-4 && rescaling.offset === 0) {
+    if (options.inputScale === undefined) {
+      inputScale = 'none';
+      notes.push('the model starts with Rescaling(1/255), so it takes raw 0-255 pixels: input scale none');
+    } else if (inputScale !== 'none') {
+      notes.push(
+        `the model starts with Rescaling(1/255) (it takes raw 0-255 pixels) but the input scale is ${inputScale}: the pixels are scaled twice`,
+      );
+    }
+  }
   let model: tf.LayersModel;
   try {
     model = await tf.models.modelFromJSON({
@@ -277,7 +289,7 @@ export async function readKerasModelFromBytes(
     kerasInputShape: translated.kerasInputShape,
     layers: summarise(model, translated.layers, translated.kerasInputShape),
     addedLayers: translated.addedLayers,
-    notes: translated.notes,
+    notes,
   };
 }
 

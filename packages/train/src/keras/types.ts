@@ -6,7 +6,8 @@ export interface ReadKerasModelOptions {
   /**
    * How raw 0-255 pixels become the model's input, which a Keras file does not record: `unit` (÷255, the
    * default), `none` (raw pixels) or `standard:MEAN:STD` (on the ÷255 values). Returned as given, for the
-   * export step to write into the ONNX metadata.
+   * export step to write into the ONNX metadata. Left out, it is `none` for a model that starts with
+   * `Rescaling(1/255)` (it scales the pixels itself) and `unit` otherwise.
    */
   inputScale?: string;
 }
