@@ -13,6 +13,7 @@ export {
   ModelSpecError,
   NonFiniteLossError,
 } from './errors.js';
+export * from './keras/index.js';
 export { registerWasmTrainingKernels } from './kernels/index.js';
 export * from './metrics/index.js';
 export {
