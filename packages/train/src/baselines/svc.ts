@@ -1,0 +1,224 @@
+/**
+ * scikit-learn's `SVC()` (an RBF-kernel C-SVC, C = 1, gamma = 'scale') on libsvm compiled to wasm, the
+ * library scikit-learn's SVC wraps. libsvm trains and predicts synchronously, so it runs in a worker thread:
+ * the caller's event loop stays free to draw progress, and libsvm-js's process-wide side effects stay there.
+ */
+import { Worker } from 'node:worker_threads';
+import type { ImageSet } from '../types.js';
+import type { SvcParameters } from './libsvm.js';
+import { stratifiedSample } from './sample.js';
+
+/** What the worker is started with. */
+export interface SvcJob {
+  train: Uint8Array;
+  labels: Uint8Array;
+  trainCount: number;
+  test: Uint8Array;
+  testCount: number;
+  features: number;
+  classes: number;
+  parameters: SvcParameters;
+}
+
+/** What the worker posts back. */
+export type SvcMessage =
+  | { kind: 'progress'; phase: 'train' | 'predict'; done: number; total: number }
+  | {
+      kind: 'done';
+      predicted: Uint8Array;
+      supportVectors: number;
+      trainSeconds: number;
+      predictSeconds: number;
+    }
+  | { kind: 'failed'; message: string };
+
+/** A trained SVC's predictions on the test images. */
+export interface SvcResult {
+  predicted: Uint8Array;
+  supportVectors: number;
+  gamma: number;
+  trainSeconds: number;
+  predictSeconds: number;
+}
+
+/** Progress of a baseline: pairs of classes trained, trees grown, epochs or test images predicted. */
+export interface SvcProgress {
+  phase: 'train' | 'predict';
+  done: number;
+  total: number;
+}
+
+/**
+ * scikit-learn's gamma = 'scale': 1 / (features × the variance of every pixel of every training image),
+ * with pixels scaled to [0, 1]. Computed from a histogram of the bytes, so the sums are exact.
+ *
+ * @example
+ * svcGamma(trainSet); // 0.01336 on mnist-sample's 8,499 training digits
+ */
+export function svcGamma(train: ImageSet): number {
+  const counts = new Float64Array(256);
+  for (const value of train.images) counts[value] = (counts[value] as number) + 1;
+  let sum = 0;
+  let squares = 0;
+  counts.forEach((count, value) => {
+    sum += count * value;
+    squares += count * value * value;
+  });
+  const total = train.images.length;
+  const mean = sum / total;
+  const variance = (squares / total - mean * mean) / (255 * 255);
+  const features = total / train.count;
+  return variance > 0 ? 1 / (features * variance) : 1;
+}
+
+/**
+ * Trains an RBF SVC on `train` with libsvm in a worker thread and predicts `test`, reporting progress
+ * (45 pairs of classes for ten classes, then test images).
+ *
+ * @example
+ * const result = await trainSvc(trainSet, testSet, { onProgress: (p) => console.log(p.done, p.total) });
+ * result.supportVectors; // 3,377 of mnist-sample's 8,499 training digits
+ */
+export function trainSvc(
+  train: ImageSet,
+  test: ImageSet,
+  options: { cost?: number; cacheMb?: number; onProgress?: (progress: SvcProgress) => void } = {},
+): Promise<SvcResult> {
+  const features = train.images.length / train.count;
+  const gamma = svcGamma(train);
+  const job: SvcJob = {
+    train: train.images,
+    labels: train.labels,
+    trainCount: train.count,
+    test: test.images,
+    testCount: test.count,
+    features,
+    classes: train.classNames.length,
+    parameters: { gamma, cost: options.cost ?? 1, cacheMb: options.cacheMb ?? 200 },
+  };
+  return new Promise((resolve, reject) => {
+    const worker = startWorker(job);
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      void worker.terminate();
+      outcome();
+    };
+    worker.on('message', (message: SvcMessage) => {
+      if (message.kind === 'progress') options.onProgress?.(message);
+      else if (message.kind === 'done') settle(() => resolve({ ...message, gamma }));
+      else settle(() => reject(new Error(`libsvm failed: ${message.message}`)));
+    });
+    worker.on('error', (error) => settle(() => reject(new Error(`libsvm failed: ${error.message}`))));
+    worker.on('exit', (code) =>
+      settle(() =>
+        reject(new Error(`the libsvm worker thread stopped (exit code ${code}) before it finished`)),
+      ),
+    );
+  });
+}
+
+/** Starts the worker: its compiled file next to this one, or through tsx when running from the sources. */
+function startWorker(job: SvcJob): Worker {
+  const options = { workerData: job };
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./svc-worker.js', import.meta.url), options);
+  const api = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./svc-worker.ts', import.meta.url).href;
+  const source = `import { tsImport } from ${JSON.stringify(api)}; await tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)});`;
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), options);
+}
+
+/** Training images of the probe that {@link estimateSvc} trains. */
+export const SVC_PROBE_IMAGES = 2000;
+
+/** Above this many training images, `cnnx compare` estimates the SVC's time before it starts. */
+export const SVC_ESTIMATE_ABOVE = 10_000;
+
+/**
+ * How libsvm's time grows with the training images n, measured on Fashion-MNIST (1,000 → 16,000 images:
+ * training time as n^1.77, support vectors as n^0.81) and mnist-sample (support vectors as n^0.72).
+ */
+const TRAIN_EXPONENT = 1.8;
+const SUPPORT_VECTOR_EXPONENT = 0.8;
+
+/** How long the SVC should take, from a probe on a stratified sample. */
+export interface SvcEstimate {
+  trainImages: number;
+  testImages: number;
+  /** Estimated seconds to train on all of `trainImages` and predict `testImages`. */
+  seconds: number;
+  probeImages: number;
+  probeSeconds: number;
+  /** About how many training images the SVC trains and predicts on in `budgetSeconds`. */
+  imagesInBudget: number;
+  budgetSeconds: number;
+}
+
+/**
+ * Estimates the SVC's time on `train` and `test` by training it on a stratified sample of
+ * {@link SVC_PROBE_IMAGES} images (and predicting 100 test images), then scaling: training time grows as
+ * n^1.8 and prediction time with the support vectors, as n^0.8. Rough (a factor of 2 either way): it tells
+ * a 1-minute job from a 1-hour one.
+ *
+ * @example
+ * const estimate = await estimateSvc(train, test);
+ * describeSvcEstimate(estimate);
+ * // 'svc: about 24 min for 60,000 training images and 10,000 test images (from 2,000 images in 2.6 s); …'
+ */
+export async function estimateSvc(
+  train: ImageSet,
+  test: ImageSet,
+  options: { seed?: number; budgetSeconds?: number } = {},
+): Promise<SvcEstimate> {
+  const budgetSeconds = options.budgetSeconds ?? 60;
+  const probeTrain = stratifiedSample(train, SVC_PROBE_IMAGES, options.seed ?? 42);
+  const probeTest = { ...test, count: Math.min(100, test.count) };
+  probeTest.images = test.images.subarray(
+    0,
+    probeTest.count * (test.images.length / Math.max(1, test.count)),
+  );
+  const probe = await trainSvc(probeTrain, probeTest);
+  const predictPerImage = probe.predictSeconds / Math.max(1, probeTest.count);
+  const secondsFor = (images: number) => {
+    const growth = images / probeTrain.count;
+    return (
+      probe.trainSeconds * growth ** TRAIN_EXPONENT +
+      predictPerImage * test.count * growth ** SUPPORT_VECTOR_EXPONENT
+    );
+  };
+  let imagesInBudget = probeTrain.count;
+  while (imagesInBudget < train.count && secondsFor(imagesInBudget * 1.1) <= budgetSeconds) {
+    imagesInBudget = Math.round(imagesInBudget * 1.1);
+  }
+  return {
+    trainImages: train.count,
+    testImages: test.count,
+    seconds: secondsFor(train.count),
+    probeImages: probeTrain.count,
+    probeSeconds: probe.trainSeconds + probe.predictSeconds,
+    imagesInBudget: Math.min(train.count, Math.floor(imagesInBudget / 1000) * 1000 || imagesInBudget),
+    budgetSeconds,
+  };
+}
+
+/**
+ * The estimate as one line for the terminal.
+ *
+ * @example
+ * describeSvcEstimate(estimate);
+ * // 'svc: about 24 min to train on 60,000 images and predict 10,000 (a probe on 2,000 took 2.6 s); --baseline-limit 9000 takes about 1 min'
+ */
+export function describeSvcEstimate(estimate: SvcEstimate): string {
+  const count = (value: number) => value.toLocaleString('en-US');
+  const line = `svc: about ${formatDuration(estimate.seconds)} to train on ${count(estimate.trainImages)} images and predict ${count(estimate.testImages)} (a probe on ${count(estimate.probeImages)} took ${estimate.probeSeconds.toFixed(1)} s)`;
+  if (estimate.imagesInBudget >= estimate.trainImages) return line;
+  return `${line}; --baseline-limit ${estimate.imagesInBudget} takes about ${formatDuration(estimate.budgetSeconds)}`;
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds < 59.5) return `${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
