@@ -76,7 +76,9 @@ describe('cnnx compare', () => {
     // The terminal table: a heading row and one row per model.
     const table = stderr
       .split('\n')
-      .filter((line) => /^(model|tiny|logistic-regression|svc|random-forest|knn|mlp)\s/.test(line));
+      .filter((line) =>
+        /^(model|tiny|logistic-regression|svc|random-forest|knn|mlp)\s+(kind|cnn|baseline)\s/.test(line),
+      );
     assert.equal(table.length, 7, stderr);
     // Then the notebook's table: scikit-learn's names and three decimals, the CNN last.
     const svc = printed.rows.find((row) => row.name === 'svc') as Row;
