@@ -9,8 +9,8 @@ cnnx loads mnist-sample's train and test split exactly as `cnnx compare` does (s
 each baseline with `trainBaseline` from packages/train (through tsx) and hands the same images and labels to
 scikit-learn, scaled to [0, 1] as the notebook scales them, with the notebook's estimators:
 LogisticRegression(max_iter=1000), SVC(), RandomForestClassifier(n_estimators=100) and
-KNeighborsClassifier(n_neighbors=3). It prints both test accuracies, their difference in points and both
-times, and exits 1 when a difference is over its tolerance: SVC 0.5 point, random forest 1, k-NN 0.2,
+KNeighborsClassifier(n_neighbors=3). It prints both test accuracies, their difference in points, how often
+the two predict the same class, and both times, and exits 1 when a difference is over its tolerance: SVC 0.5 point, random forest 1, k-NN 0.2,
 logistic regression 1.
 
 The two run one after the other on the same machine, so the times compare (on a shared machine they are
@@ -52,6 +52,7 @@ for (const name of names.split(',')) {
   const result = await trainBaseline(name, train, test, { seed: Number(seed), epochs: 5 });
   results[name] = { accuracy: result.accuracy, trainSeconds: result.trainSeconds,
     predictSeconds: result.predictSeconds, note: result.note ?? '' };
+  writeFileSync(join(folder, `${name}-predicted.u8`), result.predicted);
   process.stderr.write(`cnnx ${name}: ${result.accuracy.toFixed(4)} in ${(result.trainSeconds + result.predictSeconds).toFixed(1)} s\\n`);
 }
 process.stdout.write(JSON.stringify({ backend: backend.name, trainImages: train.count, testImages: test.count, results }));
@@ -99,6 +100,8 @@ def main():
         ours = json.loads(output.stdout)
         train_images, train_labels = read(folder, 'train')
         test_images, test_labels = read(folder, 'test')
+        our_predictions = {name: np.fromfile(os.path.join(folder, f'{name}-predicted.u8'), dtype=np.uint8)
+                           for name in names}
 
     rows = []
     for name in names:
@@ -106,8 +109,9 @@ def main():
         started = time.perf_counter()
         model.fit(train_images, train_labels)
         trained = time.perf_counter()
-        accuracy = float((model.predict(test_images) == test_labels).mean())
+        predictions = model.predict(test_images)
         predicted = time.perf_counter()
+        accuracy = float((predictions == test_labels).mean())
         print(f'scikit-learn {name}: {accuracy:.4f} in {predicted - started:.1f} s', file=sys.stderr)
         mine = ours['results'][name]
         difference = 100 * (mine['accuracy'] - accuracy)
@@ -119,6 +123,7 @@ def main():
             'differencePoints': difference,
             'tolerancePoints': TOLERANCE_POINTS[name],
             'within': abs(difference) <= TOLERANCE_POINTS[name],
+            'agreement': float((our_predictions[name] == predictions).mean()),
             'cnnxSeconds': {'train': mine['trainSeconds'], 'predict': mine['predictSeconds']},
             'sklearnSeconds': {'train': trained - started, 'predict': predicted - trained},
         })
@@ -130,13 +135,14 @@ def main():
     else:
         print(f'mnist-sample, seed {options.seed}: {ours["trainImages"]} training and {ours["testImages"]} test '
               f'images; scikit-learn {sklearn.__version__}, cnnx on {ours["backend"]}')
-        print(f'{"baseline":<20} {"scikit-learn":<41} {"cnnx":>7} {"sklearn":>7} {"Δ pts":>6} {"tol":>4}  '
-              f'{"cnnx train+predict s":>20} {"sklearn train+predict s":>23}')
+        print(f'{"baseline":<20} {"scikit-learn":<41} {"cnnx":>7} {"sklearn":>7} {"Δ pts":>6} {"tol":>4} '
+              f'{"agree":>6}  {"cnnx train+predict s":>20} {"sklearn train+predict s":>23}')
         for row in rows:
             ours_time = f'{row["cnnxSeconds"]["train"]:.1f} + {row["cnnxSeconds"]["predict"]:.1f}'
             their_time = f'{row["sklearnSeconds"]["train"]:.1f} + {row["sklearnSeconds"]["predict"]:.1f}'
             print(f'{row["baseline"]:<20} {row["sklearn"]:<41} {row["cnnxAccuracy"]:>7.4f} '
-                  f'{row["sklearnAccuracy"]:>7.4f} {row["differencePoints"]:>+6.2f} {row["tolerancePoints"]:>4.1f}  '
+                  f'{row["sklearnAccuracy"]:>7.4f} {row["differencePoints"]:>+6.2f} {row["tolerancePoints"]:>4.1f} '
+                  f'{row["agreement"]:>6.1%}  '
                   f'{ours_time:>20} {their_time:>23}{"" if row["within"] else "  OVER"}')
     sys.exit(0 if all(row['within'] for row in rows) else 1)
 

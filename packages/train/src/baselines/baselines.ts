@@ -1,6 +1,7 @@
 import { createRandom } from '@cnnx/data';
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../types.js';
+import { pixelRows } from './pixels.js';
 import { fitRandomForest } from './random-forest.js';
 import { trainSvc } from './svc.js';
 
@@ -244,14 +245,6 @@ function checkSets(train: ImageSet, test: ImageSet): number {
     );
   }
   return features;
-}
-
-/** Rows `start..end` of a byte image set as an (end − start) × features float tensor in [0, 1]. */
-function pixelRows(set: ImageSet, features: number, start: number, end: number): tf.Tensor2D {
-  const bytes = set.images.subarray(start * features, end * features);
-  const floats = new Float32Array(bytes.length);
-  for (let index = 0; index < bytes.length; index++) floats[index] = (bytes[index] as number) / 255;
-  return tf.tensor2d(floats, [end - start, features]);
 }
 
 async function argmaxBatches(

@@ -15,8 +15,23 @@ interface LibsvmModule {
   cwrap(name: string, returns: 'number' | null, args: string[]): (...args: (number | string)[]) => number;
   _malloc(bytes: number): number;
   _free(pointer: number): void;
+  HEAPU8: Uint8Array;
   HEAP32: Int32Array;
   HEAPF64: Float64Array;
+}
+
+/**
+ * A trained C-SVC's decision function, as libsvm saves it: support vectors grouped by class in `labels`
+ * order, `coefficients[k × (classes − 1) + m]` = libsvm's sv_coef[m][k], and one `rho` per pair of classes.
+ */
+export interface SvcDecision {
+  labels: number[];
+  /** Support vectors of each class, in `labels` order. */
+  perClass: number[];
+  /** The training image (index into the images given to `train`) of each support vector. */
+  supportImages: Int32Array;
+  coefficients: Float64Array;
+  rho: Float64Array;
 }
 
 /** A C-SVC with an RBF kernel, as scikit-learn's `SVC(C, gamma)` trains it. */
@@ -63,8 +78,9 @@ export class Libsvm {
   readonly #module: LibsvmModule;
   readonly #createNodes: (count: number, width: number) => number;
   readonly #trainProblem: (problem: number, command: string) => number;
-  readonly #predictOne: (model: number, features: number, size: number) => number;
   readonly #supportVectors: (model: number) => number;
+  readonly #supportIndices: (model: number, into: number) => void;
+  readonly #serialize: (model: number) => number;
   readonly #freeModel: (model: number) => void;
   readonly #freeProblem: (problem: number) => void;
 
@@ -72,8 +88,9 @@ export class Libsvm {
     this.#module = module;
     this.#createNodes = module.cwrap('create_svm_nodes', 'number', ['number', 'number']);
     this.#trainProblem = module.cwrap('libsvm_train_problem', 'number', ['number', 'string']);
-    this.#predictOne = module.cwrap('libsvm_predict_one', 'number', ['number', 'number', 'number']);
     this.#supportVectors = module.cwrap('svm_get_nr_sv', 'number', ['number']);
+    this.#supportIndices = module.cwrap('svm_get_sv_indices', null, ['number', 'number']);
+    this.#serialize = module.cwrap('serialize_model', 'number', ['number']);
     this.#freeModel = module.cwrap('svm_free_model', null, ['number']);
     this.#freeProblem = module.cwrap('free_problem', null, ['number']);
   }
@@ -85,7 +102,7 @@ export class Libsvm {
    *
    * @example
    * const model = libsvm.train(train, labels, { gamma: 0.0134, cost: 1, cacheMb: 200 });
-   * model.predict(test.images.subarray(0, 784)); // 7
+   * model.decision().perClass; // support vectors of each class, [234, 168, 373, …] on the digits
    */
   train(train: SvcImages, labels: Uint8Array, parameters: SvcParameters): SvcModel {
     const { images, count, features } = train;
@@ -99,19 +116,22 @@ export class Libsvm {
     const problem = this.#createNodes(count, widest);
     if (problem === 0) throw new RangeError(`libsvm could not allocate the nodes of ${count} images`);
     try {
-      this.#fillProblem(problem, train, labels, widest);
+      const order = this.#fillProblem(problem, train, labels, widest);
       const command = `-s 0 -t 2 -g ${parameters.gamma} -c ${parameters.cost} -m ${parameters.cacheMb} -e 0.001 -h 1`;
       const model = this.#trainProblem(problem, command);
       if (model === 0) throw new Error('libsvm returned no model');
-      return new SvcModel(this, model, problem, features);
+      return new SvcModel(this, model, problem, order);
     } catch (error) {
       this.#freeProblem(problem);
       throw error;
     }
   }
 
-  /** Writes each image's non-zero pixels as (index, value) nodes, ending with index −1, and its label. */
-  #fillProblem(problem: number, train: SvcImages, labels: Uint8Array, widest: number): void {
+  /**
+   * Writes each image's non-zero pixels as (index, value) nodes, ending with index −1, and its label, in
+   * label order; returns the image at each row.
+   */
+  #fillProblem(problem: number, train: SvcImages, labels: Uint8Array, widest: number): number[] {
     const { images, count, features } = train;
     const heap32 = this.#module.HEAP32;
     const heap64 = this.#module.HEAPF64;
@@ -139,18 +159,29 @@ export class Libsvm {
       heap32[node >> 2] = -1;
       heap64[(labelsAt >> 3) + row] = labels[image] as number;
     });
+    return order;
   }
 
-  /** libsvm's prediction for one image of `features` pixels (scaled by 1/255 into `buffer`). */
-  predictOne(model: number, image: Uint8Array, buffer: number, features: number): number {
-    const heap64 = this.#module.HEAPF64;
-    for (let pixel = 0; pixel < features; pixel++)
-      heap64[(buffer >> 3) + pixel] = (image[pixel] as number) / 255;
-    return this.#predictOne(model, buffer, features);
-  }
-
-  supportVectors(model: number): number {
-    return this.#supportVectors(model);
+  /**
+   * The decision function of `model`: the coefficients and rho from libsvm's own saved text (printed with
+   * 17 significant digits, so they read back exactly), the support vectors' rows from svm_get_sv_indices.
+   */
+  decision(model: number, order: readonly number[]): SvcDecision {
+    const count = this.#supportVectors(model);
+    const indices = this.allocate(Math.max(1, count) * 4);
+    this.#supportIndices(model, indices);
+    const supportImages = Int32Array.from(
+      this.#module.HEAP32.subarray(indices >> 2, (indices >> 2) + count),
+      (row) => order[row - 1] as number,
+    );
+    this.#module._free(indices);
+    const text = this.#serialize(model);
+    if (text === 0) throw new Error('libsvm could not save its model');
+    const heap = this.#module.HEAPU8;
+    const end = heap.indexOf(0, text);
+    const saved = new TextDecoder().decode(heap.subarray(text, end));
+    this.#module._free(text);
+    return parseDecision(saved, supportImages);
   }
 
   allocate(bytes: number): number {
@@ -159,10 +190,9 @@ export class Libsvm {
     return pointer;
   }
 
-  release(model: number, problem: number, buffers: number[]): void {
+  release(model: number, problem: number): void {
     this.#freeModel(model);
     this.#freeProblem(problem);
-    for (const buffer of buffers) this.#module._free(buffer);
   }
 }
 
@@ -171,28 +201,55 @@ export class SvcModel {
   readonly #libsvm: Libsvm;
   readonly #model: number;
   readonly #problem: number;
-  readonly #features: number;
-  readonly #buffer: number;
+  readonly #order: readonly number[];
 
-  constructor(libsvm: Libsvm, model: number, problem: number, features: number) {
+  constructor(libsvm: Libsvm, model: number, problem: number, order: readonly number[]) {
     this.#libsvm = libsvm;
     this.#model = model;
     this.#problem = problem;
-    this.#features = features;
-    this.#buffer = libsvm.allocate(features * 8);
+    this.#order = order;
   }
 
-  /** How many training images became support vectors. */
-  get supportVectors(): number {
-    return this.#libsvm.supportVectors(this.#model);
-  }
-
-  /** The class of one image (`features` bytes). */
-  predict(image: Uint8Array): number {
-    return this.#libsvm.predictOne(this.#model, image, this.#buffer, this.#features);
+  /** The decision function, to evaluate outside libsvm. */
+  decision(): SvcDecision {
+    return this.#libsvm.decision(this.#model, this.#order);
   }
 
   release(): void {
-    this.#libsvm.release(this.#model, this.#problem, [this.#buffer]);
+    this.#libsvm.release(this.#model, this.#problem);
   }
+}
+
+/** Reads the header and the coefficient columns of libsvm's saved model text. */
+function parseDecision(saved: string, supportImages: Int32Array): SvcDecision {
+  const lines = saved.split('\n');
+  const field = (name: string) => {
+    const line = lines.find((candidate) => candidate.startsWith(`${name} `));
+    if (line === undefined) throw new Error(`libsvm's saved model has no '${name}' line`);
+    return line
+      .slice(name.length + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+  };
+  const labels = field('label');
+  const perClass = field('nr_sv');
+  const rho = Float64Array.from(field('rho'));
+  const columns = labels.length - 1;
+  const first = lines.indexOf('SV') + 1;
+  const coefficients = new Float64Array(supportImages.length * columns);
+  for (let vector = 0; vector < supportImages.length; vector++) {
+    const tokens = (lines[first + vector] ?? '').trim().split(/\s+/);
+    for (let column = 0; column < columns; column++) {
+      coefficients[vector * columns + column] = Number(tokens[column]);
+    }
+  }
+  if (
+    first === 0 ||
+    coefficients.some(Number.isNaN) ||
+    perClass.reduce((sum, value) => sum + value, 0) !== supportImages.length
+  ) {
+    throw new Error("libsvm's saved model does not read as a C-SVC with one line per support vector");
+  }
+  return { labels, perClass, supportImages, coefficients, rho };
 }

@@ -1,7 +1,7 @@
 /**
- * The SVC's worker thread: trains libsvm on the images it is started with, predicts the test images, and
- * reports progress. libsvm prints a line ending "optimization finished" for each pair of classes it has
- * trained; counting those lines is the training progress.
+ * The SVC's worker thread: trains libsvm on the images it is started with and posts back the decision
+ * function. libsvm prints a line ending "optimization finished" for each pair of classes it has trained;
+ * counting those lines is the training progress.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadLibsvm } from './libsvm.js';
@@ -16,7 +16,7 @@ console.log = (...parts: unknown[]) => {
   for (const line of parts.map(String)) {
     if (line.includes('optimization finished')) {
       pairsDone++;
-      post({ kind: 'progress', phase: 'train', done: pairsDone, total: pairs });
+      post({ kind: 'progress', done: pairsDone, total: pairs });
     }
   }
 };
@@ -30,24 +30,7 @@ try {
     job.parameters,
   );
   const trainSeconds = (performance.now() - started) / 1000;
-  const predictStarted = performance.now();
-  const predicted = new Uint8Array(job.testCount);
-  let reported = performance.now();
-  for (let image = 0; image < job.testCount; image++) {
-    predicted[image] = model.predict(job.test.subarray(image * job.features, (image + 1) * job.features));
-    if (performance.now() - reported > 200 || image === job.testCount - 1) {
-      reported = performance.now();
-      post({ kind: 'progress', phase: 'predict', done: image + 1, total: job.testCount });
-    }
-  }
-  const predictSeconds = (performance.now() - predictStarted) / 1000;
-  post({
-    kind: 'done',
-    predicted,
-    supportVectors: model.supportVectors,
-    trainSeconds,
-    predictSeconds,
-  });
+  post({ kind: 'trained', decision: model.decision(), trainSeconds });
   model.release();
 } catch (error) {
   // emscripten's abort throws a string; everything else is an Error.
