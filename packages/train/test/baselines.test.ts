@@ -196,17 +196,22 @@ describe('the SVC', () => {
     );
   });
 
-  it('estimates its time from a probe and suggests a limit when the budget is short', async () => {
+  it('estimates its time from a probe, with a --baseline-limit when the budget is short', async () => {
     const large = bars(3000, 6, 200);
-    const estimate = await estimateSvc(large, bars(500, 7, 200), { budgetSeconds: 0.001 });
-    assert.ok(Math.abs(estimate.probeImages - 2000) <= 4, `probe of ${estimate.probeImages}`);
-    assert.ok(estimate.seconds > 0 && estimate.probeSeconds > 0);
-    assert.equal(estimate.trainImages, 3000);
-    assert.equal(estimate.imagesInBudget, estimate.probeImages);
+    const short = await estimateSvc(large, bars(500, 7, 200), { budgetSeconds: 0.001 });
+    assert.ok(Math.abs(short.probeImages - 2000) <= 4, `probe of ${short.probeImages}`);
+    assert.ok(short.seconds > 0 && short.probeSeconds > 0);
+    assert.equal(short.trainImages, 3000);
+    // Nothing fits in a millisecond: the suggestion falls back to the probe's size, with its own estimate.
+    assert.equal(short.suggestedLimit, short.probeImages);
+    assert.ok((short.suggestedSeconds ?? 0) > 0 && (short.suggestedSeconds ?? 0) < short.seconds);
     assert.match(
-      describeSvcEstimate(estimate),
-      /^svc: about \d+ s to train on 3,000 images and predict 500 \(a probe on 2,00\d took \d+\.\d s\); --baseline-limit 2\d{3} takes about 1 s$/,
+      describeSvcEstimate(short),
+      /^svc: about \d+ s to train on 3,000 images and predict 500 \(a probe on 2,00\d took \d+\.\d s\); --baseline-limit 2\d{3} takes about \d+ s$/,
     );
+    const ample = await estimateSvc(large, bars(500, 7, 200), { budgetSeconds: 3600 });
+    assert.equal(ample.suggestedLimit, null);
+    assert.doesNotMatch(describeSvcEstimate(ample), /baseline-limit/);
   });
 });
 

@@ -259,21 +259,25 @@ export interface SvcEstimate {
   seconds: number;
   probeImages: number;
   probeSeconds: number;
-  /** About how many training images the SVC trains and predicts on in `budgetSeconds`. */
-  imagesInBudget: number;
-  budgetSeconds: number;
+  /**
+   * The largest `--baseline-limit` (a multiple of 1,000 when above the probe) whose estimate fits in the
+   * budget, or the probe's size when none does; null when all of `trainImages` fit.
+   */
+  suggestedLimit: number | null;
+  /** Estimated seconds with `suggestedLimit` training images. */
+  suggestedSeconds: number | null;
 }
 
 /**
  * Estimates the SVC's time on `train` and `test` by training it on a stratified sample of
- * {@link SVC_PROBE_IMAGES} images (and predicting 100 test images), then scaling: training time grows as
+ * {@link SVC_PROBE_IMAGES} images (and predicting 1,000 test images), then scaling: training time grows as
  * n^1.8 and prediction time with the support vectors, as n^0.8. Rough (a factor of 2 either way): it tells
  * a 1-minute job from a 1-hour one.
  *
  * @example
- * const estimate = await estimateSvc(train, test);
- * describeSvcEstimate(estimate);
- * // 'svc: about 24 min for 60,000 training images and 10,000 test images (from 2,000 images in 2.6 s); …'
+ * const estimate = await estimateSvc(train, test, { budgetSeconds: 60 });
+ * estimate.seconds;        // 2,900 for Fashion-MNIST's 60,000 training images
+ * estimate.suggestedLimit; // 5,000
  */
 export async function estimateSvc(
   train: ImageSet,
@@ -282,7 +286,7 @@ export async function estimateSvc(
 ): Promise<SvcEstimate> {
   const budgetSeconds = options.budgetSeconds ?? 60;
   const probeTrain = stratifiedSample(train, SVC_PROBE_IMAGES, options.seed ?? 42);
-  const probeTest = { ...test, count: Math.min(100, test.count) };
+  const probeTest = { ...test, count: Math.min(1000, test.count) };
   probeTest.images = test.images.subarray(
     0,
     probeTest.count * (test.images.length / Math.max(1, test.count)),
@@ -296,18 +300,23 @@ export async function estimateSvc(
       predictPerImage * test.count * growth ** SUPPORT_VECTOR_EXPONENT
     );
   };
-  let imagesInBudget = probeTrain.count;
-  while (imagesInBudget < train.count && secondsFor(imagesInBudget * 1.1) <= budgetSeconds) {
-    imagesInBudget = Math.round(imagesInBudget * 1.1);
+  const seconds = secondsFor(train.count);
+  let suggestedLimit: number | null = null;
+  if (seconds > budgetSeconds) {
+    suggestedLimit = probeTrain.count;
+    for (let limit = 1000 * Math.ceil(probeTrain.count / 1000); limit < train.count; limit += 1000) {
+      if (secondsFor(limit) > budgetSeconds) break;
+      suggestedLimit = limit;
+    }
   }
   return {
     trainImages: train.count,
     testImages: test.count,
-    seconds: secondsFor(train.count),
+    seconds,
     probeImages: probeTrain.count,
     probeSeconds: probe.trainSeconds + probe.predictSeconds,
-    imagesInBudget: Math.min(train.count, Math.floor(imagesInBudget / 1000) * 1000 || imagesInBudget),
-    budgetSeconds,
+    suggestedLimit,
+    suggestedSeconds: suggestedLimit === null ? null : secondsFor(suggestedLimit),
   };
 }
 
@@ -316,13 +325,13 @@ export async function estimateSvc(
  *
  * @example
  * describeSvcEstimate(estimate);
- * // 'svc: about 24 min to train on 60,000 images and predict 10,000 (a probe on 2,000 took 2.6 s); --baseline-limit 9000 takes about 1 min'
+ * // 'svc: about 48 min to train on 60,000 images and predict 10,000 (a probe on 2,000 took 3.1 s); --baseline-limit 5000 takes about 55 s'
  */
 export function describeSvcEstimate(estimate: SvcEstimate): string {
   const count = (value: number) => value.toLocaleString('en-US');
   const line = `svc: about ${formatDuration(estimate.seconds)} to train on ${count(estimate.trainImages)} images and predict ${count(estimate.testImages)} (a probe on ${count(estimate.probeImages)} took ${estimate.probeSeconds.toFixed(1)} s)`;
-  if (estimate.imagesInBudget >= estimate.trainImages) return line;
-  return `${line}; --baseline-limit ${estimate.imagesInBudget} takes about ${formatDuration(estimate.budgetSeconds)}`;
+  if (estimate.suggestedLimit === null || estimate.suggestedSeconds === null) return line;
+  return `${line}; --baseline-limit ${estimate.suggestedLimit} takes about ${formatDuration(estimate.suggestedSeconds)}`;
 }
 
 function formatDuration(seconds: number): string {
