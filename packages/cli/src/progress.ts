@@ -1,4 +1,4 @@
-import type { BatchLogs, EpochLogs } from '@cnnx/train';
+import type { BaselineProgress, BatchLogs, EpochLogs } from '@cnnx/train';
 import cliProgress from 'cli-progress';
 
 function formatSeconds(seconds: number): string {
@@ -79,4 +79,70 @@ export function createTrainingProgress(stream: NodeJS.WriteStream = process.stde
   };
 
   return { batch, epoch, stop: () => bar?.stop() };
+}
+
+/**
+ * Progress of a classical baseline on stderr: a bar once it has run for a second (class pairs for the SVC,
+ * trees for the random forest, epochs, then test images), or on a pipe a line every 5 seconds, so a quick
+ * baseline prints nothing and a slow one is never silent.
+ *
+ * @example
+ * const progress = createBaselineProgress();
+ * await trainBaseline('svc', train, test, { onProgress: progress.update }).finally(progress.stop);
+ * // svc predict [██████████░░░░░░░░░░] 750/1500 test images | 12s elapsed, ETA 12s
+ */
+export function createBaselineProgress(stream: NodeJS.WriteStream = process.stderr): {
+  update: (progress: BaselineProgress) => void;
+  stop: () => void;
+} {
+  const interactive = Boolean(stream.isTTY);
+  let bar: cliProgress.SingleBar | undefined;
+  let phase = '';
+  let phaseStarted = Date.now();
+  let lastLine = Date.now();
+
+  const update = (p: BaselineProgress) => {
+    if (p.phase !== phase) {
+      bar?.stop();
+      bar = undefined;
+      phase = p.phase;
+      phaseStarted = Date.now();
+    }
+    const elapsed = (Date.now() - phaseStarted) / 1000;
+    const payload = {
+      name: p.name,
+      phase: p.phase,
+      unit: p.unit,
+      elapsed: formatSeconds(elapsed),
+      eta: formatSeconds((elapsed / Math.max(p.done, 1)) * (p.total - p.done)),
+    };
+    if (interactive) {
+      if (!bar && elapsed >= 1 && p.done < p.total) {
+        bar = new cliProgress.SingleBar(
+          {
+            format: '{name} {phase} [{bar}] {value}/{total} {unit} | {elapsed} elapsed, ETA {eta}',
+            stream,
+            hideCursor: true,
+            clearOnComplete: true,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(p.total, p.done, payload);
+      }
+      bar?.update(p.done, payload);
+    } else if (Date.now() - lastLine >= 5000) {
+      lastLine = Date.now();
+      stream.write(
+        `  ${p.name} ${p.phase} ${p.done}/${p.total} ${p.unit} | ${payload.elapsed} elapsed, ETA ${payload.eta}\n`,
+      );
+    }
+  };
+
+  return {
+    update,
+    stop: () => {
+      bar?.stop();
+      bar = undefined;
+    },
+  };
 }

@@ -4,14 +4,21 @@ import { exportToOnnx } from '@cnnx/export';
 import { Classifier } from '@cnnx/runtime';
 import {
   BASELINE_NAMES,
+  type BaselineName,
   buildModel,
   type ComparisonRow,
+  describeSvcEstimate,
+  estimateSvc,
   evaluatePredictions,
   formatComparisonTable,
+  formatNotebookTable,
   initBackend,
   isPresetName,
   PRESET_NAMES,
+  parseBaselineNames,
   predict,
+  SVC_ESTIMATE_ABOVE,
+  stratifiedSample,
   trainBaseline,
   trainModel,
   writeComparisonReport,
@@ -22,6 +29,7 @@ import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { printJson, say } from '../io.js';
 import { choice, integer } from '../options.js';
+import { createBaselineProgress } from '../progress.js';
 import { loadSplit } from './evaluate.js';
 
 interface CompareOptions {
@@ -30,8 +38,9 @@ interface CompareOptions {
   epochs: number;
   batchSize: number;
   seed: number;
-  baselines?: boolean;
+  baselines?: true | BaselineName[];
   baselineEpochs: number;
+  baselineLimit?: number;
   limit?: number;
   out: string;
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -56,6 +65,14 @@ function modelList(value: string): string[] {
   return [...new Set(names)];
 }
 
+function baselineList(value: string): BaselineName[] {
+  try {
+    return parseBaselineNames(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
 /** `cnnx compare`: trains presets (and classical baselines) under one split and seed, and tabulates them. */
 export function register(program: Command, _context: CliContext): void {
   program
@@ -66,7 +83,16 @@ export function register(program: Command, _context: CliContext): void {
     .option('--epochs <n>', 'training epochs of each CNN', integer('--epochs', { min: 1 }), 3)
     .option('--batch-size <n>', 'training batch size', integer('--batch-size', { min: 1 }), 64)
     .option('--seed <n>', 'seed of the split, weights and shuffling', integer('--seed', { min: 0 }), 42)
-    .option('--baselines', 'add logistic regression, an MLP, k-NN (k = 3) and a linear SVM')
+    .option(
+      '--baselines [names]',
+      `add classical baselines: all, or a comma-separated list of ${BASELINE_NAMES.join(', ')}`,
+      baselineList,
+    )
+    .option(
+      '--baseline-limit <n>',
+      'train the baselines on a stratified sample of about this many images (the SVC grows as n^1.8)',
+      integer('--baseline-limit', { min: 10 }),
+    )
     .option(
       '--baseline-epochs <n>',
       'epochs of the gradient-trained baselines',
@@ -156,37 +182,52 @@ export async function runCompare(options: CompareOptions): Promise<ComparisonRow
     }
   }
 
-  if (options.baselines) {
-    for (const name of BASELINE_NAMES) {
-      say(`\n${name}: training…`);
-      const result = await trainBaseline(name, train, test, {
-        epochs: options.baselineEpochs,
-        seed: options.seed,
-      });
-      rows.push({
-        name,
-        kind: 'baseline',
-        parameters: result.parameters,
-        trainSeconds: result.trainSeconds,
-        trainImagesPerSecond:
-          name === 'knn' ? null : (train.count * options.baselineEpochs) / result.trainSeconds,
-        accuracy: result.accuracy,
-        loss: null,
-        onnxBytes: null,
-        latencyMs: null,
-        imagesPerSecond: null,
-      });
-      say(`${name}: accuracy ${(result.accuracy * 100).toFixed(2)}% in ${result.trainSeconds.toFixed(1)} s`);
-    }
+  const baselines = options.baselines === true ? [...BASELINE_NAMES] : (options.baselines ?? []);
+  const baselineTrain =
+    options.baselineLimit === undefined
+      ? train
+      : stratifiedSample(train, options.baselineLimit, options.seed);
+  if (baselines.length > 0 && baselineTrain !== train) {
+    say(`\nbaselines: a stratified sample of ${baselineTrain.count} of the ${train.count} training images`);
+  }
+  if (baselines.includes('svc') && baselineTrain.count > SVC_ESTIMATE_ABOVE) {
+    say(`\n${describeSvcEstimate(await estimateSvc(baselineTrain, test, { seed: options.seed }))}`);
+  }
+  for (const name of baselines) {
+    say(`\n${name}: training on ${baselineTrain.count} images…`);
+    const progress = createBaselineProgress();
+    const result = await trainBaseline(name, baselineTrain, test, {
+      epochs: options.baselineEpochs,
+      seed: options.seed,
+      onProgress: progress.update,
+    }).finally(progress.stop);
+    rows.push({
+      name,
+      kind: 'baseline',
+      parameters: result.parameters,
+      trainSeconds: result.trainSeconds,
+      trainImagesPerSecond: result.trainImagesPerSecond,
+      accuracy: result.accuracy,
+      loss: null,
+      onnxBytes: null,
+      latencyMs: null,
+      imagesPerSecond: null,
+    });
+    say(
+      `${name}: accuracy ${(result.accuracy * 100).toFixed(2)}% in ${result.trainSeconds.toFixed(1)} s${result.note ? ` (${result.note})` : ''}`,
+    );
   }
 
   say(`\n${formatComparisonTable(rows)}\n`);
+  if (baselines.length > 0) say(`${formatNotebookTable(rows)}\n`);
   const details = {
     dataset: options.dataset,
     trainImages: train.count,
     testImages: test.count,
     epochs: options.epochs,
     baselineEpochs: options.baselineEpochs,
+    baselines: baselines.join(','),
+    baselineTrainImages: baselines.length > 0 ? baselineTrain.count : 0,
     batchSize: options.batchSize,
     seed: options.seed,
     backend: backend.name,

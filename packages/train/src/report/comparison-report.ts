@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
+import { BASELINE_NAMES, BASELINES, type BaselineName } from '../baselines/baselines.js';
 import { escapeHtml, renderPage } from './html.js';
 import { renderSvg, svgToPng, writeAtomic } from './render.js';
 
@@ -66,6 +67,46 @@ export function formatComparisonTable(rows: readonly ComparisonRow[]): string {
         .join('  '),
     )
     .join('\n');
+}
+
+/**
+ * The rows as the notebook lists them: the baselines first under their scikit-learn names, then the CNNs,
+ * each with its test accuracy to three decimals.
+ *
+ * @example
+ * notebookRows(rows)[0]; // { model: 'SVC()', accuracy: '0.959', name: 'svc' }
+ */
+export function notebookRows(
+  rows: readonly ComparisonRow[],
+): { model: string; accuracy: string; name: string }[] {
+  const baselines = rows.filter((row) => row.kind === 'baseline');
+  const cnns = rows.filter((row) => row.kind === 'cnn');
+  return [...baselines, ...cnns].map((row) => {
+    const sklearn = (BASELINE_NAMES as readonly string[]).includes(row.name)
+      ? BASELINES[row.name as BaselineName].sklearn
+      : null;
+    const model = row.kind === 'cnn' ? `${row.name} (CNN)` : (sklearn ?? `${row.name} (cnnx)`);
+    return { model, accuracy: row.accuracy.toFixed(3), name: row.name };
+  });
+}
+
+/**
+ * The comparison as the notebook prints it: one line per model, scikit-learn's name and the accuracy.
+ *
+ * @example
+ * console.log(formatNotebookTable(rows));
+ * // model                                     accuracy
+ * // LogisticRegression(max_iter=1000)            0.916
+ * // SVC()                                        0.959
+ * // tiny (CNN)                                   0.975
+ */
+export function formatNotebookTable(rows: readonly ComparisonRow[]): string {
+  const lines = notebookRows(rows);
+  const width = Math.max('model'.length, ...lines.map((line) => line.model.length)) + 2;
+  return [
+    `${'model'.padEnd(width)}accuracy`,
+    ...lines.map((line) => `${line.model.padEnd(width)}${line.accuracy.padStart('accuracy'.length)}`),
+  ].join('\n');
 }
 
 function tableChart(rows: readonly ComparisonRow[]): TopLevelSpec {
@@ -172,13 +213,23 @@ export async function writeComparisonReport(
         `<tr>${COMPARISON_COLUMNS.map((column) => `<td>${escapeHtml(column.format(row))}</td>`).join('')}</tr>`,
     )
     .join('\n');
+  const notebook = rows.some((row) => row.kind === 'baseline') ? notebookRows(rows) : [];
+  const notebookTable = notebook.length
+    ? `<section id="notebook"><h2>As the notebook prints it</h2><table class="summary"><tr><th>model</th><th>accuracy</th><th>cnnx row</th></tr>\n${notebook
+        .map(
+          (line) =>
+            `<tr><td><code>${escapeHtml(line.model)}</code></td><td>${line.accuracy}</td><td>${escapeHtml(line.name)}</td></tr>`,
+        )
+        .join('\n')}</table></section>`
+    : '';
   const html = renderPage({
     title: 'cnnx model comparison',
     summary: Object.entries(details).map(([key, value]): [string, string] => [key, String(value)]),
     figures: inlined,
     sections: [
       `<section id="table"><h2>Table</h2><table class="summary"><tr>${header}</tr>\n${body}</table></section>`,
-    ],
+      notebookTable,
+    ].filter(Boolean),
   });
   await writeAtomic(join(dir, 'compare.html'), html);
   files.push('compare.html');

@@ -10,6 +10,8 @@ export {
   COMPARISON_COLUMNS,
   type ComparisonRow,
   formatComparisonTable,
+  formatNotebookTable,
+  notebookRows,
   writeComparisonReport,
 } from './comparison-report.js';
 export { escapeHtml, type PageContent, renderPage } from './html.js';

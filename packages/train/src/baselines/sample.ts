@@ -1,0 +1,25 @@
+import { stratifiedSplit } from '@cnnx/data';
+import type { ImageSet } from '../types.js';
+
+/**
+ * About `limit` images of `set` (each class rounded on its own), the same share of each class as in the whole set (seeded), in their
+ * original order; the set itself when it has no more than `limit` images.
+ *
+ * @example
+ * stratifiedSample(train, 10_000, 42).count; // 10,000 of Fashion-MNIST's 60,000, 1,000 of each class
+ */
+export function stratifiedSample(set: ImageSet, limit: number, seed: number): ImageSet {
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`'limit' is ${limit}; expected an integer ≥ 1`);
+  }
+  if (set.count <= limit) return set;
+  const { test: kept } = stratifiedSplit(set.labels, limit / set.count, seed);
+  const features = set.images.length / set.count;
+  const images = new Uint8Array(kept.length * features);
+  const labels = new Uint8Array(kept.length);
+  kept.forEach((image, row) => {
+    images.set(set.images.subarray(image * features, (image + 1) * features), row * features);
+    labels[row] = set.labels[image] as number;
+  });
+  return { images, labels, shape: set.shape, count: kept.length, classNames: set.classNames };
+}
