@@ -24,6 +24,8 @@ const COMMANDS = {
   data: () => import('./commands/data.js'),
   models: () => import('./commands/models.js'),
   compare: () => import('./commands/compare.js'),
+  doctor: () => import('./commands/doctor.js'),
+  setup: () => import('./commands/setup.js'),
 } satisfies Record<string, () => Promise<CommandModule>>;
 
 type CommandName = keyof typeof COMMANDS;
@@ -53,7 +55,7 @@ function commandsFor(argv: readonly string[]): CommandName[] {
  * every command.
  *
  * @example
- * const program = await createProgram(); // program.commands lists all eleven
+ * const program = await createProgram(); // program.commands lists all thirteen
  */
 export async function createProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('cnnx');

@@ -16,6 +16,8 @@ const ALL = [
   'data',
   'models',
   'compare',
+  'doctor',
+  'setup',
 ];
 const program = fileURLToPath(new URL('../src/program.ts', import.meta.url));
 const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
@@ -57,8 +59,10 @@ describe('the cnnx program', () => {
     assert.deepEqual(await registered(['--version']), []);
   });
 
-  it('serve, predict and bench never load TensorFlow.js; models does', () => {
+  it('serve, predict, bench and setup never load TensorFlow.js; models does', () => {
     assert.equal(loadsTensorflow(['serve', '--help']), false);
+    assert.equal(loadsTensorflow(['setup', '--help']), false);
+    assert.equal(loadsTensorflow(['doctor', '--help']), false);
     assert.equal(loadsTensorflow(['predict', '--help']), false);
     assert.equal(loadsTensorflow(['bench', '--help']), false);
     assert.equal(loadsTensorflow(['models', '--json']), true);

@@ -1,5 +1,11 @@
 export { type Augmentation, augmentImage, augments } from './augment.js';
 export { type Batch, type BatchOptions, batches } from './batches.js';
+export {
+  type DataFolder,
+  type DatasetAvailability,
+  type DatasetsDescription,
+  describeDatasets,
+} from './describe-datasets.js';
 export { type DownloadOptions, type DownloadProgress, downloadFile } from './download.js';
 export { DatasetFormatError, DatasetNotFoundError, DownloadError } from './errors.js';
 export { readDatasetFile, sha256, writeFileAtomic } from './files.js';
@@ -20,15 +26,19 @@ export {
   type LoadDatasetOptions,
   loadDataset,
 } from './load-dataset.js';
+export { installedVersion } from './package-version.js';
 export { type PrepareDigitFileOptions, prepareDigit } from './prepare-digit.js';
 export { prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
 export { createRandom, type Random } from './random.js';
 export { type ImageFolderOptions, loadImageFolder } from './sources/image-folder.js';
 export { loadMnistSample } from './sources/mnist-sample.js';
 export {
+  DEFAULT_SYSTEM_DIR,
   defaultCacheDir,
+  findNamedFile,
   loadNamedDataset,
   type NamedDatasetOptions,
+  namedDatasetFolders,
   namedDatasets,
 } from './sources/named.js';
 export { stratifiedSplit, subset } from './split.js';

@@ -18,8 +18,27 @@ export {
 export { formatInputScale, parseInputScale } from './core/model-metadata.js';
 export { type OnnxModelSummary, readOnnxSummary } from './core/onnx-model.js';
 export { DeviceUnavailableError, OnnxFormatError } from './errors.js';
-export { cudaInstallHint, cudaUnavailableReason } from './node/backends.js';
+export {
+  bindingFolder,
+  cudaInstallHint,
+  cudaUnavailableReason,
+  missingProviderLibraries,
+} from './node/backends.js';
 export { Classifier, type NodeImageInput } from './node/classifier.js';
+export {
+  CUDA_DOWNLOAD_HOST,
+  CudaSetupError,
+  type CudaSetupOptions,
+  type CudaSetupResult,
+  setUpCuda,
+} from './node/cuda-setup.js';
+export {
+  type DescribeProvidersOptions,
+  describeExecutionProviders,
+  describeMachine,
+  EXECUTION_PROVIDERS,
+  onnxruntimeVersions,
+} from './node/environment.js';
 export type * from './types.js';
 
 export const version = '0.1.0';

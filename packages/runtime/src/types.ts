@@ -136,3 +136,43 @@ export interface ClassifierInfo {
 }
 
 export type MetadataSource = 'metadata' | 'default' | 'option';
+
+/** Whether one onnxruntime-node execution provider runs here (see `describeExecutionProviders`). */
+export interface ExecutionProviderStatus {
+  /** onnxruntime's name: `cpu`, `cuda`, `tensorrt`, `webgpu`, and on other systems `dml`, `coreml`… */
+  name: string;
+  /** A session opened on it and ran the probe model, with the expected result. */
+  available: boolean;
+  /** Why not, in one line (absent when available). */
+  reason?: string;
+  /** onnxruntime-node's package holds its library (false: a separate download; null: not compiled in). */
+  bundled: boolean | null;
+  /** The cnnx device that runs on it (`Classifier.load(…, { device })`), or null when cnnx does not use it in Node. */
+  device: Device | null;
+}
+
+/** This machine as far as running and training models goes (see `describeMachine`). */
+export interface MachineDescription {
+  platform: string;
+  arch: string;
+  /** Node's version, and npm's (null when npm cannot be found). */
+  node: string;
+  npm: string | null;
+  cpu: {
+    model: string;
+    /** Logical CPUs, and how many of them this process may use (cgroups, affinity). */
+    logicalCores: number;
+    usableCores: number;
+    /** The SIMD extensions that matter for inference and training (AVX2, AVX-512, VNNI, NEON…), as the OS names them. */
+    simd: string[];
+    /** Whether this JavaScript engine runs WebAssembly SIMD (tfjs's wasm backend and cnnx's kernels need it to be fast). */
+    wasmSimd: boolean;
+  };
+  memory: { totalBytes: number; freeBytes: number };
+  /** NVIDIA GPUs as `nvidia-smi` lists them; `reason` says why none is visible. */
+  gpu: {
+    visible: boolean;
+    devices: { name: string; memoryMiB: number | null; driver: string | null }[];
+    reason?: string;
+  };
+}

@@ -1,8 +1,17 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { installedVersion } from '@cnnx/data';
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from './errors.js';
 import { registerBatchNormGradient } from './training/batch-norm-gradient.js';
-import type { BackendInfo, BackendName } from './types.js';
+import type {
+  BackendInfo,
+  BackendName,
+  TrainingBackendStatus,
+  TrainingBackendsDescription,
+} from './types.js';
 
 /** The backends `initBackend('auto')` tries, fastest first. */
 export const BACKEND_LADDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -23,9 +32,37 @@ export function defaultWasmThreads(): number {
   return Math.max(1, Math.min(8, availableParallelism()));
 }
 
+const TFJS_NODE = '@tensorflow/tfjs-node';
+
+/**
+ * Whether `@tensorflow/tfjs-node` is installed without its native binding: present, but its install script
+ * (which downloads libtensorflow) did not run, as where install scripts are off or there is no internet.
+ */
+function tensorflowBindingMissing(): boolean {
+  let folder: string;
+  try {
+    folder = dirname(createRequire(import.meta.url).resolve(`${TFJS_NODE}/package.json`));
+  } catch {
+    return false; // not installed at all: the import says so
+  }
+  try {
+    return !readdirSync(join(folder, 'lib')).some(
+      (entry) => entry.startsWith('napi-v') && existsSync(join(folder, 'lib', entry, 'tfjs_binding.node')),
+    );
+  } catch {
+    return true;
+  }
+}
+
 /** Loads `@tensorflow/tfjs-node` (optional: absent where it could not install) and selects it. */
 async function loadTensorflow(): Promise<void> {
-  const moduleName = '@tensorflow/tfjs-node';
+  const moduleName = TFJS_NODE;
+  if (tensorflowBindingMissing()) {
+    throw new Error(
+      `${moduleName} is installed without its native library (its install script did not run); ` +
+        `with internet: npm rebuild ${moduleName} --ignore-scripts=false`,
+    );
+  }
   try {
     await import(moduleName);
   } catch (error) {
@@ -106,4 +143,60 @@ export async function initBackend(
  */
 export function currentBackend(): string {
   return tf.getBackend();
+}
+
+/** What each backend says about itself once it loaded. */
+async function backendDetail(name: BackendName): Promise<string> {
+  if (name === 'tensorflow') {
+    const binding = (tf.backend() as { binding?: { TF_Version?: unknown } }).binding;
+    return `native TensorFlow${typeof binding?.TF_Version === 'string' ? ` ${binding.TF_Version}` : ''}`;
+  }
+  if (name === 'wasm') {
+    const { wasmThreadsCount } = await import('./kernels/wasm-setup.js');
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    const threads = wasmThreadsCount();
+    return (
+      `XNNPACK on ${threads} thread${threads === 1 ? '' : 's'}, ` +
+      `${simd ? 'WebAssembly SIMD' : 'no WebAssembly SIMD (slow)'}, with cnnx's gradient kernels`
+    );
+  }
+  return 'plain JavaScript: for tests, far too slow to train';
+}
+
+/**
+ * Which training backends load here and which one `initBackend('auto')` picks: each backend of
+ * {@link BACKEND_LADDER} is really started (tfjs-node imported, the wasm backend compiled with cnnx's kernels),
+ * and one that does not start says why in one line. Entries carry their engine (`tfjs` today) so that other
+ * training engines can list theirs beside them. Leaves tfjs on the backend `auto` picks; the wasm backend
+ * starts with `options.threads`, so give a later {@link initBackend} the same options.
+ *
+ * @example
+ * await describeTrainingBackends();
+ * // { auto: 'wasm',
+ * //   backends: [{ engine: 'tfjs', name: 'tensorflow', available: false, reason: '@tensorflow/tfjs-node is not installed (…)' },
+ * //              { engine: 'tfjs', name: 'wasm', available: true, detail: 'XNNPACK on 2 threads, WebAssembly SIMD, …' },
+ * //              { engine: 'tfjs', name: 'cpu', available: true, detail: 'plain JavaScript: …' }],
+ * //   versions: { '@tensorflow/tfjs': '4.22.0', '@tensorflow/tfjs-backend-wasm': '4.22.0', '@tensorflow/tfjs-node': null } }
+ */
+export async function describeTrainingBackends(
+  options: InitBackendOptions = {},
+): Promise<TrainingBackendsDescription> {
+  tf.env().set('PROD', true);
+  const backends: TrainingBackendStatus[] = [];
+  for (const name of BACKEND_LADDER) {
+    try {
+      await loaders[name](options);
+      backends.push({ engine: 'tfjs', name, available: true, detail: await backendDetail(name) });
+    } catch (error) {
+      const reason = (error as Error).message.split('\n')[0] ?? String(error);
+      backends.push({ engine: 'tfjs', name, available: false, reason });
+    }
+  }
+  const auto = backends.find((backend) => backend.available)?.name ?? null;
+  if (auto !== null) await tf.setBackend(auto);
+  const versions: Record<string, string | null> = {};
+  for (const name of ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', TFJS_NODE]) {
+    versions[name] = installedVersion(name, import.meta.url);
+  }
+  return { backends, auto, versions };
 }

@@ -2,6 +2,7 @@ export {
   BACKEND_LADDER,
   currentBackend,
   defaultWasmThreads,
+  describeTrainingBackends,
   type InitBackendOptions,
   initBackend,
 } from './backend.js';

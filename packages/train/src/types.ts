@@ -15,6 +15,29 @@ export interface ImageSet {
 /** The training backends cnnx knows, tried in this order by `initBackend('auto')`. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
+/** Whether one training backend starts here (see `describeTrainingBackends`). */
+export interface TrainingBackendStatus {
+  /** The training engine it belongs to: `tfjs` (TensorFlow.js) today. */
+  engine: string;
+  /** The name `initBackend` and `cnnx train --backend` take. */
+  name: string;
+  available: boolean;
+  /** Why it does not start, in one line (absent when available). */
+  reason?: string;
+  /** What runs, when available (threads, SIMD, the TensorFlow version…). */
+  detail?: string;
+}
+
+/** The training backends of this installation and the one `initBackend('auto')` picks. */
+export interface TrainingBackendsDescription {
+  /** In the order `auto` tries them. */
+  backends: TrainingBackendStatus[];
+  /** The first available one, or null when none starts. */
+  auto: string | null;
+  /** The installed versions of tfjs and its backend packages (null: not installed). */
+  versions: Record<string, string | null>;
+}
+
 /** What `initBackend` chose, and why it passed over the ones before it. */
 export interface BackendInfo {
   name: BackendName;

@@ -75,6 +75,9 @@ export const namedDatasets: Record<'mnist' | 'fashion-mnist', NamedDataset> = {
   },
 };
 
+/** Where distributions install datasets (Debian's `dataset-fashion-mnist`, for one). */
+export const DEFAULT_SYSTEM_DIR = '/usr/share/datasets';
+
 /** Where named datasets are looked for and how they are fetched. */
 export interface NamedDatasetOptions {
   split?: DatasetSplit;
@@ -82,7 +85,7 @@ export interface NamedDatasetOptions {
   dataDir?: string;
   /** The download cache (default `$XDG_CACHE_HOME/cnnx` or `~/.cache/cnnx`). */
   cacheDir?: string;
-  /** Where distributions install datasets (default `/usr/share/datasets`). */
+  /** Where distributions install datasets (default {@link DEFAULT_SYSTEM_DIR}). */
   systemDir?: string;
   /** Mirrors (base URLs ending in `/`) to use instead of the built-in ones. */
   mirrors?: string[];
@@ -119,17 +122,13 @@ export async function loadNamedDataset(
 ): Promise<Dataset> {
   const known = namedDatasets[name];
   const split = options.split ?? 'train';
+  const folders = namedDatasetFolders(name, options);
   const cacheFolder = join(options.cacheDir ?? defaultCacheDir(), name);
-  const folders = [
-    ...(options.dataDir ? [options.dataDir, join(options.dataDir, name)] : []),
-    cacheFolder,
-    join(options.systemDir ?? '/usr/share/datasets', name),
-  ];
   const wanted = [known.files[split].images, known.files[split].labels];
   const paths: string[] = [];
   const missing: NamedFile[] = [];
   for (const file of wanted) {
-    const found = await firstExisting(folders, [file.name, file.name.replace(/\.gz$/, '')]);
+    const found = await findNamedFile(folders, file);
     if (found) paths.push(found);
     else missing.push(file);
   }
@@ -186,7 +185,34 @@ export async function loadNamedDataset(
   return dataset;
 }
 
-async function firstExisting(folders: string[], names: string[]): Promise<string | undefined> {
+/**
+ * The folders a named dataset's files are looked for in, in order: `DIR` and `DIR/<name>` for `dataDir`,
+ * the cache's `<name>` folder, then the system's (`/usr/share/datasets/<name>`).
+ *
+ * @example
+ * namedDatasetFolders('fashion-mnist', { dataDir: 'data' });
+ * // ['data', 'data/fashion-mnist', '/home/ada/.cache/cnnx/fashion-mnist', '/usr/share/datasets/fashion-mnist']
+ */
+export function namedDatasetFolders(
+  name: keyof typeof namedDatasets,
+  options: Pick<NamedDatasetOptions, 'dataDir' | 'cacheDir' | 'systemDir'> = {},
+): string[] {
+  return [
+    ...(options.dataDir ? [options.dataDir, join(options.dataDir, name)] : []),
+    join(options.cacheDir ?? defaultCacheDir(), name),
+    join(options.systemDir ?? DEFAULT_SYSTEM_DIR, name),
+  ];
+}
+
+/**
+ * Where a published file is found in `folders` (gzipped as published, or unpacked), or undefined.
+ *
+ * @example
+ * await findNamedFile(namedDatasetFolders('fashion-mnist'), namedDatasets['fashion-mnist'].files.test.images);
+ * // '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz'
+ */
+export async function findNamedFile(folders: string[], file: NamedFile): Promise<string | undefined> {
+  const names = [file.name, file.name.replace(/\.gz$/, '')];
   for (const folder of folders) {
     for (const name of names) {
       const path = join(folder, name);

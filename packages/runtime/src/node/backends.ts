@@ -8,10 +8,15 @@ import type { TensorLike, ValueInfo } from '../types.js';
 
 /** How to get the CUDA provider, for error messages. */
 export const cudaInstallHint =
-  'install it with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (needs CUDA 12 and cuDNN 9, and internet access)';
+  "run `cnnx setup cuda` (onnxruntime-node's installer with its CUDA 12 option; needs an NVIDIA driver, CUDA 12, cuDNN 9 and internet)";
 
-/** The folder holding onnxruntime-node's native libraries. */
-function bindingFolder(): string | null {
+/**
+ * The folder holding onnxruntime-node's native libraries, where its installer puts the CUDA provider.
+ *
+ * @example
+ * bindingFolder(); // '/app/node_modules/onnxruntime-node/bin/napi-v6/linux/x64'
+ */
+export function bindingFolder(): string | null {
   try {
     const require = createRequire(import.meta.url);
     const entry = require.resolve('onnxruntime-node');
@@ -22,12 +27,28 @@ function bindingFolder(): string | null {
 }
 
 /**
+ * The libraries of a provider that onnxruntime-node downloads instead of shipping (cuda, tensorrt) and that
+ * are not in its binding folder; empty when all are there, or for a provider inside the package.
+ *
+ * @example
+ * missingProviderLibraries('cuda'); // ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so']
+ */
+export function missingProviderLibraries(provider: string): string[] {
+  if (provider !== 'cuda' && provider !== 'tensorrt') return [];
+  const file = (name: string) => (process.platform === 'win32' ? `${name}.dll` : `lib${name}.so`);
+  const folder = bindingFolder();
+  return [file(`onnxruntime_providers_${provider}`), file('onnxruntime_providers_shared')].filter(
+    (name) => folder === null || !existsSync(join(folder, name)),
+  );
+}
+
+/**
  * Why CUDA cannot run here, or null when its provider library is present (whether a GPU answers is only
  * known when a session opens).
  *
  * @example
  * cudaUnavailableReason();
- * // → 'the CUDA execution provider is not installed in onnxruntime-node (no libonnxruntime_providers_cuda.so); install it with …'
+ * // → 'the CUDA execution provider is not installed in onnxruntime-node (no libonnxruntime_providers_cuda.so, …); run `cnnx setup cuda` …'
  */
 export function cudaUnavailableReason(): string | null {
   if (process.platform !== 'linux' && process.platform !== 'win32') {
@@ -35,11 +56,9 @@ export function cudaUnavailableReason(): string | null {
   }
   const supported = ort.listSupportedBackends().some((backend) => backend.name === 'cuda');
   if (!supported) return `this onnxruntime-node build has no CUDA provider; ${cudaInstallHint}`;
-  const folder = bindingFolder();
-  const library =
-    process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
-  if (folder === null || !existsSync(join(folder, library))) {
-    return `the CUDA execution provider is not installed in onnxruntime-node (no ${library}); ${cudaInstallHint}`;
+  const missing = missingProviderLibraries('cuda');
+  if (missing.length > 0) {
+    return `the CUDA execution provider is not installed in onnxruntime-node (no ${missing.join(', ')}); ${cudaInstallHint}`;
   }
   return null;
 }
