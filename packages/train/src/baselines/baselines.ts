@@ -1,3 +1,4 @@
+import { createRandom } from '@cnnx/data';
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../types.js';
 
@@ -125,25 +126,11 @@ async function argmaxBatches(
   return predicted;
 }
 
-/** A seeded Fisher–Yates order of `count` indices (mulberry32). */
+/** A seeded Fisher–Yates order of `count` indices (`@cnnx/data`'s generator). */
 function shuffledOrder(count: number, seed: number): Uint32Array {
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
   const order = new Uint32Array(count);
   for (let index = 0; index < count; index++) order[index] = index;
-  for (let index = count - 1; index > 0; index--) {
-    const other = Math.floor(random() * (index + 1));
-    const swap = order[index] as number;
-    order[index] = order[other] as number;
-    order[other] = swap;
-  }
-  return order;
+  return createRandom(seed).shuffle(order);
 }
 
 /** Logistic regression, MLP and linear SVM: a small dense model trained by gradient steps. */
