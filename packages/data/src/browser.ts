@@ -5,6 +5,7 @@ export { type CsvImages, parseCsv } from './formats/csv.js';
 export { encodeIdx, type IdxArray, parseIdx } from './formats/idx.js';
 export { encodeNpy, type NpyArray, parseNpy, parseNpz } from './formats/npy.js';
 export { checkLabels, defaultClassNames } from './labels.js';
+export { luma, onWhite } from './luma.js';
 export { prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
 export { createRandom, type Random } from './random.js';
 export { stratifiedSplit, subset } from './split.js';

@@ -20,6 +20,7 @@ export {
   type LoadDatasetOptions,
   loadDataset,
 } from './load-dataset.js';
+export { luma, onWhite } from './luma.js';
 export { type PrepareDigitFileOptions, prepareDigit } from './prepare-digit.js';
 export { prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
 export { createRandom, type Random } from './random.js';

@@ -1,5 +1,5 @@
 /** The Classifier contract and its implementation over any registered backend. */
-import { prepareDigitPixels, rgbaToGray } from '@cnnx/data/browser';
+import { luma, prepareDigitPixels, rgbaToGray } from '@cnnx/data/browser';
 import { OnnxFormatError } from '../errors.js';
 import type {
   Classification,
@@ -167,10 +167,7 @@ function prepareDigit(
   else if (channels === 3) {
     gray = new Float32Array(width * height);
     for (let p = 0; p < gray.length; p++) {
-      gray[p] =
-        0.299 * (pixels[p * 3] as number) +
-        0.587 * (pixels[p * 3 + 1] as number) +
-        0.114 * (pixels[p * 3 + 2] as number);
+      gray[p] = luma(pixels[p * 3] as number, pixels[p * 3 + 1] as number, pixels[p * 3 + 2] as number);
     }
   }
   return prepareDigitPixels(gray, width, height).pixels;

@@ -1,4 +1,5 @@
 /** Raw 0-255 pixels → the model's float input, in one pass: scaling, channel handling and layout together. */
+import { luma, onWhite } from '@cnnx/data/browser';
 import type { InputLayout, InputScale } from '../types.js';
 
 /** The model's image: height × width × channels. */
@@ -118,14 +119,8 @@ export function writeImages(
     for (let p = 0; p < area; p++) {
       const at = source + p * sourceChannels;
       if (channels === 1) {
-        const red = pixels[at] as number;
-        const green = pixels[at + 1] as number;
-        const blue = pixels[at + 2] as number;
-        let gray = 0.299 * red + 0.587 * green + 0.114 * blue;
-        if (sourceChannels === 4) {
-          const alpha = (pixels[at + 3] as number) / 255;
-          gray = gray * alpha + 255 * (1 - alpha);
-        }
+        let gray = luma(pixels[at] as number, pixels[at + 1] as number, pixels[at + 2] as number);
+        if (sourceChannels === 4) gray = onWhite(gray, pixels[at + 3] as number);
         target[base + p] = gray * multiplier + offset;
         continue;
       }
