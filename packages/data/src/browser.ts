@@ -4,6 +4,15 @@ export { DatasetFormatError, DatasetNotFoundError, DownloadError } from './error
 export { type CsvImages, parseCsv } from './formats/csv.js';
 export { encodeIdx, type IdxArray, parseIdx } from './formats/idx.js';
 export { encodeNpy, type NpyArray, parseNpy, parseNpz } from './formats/npy.js';
+export {
+  affineOf,
+  formatInputScale,
+  type InputScale,
+  inputScaleOf,
+  type PixelAffine,
+  type PixelScale,
+  parseInputScale,
+} from './input-scale.js';
 export { checkLabels, defaultClassNames } from './labels.js';
 export { luma, onWhite } from './luma.js';
 export { prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';

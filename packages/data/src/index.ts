@@ -7,6 +7,15 @@ export { type CsvImages, parseCsv } from './formats/csv.js';
 export { encodeIdx, type IdxArray, parseIdx } from './formats/idx.js';
 export { encodeNpy, type NpyArray, parseNpy, parseNpz } from './formats/npy.js';
 export {
+  affineOf,
+  formatInputScale,
+  type InputScale,
+  inputScaleOf,
+  type PixelAffine,
+  type PixelScale,
+  parseInputScale,
+} from './input-scale.js';
+export {
   type DatasetSummary,
   renderLabelHistogram,
   renderSampleGrid,

@@ -1,4 +1,4 @@
-import { createRandom } from '@cnnx/data';
+import { createRandom } from '@cnnx/data/browser';
 
 /**
  * `count` uniform floats in [0, 1) from `seed`.

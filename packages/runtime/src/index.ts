@@ -6,6 +6,7 @@ import { registerNodeBackends } from './node/register.js';
 
 registerNodeBackends();
 
+export { formatInputScale, parseInputScale } from '@cnnx/data/browser';
 export { type Backend, type BackendSession, registerBackend, registeredDevices } from './core/backend.js';
 export {
   type MeasuredStep,
@@ -15,7 +16,6 @@ export {
   summariseLatencies,
   type ThroughputSummary,
 } from './core/measure.js';
-export { formatInputScale, parseInputScale } from './core/model-metadata.js';
 export { type OnnxModelSummary, readOnnxSummary } from './core/onnx-model.js';
 export { DeviceUnavailableError, OnnxFormatError } from './errors.js';
 export { cudaInstallHint, cudaUnavailableReason } from './node/backends.js';

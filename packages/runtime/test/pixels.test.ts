@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { affineOf } from '@cnnx/data';
 import { readModel } from '../src/core/model-metadata.js';
-import { affineOf, writeImages } from '../src/core/pixels.js';
+import { writeImages } from '../src/core/pixels.js';
 
 describe('writeImages (pure)', () => {
   test('byte pixels at any alignment and length scale exactly like the one-value-at-a-time formula', () => {

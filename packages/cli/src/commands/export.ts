@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { type Dataset, loadDataset, subset, toFloat32 } from '@cnnx/data';
+import { type Dataset, type InputScale, loadDataset, parseInputScale, subset, toFloat32 } from '@cnnx/data';
 import {
   assertVerified,
   type ExportOptions,
@@ -63,15 +63,12 @@ async function readModelManifest(
   }
 }
 
-function pixelScale(spec: string): 'unit' | 'none' | { mean: number; std: number } {
-  if (spec === 'unit' || spec === 'none') return spec;
-  const match = /^standard:([^:]+):([^:]+)$/.exec(spec);
-  const mean = Number(match?.[1]);
-  const std = Number(match?.[2]);
-  if (!match || !Number.isFinite(mean) || !Number.isFinite(std) || std <= 0) {
-    throw new UsageError(`--input-scale ${spec} is not a scale; expected unit, none or standard:MEAN:STD`);
+function inputScale(text: string): InputScale {
+  try {
+    return parseInputScale(text, '--input-scale');
+  } catch (error) {
+    throw new UsageError((error as Error).message, { cause: error });
   }
-  return { mean, std };
 }
 
 async function writeTriton(dir: string, name: string, bytes: Uint8Array): Promise<string> {
@@ -109,8 +106,8 @@ async function runExport(flags: ExportFlags): Promise<void> {
   }
   const out = resolve(flags.out);
   const manifest = await readModelManifest(flags.model);
-  const inputScale = flags.inputScale ?? manifest.inputScale ?? 'unit';
-  const scale = pixelScale(inputScale);
+  const scaleText = flags.inputScale ?? manifest.inputScale ?? 'unit';
+  const scale = inputScale(scaleText);
   const classNames = flags.classNames ? flags.classNames.split(',') : manifest.classNames;
   const runId = flags.runId ?? manifest.runId;
 
@@ -150,7 +147,7 @@ async function runExport(flags: ExportFlags): Promise<void> {
   const options: ExportOptions = {
     opset: flags.opset,
     inputLayout: flags.inputLayout,
-    inputScale,
+    inputScale: scaleText,
     ...(flags.quantize ? { quantize: flags.quantize } : {}),
     ...(classNames ? { classNames } : {}),
     ...(runId ? { runId } : {}),

@@ -1,5 +1,5 @@
 /** The Classifier contract and its implementation over any registered backend. */
-import { luma, prepareDigitPixels, rgbaToGray } from '@cnnx/data/browser';
+import { affineOf, luma, type PixelAffine, prepareDigitPixels, rgbaToGray } from '@cnnx/data/browser';
 import { OnnxFormatError } from '../errors.js';
 import type {
   Classification,
@@ -14,7 +14,7 @@ import type {
 import { type Backend, type BackendSession, type BackendSessionOptions, resolveSession } from './backend.js';
 import { type ModelReading, readModel } from './model-metadata.js';
 import { ProtobufError, readOnnxSummary } from './onnx-model.js';
-import { type Affine, affineOf, type ImageShape, writeImages } from './pixels.js';
+import { type ImageShape, writeImages } from './pixels.js';
 
 /** An input buffer and its tensor, reused while the batch size stays the same. */
 interface InputSlot {
@@ -220,7 +220,7 @@ export class Classifier {
   readonly #session: BackendSession;
   readonly #inputName: string;
   readonly #outputName: string;
-  readonly #affine: Affine;
+  readonly #affine: PixelAffine;
   readonly #slots = new Map<number, InputSlot>();
   #released = false;
 
