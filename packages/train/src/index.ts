@@ -22,7 +22,6 @@ export {
   readManifest,
   saveModel,
   WEIGHTS_FILE,
-  writeFolderAtomic,
 } from './model-io.js';
 export { buildModel, readModelSpec } from './models/build.js';
 export { ACTIVATIONS, LAYER_TYPES } from './models/layers.js';

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { writeFolderAtomic } from '@cnnx/data';
 import * as tf from '@tensorflow/tfjs';
 import { ModelNotFoundError } from './errors.js';
 
@@ -26,39 +26,6 @@ async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifac
   );
   if (captured === undefined) throw new Error('tfjs did not hand over the model artifacts');
   return captured;
-}
-
-/**
- * Writes a folder atomically: everything goes to `DIR.tmp-*` first and is renamed into place, so a
- * crash leaves either the old folder or the new one, never a half-written one.
- *
- * @example
- * await writeFolderAtomic('runs/a/model', { 'model.json': '{…}', 'weights.bin': bytes });
- */
-export async function writeFolderAtomic(
-  dir: string,
-  files: Record<string, string | Uint8Array>,
-): Promise<void> {
-  await mkdir(dirname(dir), { recursive: true });
-  const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const temporary = `${dir}.tmp-${suffix}`;
-  const previous = `${dir}.old-${suffix}`;
-  try {
-    await mkdir(temporary);
-    for (const [name, content] of Object.entries(files)) await writeFile(join(temporary, name), content);
-    let replaced = false;
-    try {
-      await rename(dir, previous);
-      replaced = true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    await rename(temporary, dir);
-    if (replaced) await rm(previous, { recursive: true, force: true });
-  } catch (error) {
-    await rm(temporary, { recursive: true, force: true });
-    throw error;
-  }
 }
 
 /**

@@ -1,6 +1,14 @@
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { type Dataset, type InputScale, loadDataset, parseInputScale, subset, toFloat32 } from '@cnnx/data';
+import {
+  type Dataset,
+  type InputScale,
+  loadDataset,
+  parseInputScale,
+  subset,
+  toFloat32,
+  writeFolderAtomic,
+} from '@cnnx/data';
 import {
   assertVerified,
   type ExportOptions,
@@ -72,20 +80,8 @@ function inputScale(text: string): InputScale {
 }
 
 async function writeTriton(dir: string, name: string, bytes: Uint8Array): Promise<string> {
-  const config = tritonConfig(bytes, name);
   const target = resolve(dir, name);
-  const temporary = `${target}.partial-${process.pid}`;
-  await rm(temporary, { recursive: true, force: true });
-  try {
-    await mkdir(join(temporary, '1'), { recursive: true });
-    await writeFileAtomic(join(temporary, 'config.pbtxt'), config);
-    await writeFileAtomic(join(temporary, '1', 'model.onnx'), bytes);
-    await rm(target, { recursive: true, force: true });
-    await rename(temporary, target);
-  } catch (error) {
-    await rm(temporary, { recursive: true, force: true });
-    throw error;
-  }
+  await writeFolderAtomic(target, { 'config.pbtxt': tritonConfig(bytes, name), '1/model.onnx': bytes });
   return target;
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { HOLDOUT_FRACTION, loadDataset, stratifiedSplit, subset } from '@cnnx/data';
+import { HOLDOUT_FRACTION, loadDataset, stratifiedSplit, subset, writeFolderAtomic } from '@cnnx/data';
 import { exportToOnnx } from '@cnnx/export';
 import { Classifier } from '@cnnx/runtime';
 import {
@@ -66,18 +66,6 @@ async function checkOutputFolder(out: string, force: boolean): Promise<void> {
       `--out ${out} exists and does not hold an earlier quickstart run; choose another folder or pass --force to replace it`,
     );
   }
-}
-
-/** Moves the finished run from its temporary folder into place, replacing an earlier run only at the very end. */
-async function publishFolder(temporary: string, out: string): Promise<void> {
-  const old = `${out}.old-${process.pid}`;
-  const hadPrevious = await stat(out).then(
-    () => true,
-    () => false,
-  );
-  if (hadPrevious) await rename(out, old);
-  await rename(temporary, out);
-  if (hadPrevious) await rm(old, { recursive: true, force: true });
 }
 
 /**
@@ -184,29 +172,26 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Record<
   );
 
   // 6. The run folder, built under a temporary name and moved into place at the end.
-  const temporary = `${out}.partial-${process.pid}`;
-  await rm(temporary, { recursive: true, force: true });
-  await mkdir(temporary, { recursive: true });
-  try {
-    const metrics = {
-      kind: MARKER,
-      runId,
-      dataset: { spec: 'mnist-sample', count: dataset.count, train: trainSet.count, test: testSet.count },
-      backend: backend.name,
-      threads: backend.threads ?? null,
-      model: 'classic',
-      parameters: model.countParams(),
-      epochs: options.epochs,
-      batchSize: options.batchSize,
-      seed: options.seed,
-      training: TRAINING,
-      trainSeconds,
-      history: training.history,
-      test,
-      onnx: { path: 'model.onnx', opset, bytes: onnxBytes.byteLength, maxAbsDiff, agreement },
-      totalSeconds: (Date.now() - started) / 1000,
-    };
-    await saveModel(model, join(temporary, 'model'), {
+  const metrics = {
+    kind: MARKER,
+    runId,
+    dataset: { spec: 'mnist-sample', count: dataset.count, train: trainSet.count, test: testSet.count },
+    backend: backend.name,
+    threads: backend.threads ?? null,
+    model: 'classic',
+    parameters: model.countParams(),
+    epochs: options.epochs,
+    batchSize: options.batchSize,
+    seed: options.seed,
+    training: TRAINING,
+    trainSeconds,
+    history: training.history,
+    test,
+    onnx: { path: 'model.onnx', opset, bytes: onnxBytes.byteLength, maxAbsDiff, agreement },
+    totalSeconds: (Date.now() - started) / 1000,
+  };
+  await writeFolderAtomic(out, async (folder) => {
+    await saveModel(model, join(folder, 'model'), {
       runId,
       backend: backend.name,
       dataset: dataset.source,
@@ -214,9 +199,9 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Record<
       history: training.history,
       classNames: dataset.classNames,
     });
-    await writeFileAtomic(join(temporary, 'model.onnx'), onnxBytes);
-    await writeJsonAtomic(join(temporary, 'metrics.json'), metrics);
-    await writeReport(temporary, {
+    await writeFileAtomic(join(folder, 'model.onnx'), onnxBytes);
+    await writeJsonAtomic(join(folder, 'metrics.json'), metrics);
+    await writeReport(folder, {
       title: 'cnnx quickstart: the classic CNN on the embedded MNIST digits',
       metrics: test,
       history: training.history,
@@ -235,15 +220,11 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Record<
         'ONNX max |Δp|': maxAbsDiff.toExponential(2),
       },
     });
-    await publishFolder(temporary, out);
-    say(
-      `\nwrote ${options.out}/: model/ (tfjs), model.onnx (${(onnxBytes.byteLength / 1024).toFixed(0)} KiB), metrics.json, report.html` +
-        `\ntest accuracy ${(test.accuracy * 100).toFixed(2)}% · ONNX agreement ${agreement.toFixed(4)} · trained ${trainSeconds.toFixed(0)} s on ${backend.name}`,
-    );
-    if (options.json) printJson(metrics);
-    return metrics;
-  } catch (error) {
-    await rm(temporary, { recursive: true, force: true });
-    throw error;
-  }
+  });
+  say(
+    `\nwrote ${options.out}/: model/ (tfjs), model.onnx (${(onnxBytes.byteLength / 1024).toFixed(0)} KiB), metrics.json, report.html` +
+      `\ntest accuracy ${(test.accuracy * 100).toFixed(2)}% · ONNX agreement ${agreement.toFixed(4)} · trained ${trainSeconds.toFixed(0)} s on ${backend.name}`,
+  );
+  if (options.json) printJson(metrics);
+  return metrics;
 }
