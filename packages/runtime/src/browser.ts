@@ -11,6 +11,7 @@ registerBackend('webgpu', webgpuBackend, 100);
 export { formatInputScale, parseInputScale } from '@cnnx/data/browser';
 export { type Backend, type BackendSession, registerBackend, registeredDevices } from './core/backend.js';
 export { type OnnxModelSummary, readOnnxSummary } from './core/onnx-model.js';
+export { rankClasses } from './core/rank.js';
 export { DeviceUnavailableError, OnnxFormatError } from './errors.js';
 export type * from './types.js';
 export { type BrowserClassifierOptions, type BrowserModelSource, Classifier } from './web/classifier.js';

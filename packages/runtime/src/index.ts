@@ -17,6 +17,7 @@ export {
   type ThroughputSummary,
 } from './core/measure.js';
 export { type OnnxModelSummary, readOnnxSummary } from './core/onnx-model.js';
+export { rankClasses } from './core/rank.js';
 export { DeviceUnavailableError, OnnxFormatError } from './errors.js';
 export { cudaInstallHint, cudaUnavailableReason } from './node/backends.js';
 export { Classifier, type NodeImageInput } from './node/classifier.js';

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { type PreparedDigit, prepareDigit } from '@cnnx/data';
-import { type Classification, Classifier } from '@cnnx/runtime';
+import { type Classification, Classifier, rankClasses } from '@cnnx/runtime';
 // @cnnx/train (TensorFlow.js) is imported only for a tfjs model folder or --report
 import type { PredictionItem } from '@cnnx/train';
 import type { Command } from 'commander';
@@ -78,11 +78,7 @@ async function tfjsPredictor(dir: string, flags: PredictFlags): Promise<Predicto
     async classify(_image, prepared, topK) {
       if (!prepared) throw new Error('no prepared pixels');
       const probabilities = await predict(model, prepared.pixels, [28, 28, 1]);
-      const top = [...probabilities.keys()]
-        .sort((a, b) => probabilities[b]! - probabilities[a]!)
-        .slice(0, Math.min(topK, classes))
-        .map((index) => ({ label: classNames[index]!, index, probability: probabilities[index]! }));
-      return { ...top[0]!, top };
+      return rankClasses(probabilities, classNames, Math.min(topK, classes));
     },
     async release() {
       model.dispose();

@@ -6,7 +6,6 @@ import type {
   ClassifierInfo,
   ClassifierOptions,
   ClassifyOptions,
-  ClassScore,
   ImageInput,
   TensorLike,
   ValueInfo,
@@ -15,6 +14,7 @@ import { type Backend, type BackendSession, type BackendSessionOptions, resolveS
 import { type ModelReading, readModel } from './model-metadata.js';
 import { ProtobufError, readOnnxSummary } from './onnx-model.js';
 import { type ImageShape, writeImages } from './pixels.js';
+import { rankClasses } from './rank.js';
 
 /** An input buffer and its tensor, reused while the batch size stays the same. */
 interface InputSlot {
@@ -464,22 +464,13 @@ export class Classifier {
       throw error;
     }
     const probabilities = await this.#infer(slot);
-    return images.map((_, image) => this.#rank(probabilities, image, Math.min(topK, classes)));
-  }
-
-  #rank(probabilities: Float32Array, image: number, topK: number): Classification {
-    const classes = this.info.classNames.length;
-    const start = image * classes;
-    const order = Array.from({ length: classes }, (_, k) => k).sort(
-      (a, b) => (probabilities[start + b] as number) - (probabilities[start + a] as number),
+    return images.map((_, image) =>
+      rankClasses(
+        probabilities.subarray(image * classes, (image + 1) * classes),
+        this.info.classNames,
+        Math.min(topK, classes),
+      ),
     );
-    const top: ClassScore[] = order.slice(0, topK).map((index) => ({
-      label: this.info.classNames[index] ?? String(index),
-      index,
-      probability: probabilities[start + index] as number,
-    }));
-    const best = top[0] as ClassScore;
-    return { ...best, top };
   }
 
   /**
