@@ -1,7 +1,7 @@
 export { type Augmentation, augmentImage, augments } from './augment.js';
 export { type Batch, type BatchOptions, batches } from './batches.js';
 export { type DownloadOptions, type DownloadProgress, downloadFile } from './download.js';
-export { DatasetFormatError, DatasetNotFoundError, DownloadError } from './errors.js';
+export { DatasetFormatError, DatasetNotFoundError, DownloadError, ModelFormatError } from './errors.js';
 export {
   type FolderContents,
   readDatasetFile,

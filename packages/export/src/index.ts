@@ -6,7 +6,6 @@ export type { ConversionContext, ConverterConfig, LayerConverter, ValueRef } fro
 export { ModelFormatError, UnsupportedLayerError, VerificationError } from './errors.js';
 export { exportToOnnx } from './export-to-onnx.js';
 export { GraphBuilder, irVersionForOpset, serializeModel } from './graph/graph-builder.js';
-export { loadLayersModelFromDir, readModelArtifacts } from './load-model.js';
 export { readOnnx } from './read-onnx.js';
 export type * from './types.js';
 export { assertVerified, type VerificationInputs, type VerificationResult, verifyOnnx } from './verify.js';

@@ -1,3 +1,4 @@
+export { ModelFormatError } from '@cnnx/data';
 export {
   BACKEND_LADDER,
   currentBackend,

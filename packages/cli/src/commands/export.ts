@@ -13,7 +13,6 @@ import {
   assertVerified,
   type ExportOptions,
   exportToOnnx,
-  loadLayersModelFromDir,
   ModelFormatError,
   readOnnx,
   SUPPORTED_OPSETS,
@@ -23,7 +22,7 @@ import {
   type VerificationResult,
   verifyOnnx,
 } from '@cnnx/export';
-import { initBackend } from '@cnnx/train';
+import { initBackend, loadModel } from '@cnnx/train';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
@@ -107,7 +106,7 @@ async function runExport(flags: ExportFlags): Promise<void> {
   const classNames = flags.classNames ? flags.classNames.split(',') : manifest.classNames;
   const runId = flags.runId ?? manifest.runId;
 
-  const model = await loadLayersModelFromDir(flags.model);
+  const model = await loadModel(flags.model);
   if (flags.verify) {
     // tfjs runs the reference predictions: the fastest backend that loads here (wasm without tfjs-node).
     const backend = await initBackend('auto');
