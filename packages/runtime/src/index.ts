@@ -20,7 +20,13 @@ export { type OnnxModelSummary, readOnnxSummary } from './core/onnx-model.js';
 export { rankClasses } from './core/rank.js';
 export { DeviceUnavailableError, OnnxFormatError } from './errors.js';
 export { cudaInstallHint, cudaUnavailableReason } from './node/backends.js';
-export { Classifier, type NodeImageInput } from './node/classifier.js';
+export { Classifier } from './node/classifier.js';
+export {
+  type NodeImageInput,
+  type PreparedImage,
+  type PrepareImageOptions,
+  prepareImage,
+} from './node/prepare-image.js';
 export type * from './types.js';
 
 export const version = '0.1.0';

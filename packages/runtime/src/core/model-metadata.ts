@@ -40,10 +40,10 @@ function staticDim(value: number | string | undefined): number | null {
  * names `'0'…'n-1'`; `unit` scaling.
  *
  * @example
- * readModel(summaryInputs, summaryOutputs, { 'cnnx.input_layout': 'nhwc' }, {});
+ * readModelMetadata(summaryInputs, summaryOutputs, { 'cnnx.input_layout': 'nhwc' }, {});
  * // → { layout: 'nhwc', image: { height: 28, width: 28, channels: 1 }, classNames: ['0', …, '9'], … }
  */
-export function readModel(
+export function readModelMetadata(
   inputs: ValueInfo[],
   outputs: ValueInfo[],
   metadata: Record<string, string>,
