@@ -146,3 +146,34 @@ export function assertVerified(
     );
   }
 }
+
+/**
+ * Checks an export against its tfjs model as `cnnx export` does, and throws {@link VerificationError} past the
+ * tolerance of its kind: on random inputs, within 1e-4 (fp32) or 1e-2 with 90% class agreement (fp16 without
+ * images); on dataset `images` when given, within 1e-4 (fp32) or 99% class agreement (quantized). Each result
+ * is handed to `onResult` before it is judged.
+ *
+ * @example
+ * const results = await verifyExport(bytes, model, { quantize: 'int8', images }, (what, result) => console.log(what, result));
+ * // results → { random: { maxAbsDiff: 0.03, … }, images: { agreement: 0.998, … } }
+ */
+export async function verifyExport(
+  bytes: Uint8Array,
+  model: tf.LayersModel,
+  options: { quantize?: 'fp16' | 'int8' | undefined; images?: VerificationInputs | undefined },
+  onResult: (what: 'random inputs' | 'dataset images', result: VerificationResult) => void = () => {},
+): Promise<{ random: VerificationResult; images?: VerificationResult }> {
+  const { quantize, images } = options;
+  const random = await verifyOnnx(bytes, model);
+  onResult('random inputs', random);
+  if (!quantize) assertVerified(random, { maxAbsDiff: 1e-4 });
+  if (!images) {
+    if (quantize === 'fp16') assertVerified(random, { maxAbsDiff: 1e-2, agreement: 0.9 });
+    return { random };
+  }
+  const onImages = await verifyOnnx(bytes, model, images);
+  onResult('dataset images', onImages);
+  if (quantize) assertVerified(onImages, { maxAbsDiff: Number.POSITIVE_INFINITY, agreement: 0.99 });
+  else assertVerified(onImages, { maxAbsDiff: 1e-4 });
+  return { random, images: onImages };
+}

@@ -20,7 +20,9 @@ export {
   loadModel,
   MANIFEST_FILE,
   MODEL_FILE,
+  type ModelManifestInfo,
   readManifest,
+  readModelManifest,
   saveModel,
   WEIGHTS_FILE,
 } from './model-io.js';

@@ -187,3 +187,41 @@ export async function readManifest(dir: string): Promise<unknown> {
     throw error;
   }
 }
+
+/** What a model folder's `manifest.json` says about labelling and exporting the model. */
+export interface ModelManifestInfo {
+  classNames?: string[];
+  runId?: string;
+  inputScale?: string;
+}
+
+/**
+ * The class names, run id and input scale a model folder's `manifest.json` records (each only when it does;
+ * `{}` for a folder without one, as plain tfjs folders are). A manifest that is not JSON is a
+ * `ModelFormatError`.
+ *
+ * @example
+ * await readModelManifest('runs/quickstart/model'); // → { classNames: ['0', …, '9'], runId: '3f1c…' }
+ */
+export async function readModelManifest(dir: string): Promise<ModelManifestInfo> {
+  const file = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return {};
+  }
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(text);
+  } catch (error) {
+    throw new ModelFormatError(file, 'not valid JSON', { cause: error });
+  }
+  if (!isRecord(manifest)) return {};
+  const { classNames, runId, inputScale } = manifest;
+  return {
+    ...(Array.isArray(classNames) ? { classNames: classNames.map(String) } : {}),
+    ...(typeof runId === 'string' ? { runId } : {}),
+    ...(typeof inputScale === 'string' ? { inputScale } : {}),
+  };
+}

@@ -64,7 +64,7 @@ async function tfjsPredictor(dir: string, flags: PredictFlags): Promise<Predicto
       '--no-prepare works with .onnx models only; a tfjs model folder gets prepared digits',
     );
   }
-  const { initBackend, loadModel, predict, readManifest } = await import('@cnnx/train');
+  const { initBackend, loadModel, predict, readModelManifest } = await import('@cnnx/train');
   await initBackend('auto');
   const model = await loadModel(dir);
   const inputShape = (model.inputs[0]?.shape ?? []).slice(1);
@@ -75,11 +75,9 @@ async function tfjsPredictor(dir: string, flags: PredictFlags): Promise<Predicto
     );
   }
   const classes = model.outputs[0]?.shape.at(-1) ?? 0;
-  const manifest = (await readManifest(dir)) as { classNames?: unknown } | null;
+  const named = (await readModelManifest(dir)).classNames;
   const classNames =
-    Array.isArray(manifest?.classNames) && manifest.classNames.length === classes
-      ? manifest.classNames.map(String)
-      : Array.from({ length: classes }, (_, index) => String(index));
+    named?.length === classes ? named : Array.from({ length: classes }, (_, index) => String(index));
   return {
     image: { height: 28, width: 28, channels: 1 },
     async classify({ pixels }, topK) {
