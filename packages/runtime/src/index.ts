@@ -13,6 +13,7 @@ export {
   type MeasureOptions,
   measureLatencies,
   measureThroughput,
+  randomFeeds,
   summariseLatencies,
   type ThroughputSummary,
 } from './core/measure.js';

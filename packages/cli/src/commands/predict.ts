@@ -1,7 +1,6 @@
 import { basename } from 'node:path';
 import {
   type Classification,
-  Classifier,
   type ClassifierInfo,
   type PreparedImage,
   prepareImage,
@@ -13,7 +12,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError, describeError, UsageError } from '../errors.js';
 import { printJson, say } from '../io.js';
-import { locateModel } from '../model-location.js';
+import { loadClassifier, locateModel } from '../model-location.js';
 import { choice, integer } from '../options.js';
 
 interface PredictFlags {
@@ -35,15 +34,7 @@ interface Predictor {
 }
 
 async function onnxPredictor(file: string, flags: PredictFlags): Promise<Predictor> {
-  let classifier: Classifier;
-  try {
-    classifier = await Classifier.load(file, { device: flags.device });
-  } catch (error) {
-    const message = describeError(error);
-    throw new CliError(message.includes(file) ? message : `--model ${flags.model}: ${message}`, {
-      cause: error,
-    });
-  }
+  const classifier = await loadClassifier(file, flags.model, { device: flags.device });
   const image = classifier.info.image;
   return {
     image,
