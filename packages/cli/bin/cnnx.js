@@ -6,6 +6,8 @@ try {
 } catch (error) {
   const missing = error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist/bin.js');
   if (!missing) throw error;
-  process.stderr.write('cnnx: the command is not built yet; run `npm run build` in the cnnx checkout first\n');
+  process.stderr.write(
+    'cnnx: the command is not built yet; run `npm run build` in the cnnx checkout first\n',
+  );
   process.exitCode = 1;
 }
