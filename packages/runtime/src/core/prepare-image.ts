@@ -26,6 +26,13 @@ function isImagePixels(input: unknown): input is { pixels: unknown; width: numbe
   return typeof input === 'object' && input !== null && 'pixels' in input;
 }
 
+/**
+ * Whether `value` is an array of pixels the runtime reads: bytes (`Uint8Array`, `Uint8ClampedArray`) or floats.
+ *
+ * @example
+ * isPixelArray(new Uint8Array(784)); // → true
+ * isPixelArray([0, 255]);            // → false
+ */
 export function isPixelArray(value: unknown): value is Uint8Array | Uint8ClampedArray | Float32Array {
   return value instanceof Uint8Array || value instanceof Uint8ClampedArray || value instanceof Float32Array;
 }
