@@ -137,6 +137,11 @@ describe('cnnx predict', () => {
       ...digits,
     ]);
     assert.equal(tfjs.code, 0, tfjs.stderr);
+    assert.doesNotMatch(
+      tfjs.stderr,
+      /WARN/,
+      'no library warning reaches the output of cnnx predict --report',
+    );
     const fromOnnx = JSON.parse(onnx.stdout) as { label: string; probability: number }[];
     const fromTfjs = JSON.parse(tfjs.stdout) as { label: string; probability: number }[];
     assert.deepEqual(

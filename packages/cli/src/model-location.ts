@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { CliError } from './errors.js';
+import { Classifier, type ClassifierOptions } from '@cnnx/runtime';
+import { CliError, describeError } from './errors.js';
 
 /** Where `--model` points: a tfjs model folder or an ONNX file. */
 export type ModelLocation = { kind: 'tfjs'; dir: string } | { kind: 'onnx'; file: string };
@@ -34,4 +35,23 @@ export async function locateModel(path: string): Promise<ModelLocation> {
     if ((await stat(file).catch(() => undefined))?.isFile()) return candidate;
   }
   throw new CliError(`--model ${path} holds no model: looked for ${looked.join(', ')}`);
+}
+
+/**
+ * Loads an ONNX file given as `--model` into a Classifier; a failure is one CliError line that names the file.
+ *
+ * @example
+ * const classifier = await loadClassifier('/…/model.onnx', 'runs/quickstart', { device: 'cpu' });
+ */
+export async function loadClassifier(
+  file: string,
+  flag: string,
+  options: ClassifierOptions,
+): Promise<Classifier> {
+  try {
+    return await Classifier.load(file, options);
+  } catch (error) {
+    const message = describeError(error);
+    throw new CliError(message.includes(file) ? message : `--model ${flag}: ${message}`, { cause: error });
+  }
 }

@@ -68,3 +68,23 @@ export function choice<T extends string>(flag: string, choices: readonly T[]): (
     return value as T;
   };
 }
+
+/**
+ * A commander argument parser from a library's own parser: its RangeError or TypeError becomes commander's
+ * usage error (one line naming the flag and the value, exit 2).
+ *
+ * @example
+ * program.option('--augment [kinds]', 'augmentation', libraryParser(parseAugmentation));
+ * // `--augment twist` → "error: option '--augment [kinds]' argument 'twist' is invalid. 'twist' is not an augmentation; …"
+ */
+export function libraryParser<T>(parse: (value: string) => T): (value: string) => T {
+  return (value: string) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      if (error instanceof RangeError || error instanceof TypeError)
+        throw new InvalidArgumentError(error.message);
+      throw error;
+    }
+  };
+}

@@ -1,5 +1,6 @@
-import type { BaselineProgress, BatchLogs, EpochLogs } from '@cnnx/train';
+import type { BackendInfo, BaselineProgress, BatchLogs, EpochLogs } from '@cnnx/train';
 import cliProgress from 'cli-progress';
+import { say } from './io.js';
 
 function formatSeconds(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
@@ -79,6 +80,39 @@ export function createTrainingProgress(stream: NodeJS.WriteStream = process.stde
   };
 
   return { batch, epoch, stop: () => bar?.stop() };
+}
+
+/**
+ * The backend a run trains on, in one line: its name, wasm threads, and why faster ones were passed over.
+ *
+ * @example
+ * describeBackend({ name: 'wasm', threads: 2, skipped: [{ name: 'tensorflow', reason: 'not installed' }] });
+ * // → 'wasm, 2 threads (skipped tensorflow: not installed)'
+ */
+export function describeBackend(backend: BackendInfo): string {
+  const skipped = backend.skipped.map((entry) => `${entry.name}: ${entry.reason}`).join('; ');
+  const threads = backend.threads ? `, ${backend.threads} threads` : '';
+  return `${backend.name}${threads}${skipped ? ` (skipped ${skipped})` : ''}`;
+}
+
+/**
+ * Ctrl-C while training: the first asks the run to stop after the current batch (and save a checkpoint), the
+ * second quits at once with 130. `dispose` removes the handler.
+ *
+ * @example
+ * const interruption = onInterrupt();
+ * await trainRun(config, { shouldStop: interruption.requested });
+ * interruption.dispose();
+ */
+export function onInterrupt(): { requested: () => boolean; dispose: () => void } {
+  let interrupted = false;
+  const handler = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    say('\ninterrupted: saving a checkpoint after this batch (Ctrl-C again to quit without saving)');
+  };
+  process.on('SIGINT', handler);
+  return { requested: () => interrupted, dispose: () => process.off('SIGINT', handler) };
 }
 
 /**

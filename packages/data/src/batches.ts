@@ -1,7 +1,8 @@
 import { type Augmentation, augmentImage, augments } from './augment.js';
+import type { InputScale, PixelScale } from './input-scale.js';
 import { createRandom } from './random.js';
 import { scaleTable } from './tensors.js';
-import type { Dataset, PixelScale } from './types.js';
+import type { Dataset } from './types.js';
 
 /** One batch: NHWC float images and sparse or one-hot labels. */
 export interface Batch {
@@ -21,7 +22,7 @@ export interface BatchOptions {
   shuffle?: boolean;
   seed?: number;
   epoch?: number;
-  scale?: PixelScale;
+  scale?: PixelScale | InputScale;
   labels?: 'sparse' | 'one-hot';
   /** Random shifts, rotations and zoom, drawn from `seed` and `epoch`. */
   augment?: Augmentation;

@@ -54,3 +54,22 @@ export class DownloadError extends Error {
     this.attempts = attempts;
   }
 }
+
+/**
+ * A saved model that cannot be read as what it claims to be: a corrupt `model.json`, a missing or short
+ * weight shard. The message is one line naming the file and the reason; `file` and `reason` are there for
+ * programs. Here because every package reads or writes models (`@cnnx/train` and `@cnnx/export` re-export it).
+ *
+ * @example
+ * await loadModel('runs/x/model'); // ModelFormatError: runs/x/model/model.json: not valid JSON (...)
+ */
+export class ModelFormatError extends Error {
+  readonly file: string;
+  readonly reason: string;
+  constructor(file: string, reason: string, options?: ErrorOptions) {
+    super(`${file}: ${reason}`, options);
+    this.name = 'ModelFormatError';
+    this.file = file;
+    this.reason = reason;
+  }
+}

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DatasetFormatError } from './errors.js';
 
 /**
@@ -48,6 +48,55 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** What {@link writeFolderAtomic} puts in a folder: files by relative path, or a function that writes them. */
+export type FolderContents = Record<string, string | Uint8Array> | ((folder: string) => Promise<void>);
+
+/**
+ * Writes a whole folder atomically: the contents go to `DIR.tmp-*` beside it first, then that folder is
+ * renamed into place (an earlier `DIR` is moved aside and removed only once the new one stands), so a crash
+ * or a failed write leaves either the old folder or the new one, never a half-written one. `contents` is a
+ * map of relative paths (subfolders are made) or a function that writes into the folder it is given.
+ *
+ * @example
+ * await writeFolderAtomic('runs/a/model', { 'model.json': '{…}', 'weights.bin': bytes });
+ * await writeFolderAtomic('triton/mnist', { 'config.pbtxt': config, '1/model.onnx': onnx });
+ * await writeFolderAtomic('runs/quickstart', async (folder) => writeReport(folder, report));
+ */
+export async function writeFolderAtomic(dir: string, contents: FolderContents): Promise<void> {
+  await mkdir(dirname(dir), { recursive: true });
+  const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const temporary = `${dir}.tmp-${suffix}`;
+  const previous = `${dir}.old-${suffix}`;
+  try {
+    await mkdir(temporary);
+    if (typeof contents === 'function') await contents(temporary);
+    else {
+      for (const [name, content] of Object.entries(contents)) {
+        const path = join(temporary, name);
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, content);
+      }
+    }
+    let replaced = false;
+    try {
+      await rename(dir, previous);
+      replaced = true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    try {
+      await rename(temporary, dir);
+    } catch (error) {
+      if (replaced) await rename(previous, dir).catch(() => {});
+      throw error;
+    }
+    if (replaced) await rm(previous, { recursive: true, force: true });
+  } catch (error) {
+    await rm(temporary, { recursive: true, force: true });
     throw error;
   }
 }

@@ -7,11 +7,26 @@ export {
   describeDatasets,
 } from './describe-datasets.js';
 export { type DownloadOptions, type DownloadProgress, downloadFile } from './download.js';
-export { DatasetFormatError, DatasetNotFoundError, DownloadError } from './errors.js';
-export { readDatasetFile, sha256, writeFileAtomic } from './files.js';
+export { DatasetFormatError, DatasetNotFoundError, DownloadError, ModelFormatError } from './errors.js';
+export {
+  type FolderContents,
+  readDatasetFile,
+  sha256,
+  writeFileAtomic,
+  writeFolderAtomic,
+} from './files.js';
 export { type CsvImages, parseCsv } from './formats/csv.js';
 export { encodeIdx, type IdxArray, parseIdx } from './formats/idx.js';
 export { encodeNpy, type NpyArray, parseNpy, parseNpz } from './formats/npy.js';
+export {
+  affineOf,
+  formatInputScale,
+  type InputScale,
+  inputScaleOf,
+  type PixelAffine,
+  type PixelScale,
+  parseInputScale,
+} from './input-scale.js';
 export {
   type DatasetSummary,
   renderLabelHistogram,
@@ -26,6 +41,7 @@ export {
   type LoadDatasetOptions,
   loadDataset,
 } from './load-dataset.js';
+export { luma, onWhite } from './luma.js';
 export { installedVersion } from './package-version.js';
 export { type PrepareDigitFileOptions, prepareDigit } from './prepare-digit.js';
 export { prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';

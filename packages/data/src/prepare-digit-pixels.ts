@@ -1,3 +1,4 @@
+import { luma, onWhite } from './luma.js';
 import type { DigitBox, PrepareDigitOptions, PreparedDigit } from './types.js';
 
 /*
@@ -27,9 +28,7 @@ export function rgbaToGray(rgba: Uint8Array | Uint8ClampedArray, width: number, 
   }
   const gray = new Uint8Array(width * height);
   for (let i = 0, p = 0; i < gray.length; i += 1, p += 4) {
-    const luma = 0.299 * rgba[p]! + 0.587 * rgba[p + 1]! + 0.114 * rgba[p + 2]!;
-    const alpha = rgba[p + 3]! / 255;
-    gray[i] = Math.round(luma * alpha + 255 * (1 - alpha));
+    gray[i] = Math.round(onWhite(luma(rgba[p]!, rgba[p + 1]!, rgba[p + 2]!), rgba[p + 3]!));
   }
   return gray;
 }

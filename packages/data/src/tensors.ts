@@ -1,8 +1,8 @@
-import type { PixelScale } from './types.js';
+import { type InputScale, inputScaleOf, type PixelScale } from './input-scale.js';
 
 /**
- * Converts 0-255 pixels to float32: `unit` (default) divides by 255, `none` keeps 0-255, and
- * `{mean, std}` standardises the ÷255 values (the `standard:MEAN:STD` input scale of exported models).
+ * Converts 0-255 pixels to float32 by an input scale (see `input-scale.ts`): `unit` (default) divides by
+ * 255, `none` keeps 0-255, and `{mean, std}` standardises the ÷255 values (`standard:MEAN:STD`).
  *
  * @example
  * toFloat32(new Uint8Array([0, 255]));                                      // Float32Array [0, 1]
@@ -10,7 +10,7 @@ import type { PixelScale } from './types.js';
  */
 export function toFloat32(
   images: Uint8Array,
-  options: { scale?: PixelScale; into?: Float32Array } = {},
+  options: { scale?: PixelScale | InputScale; into?: Float32Array } = {},
 ): Float32Array {
   const { scale = 'unit' } = options;
   const output = options.into ?? new Float32Array(images.length);
@@ -28,19 +28,13 @@ export function toFloat32(
  * @example
  * scaleTable('unit')[255]; // 1
  */
-export function scaleTable(scale: PixelScale): Float32Array {
+export function scaleTable(scale: PixelScale | InputScale): Float32Array {
+  const parsed = inputScaleOf(scale);
   const table = new Float32Array(256);
-  if (scale !== 'unit' && scale !== 'none') {
-    if (!Number.isFinite(scale.mean) || !Number.isFinite(scale.std) || scale.std <= 0) {
-      throw new RangeError(
-        `'scale' must be 'unit', 'none' or {mean, std} with std > 0, got ${JSON.stringify(scale)}`,
-      );
-    }
-  }
   for (let value = 0; value < 256; value += 1) {
-    if (scale === 'unit') table[value] = value / 255;
-    else if (scale === 'none') table[value] = value;
-    else table[value] = (value / 255 - scale.mean) / scale.std;
+    if (parsed.kind === 'unit') table[value] = value / 255;
+    else if (parsed.kind === 'none') table[value] = value;
+    else table[value] = (value / 255 - parsed.mean) / parsed.std;
   }
   return table;
 }

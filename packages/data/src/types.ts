@@ -19,9 +19,6 @@ export interface Dataset {
   source: { spec: string; split?: DatasetSplit; files: SourceFile[] };
 }
 
-/** How raw 0-255 pixels become floats: `unit` divides by 255, `{mean, std}` standardises the ÷255 values. */
-export type PixelScale = 'unit' | 'none' | { mean: number; std: number };
-
 /** The ink's bounding box in the source image (pixels, inclusive start, exclusive end). */
 export interface DigitBox {
   left: number;

@@ -8,9 +8,10 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadDataset, toFloat32 } from '@cnnx/data';
+import { loadModel } from '@cnnx/train';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { exportToOnnx, loadLayersModelFromDir } from '../src/index.js';
+import { exportToOnnx } from '../src/index.js';
 
 const { values } = parseArgs({
   options: { model: { type: 'string' }, seconds: { type: 'string', default: '2' } },
@@ -40,7 +41,7 @@ function classicModel(): tf.LayersModel {
 
 const modelDir =
   values.model ?? (existsSync('runs/quickstart/model/model.json') ? 'runs/quickstart/model' : undefined);
-const model = modelDir ? await loadLayersModelFromDir(modelDir) : classicModel();
+const model = modelDir ? await loadModel(modelDir) : classicModel();
 const test = await loadDataset('mnist-sample', { split: 'test' });
 const train = await loadDataset('mnist-sample', { split: 'train' });
 const calibration = toFloat32(train.images.subarray(0, 512 * 784));

@@ -1,3 +1,4 @@
+import { parseInputScale } from '@cnnx/data/browser';
 import type * as tf from '@tensorflow/tfjs';
 import { createDefaultRegistry } from './converters/index.js';
 import type { ConverterRegistry } from './converters/registry.js';
@@ -218,11 +219,7 @@ function validateMetadata(options: ConvertOptions): void {
   ) {
     throw new TypeError(`'classNames' must be an array of strings, got ${JSON.stringify(classNames)}`);
   }
-  if (inputScale !== undefined && !/^(unit|none|standard:-?[0-9.eE+-]+:[0-9.eE+-]+)$/.test(inputScale)) {
-    throw new RangeError(
-      `'inputScale' must be unit, none or standard:MEAN:STD, got ${JSON.stringify(inputScale)}`,
-    );
-  }
+  if (inputScale !== undefined) parseInputScale(String(inputScale), "'inputScale'");
   if (runId !== undefined && typeof runId !== 'string') {
     throw new TypeError(`'runId' must be a string, got ${JSON.stringify(runId)}`);
   }

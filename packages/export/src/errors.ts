@@ -19,22 +19,8 @@ export class UnsupportedLayerError extends Error {
   }
 }
 
-/**
- * A saved tfjs model folder that cannot be read: a corrupt model.json, a missing or short weight shard.
- *
- * @example
- * await loadLayersModelFromDir('runs/x/model'); // ModelFormatError: runs/x/model/model.json: not valid JSON (...)
- */
-export class ModelFormatError extends Error {
-  readonly file: string;
-  readonly reason: string;
-  constructor(file: string, reason: string, options?: ErrorOptions) {
-    super(`${file}: ${reason}`, options);
-    this.name = 'ModelFormatError';
-    this.file = file;
-    this.reason = reason;
-  }
-}
+/** A saved model that cannot be read (defined in `@cnnx/data`, where every package reaches it). */
+export { ModelFormatError } from '@cnnx/data/browser';
 
 /**
  * The exported ONNX disagrees with tfjs beyond the tolerance: the exporter refuses to write it.

@@ -3,7 +3,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { measureRanges } from './calibrate.js';
 import { convertToOnnx } from './convert.js';
-import { loadLayersModelFromDir } from './load-model.js';
 import type { ExportOptions } from './types.js';
 
 /**
@@ -18,7 +17,9 @@ export async function exportToOnnx(
   model: tf.LayersModel | string,
   options: ExportOptions = {},
 ): Promise<Uint8Array> {
-  const layersModel = typeof model === 'string' ? await loadLayersModelFromDir(model) : model;
+  // a folder loads through @cnnx/train's loadModel, the one reader of saved models (only then is it loaded)
+  const layersModel =
+    typeof model === 'string' ? await (await import('@cnnx/train')).loadModel(model) : model;
   const { calibration, calibrationMethod, ...convertOptions } = options;
   if (options.quantize === 'int8') {
     if (!calibration)

@@ -1,4 +1,5 @@
 export { type CalibrationMethod, measureRanges } from './calibrate.js';
+export { loadCalibrationImages } from './calibration-images.js';
 export { buildGraph, convertToOnnx, EXPORTER_VERSION, SUPPORTED_OPSETS } from './convert.js';
 export { converterConfigs, createDefaultRegistry } from './converters/index.js';
 export { ConverterRegistry } from './converters/registry.js';
@@ -6,10 +7,16 @@ export type { ConversionContext, ConverterConfig, LayerConverter, ValueRef } fro
 export { ModelFormatError, UnsupportedLayerError, VerificationError } from './errors.js';
 export { exportToOnnx } from './export-to-onnx.js';
 export { GraphBuilder, irVersionForOpset, serializeModel } from './graph/graph-builder.js';
-export { loadLayersModelFromDir, readModelArtifacts } from './load-model.js';
 export { readOnnx } from './read-onnx.js';
 export type * from './types.js';
-export { assertVerified, type VerificationInputs, type VerificationResult, verifyOnnx } from './verify.js';
+export {
+  assertVerified,
+  type VerificationInputs,
+  type VerificationResult,
+  verifyExport,
+  verifyOnnx,
+} from './verify.js';
 
 export const version = '0.1.0';
 export { type TritonOptions, tritonConfig } from './triton.js';
+export { writeTritonModel } from './triton-repository.js';

@@ -1,19 +1,4 @@
-/**
- * A small seeded PRNG (mulberry32) for reproducible verification inputs.
- *
- * @example
- * const random = seededRandom(1); random(); // 0.6270739405881613
- */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createRandom } from '@cnnx/data/browser';
 
 /**
  * `count` uniform floats in [0, 1) from `seed`.
@@ -22,9 +7,9 @@ export function seededRandom(seed: number): () => number {
  * randomUniform(3, 1); // Float32Array of 3 values in [0, 1), the same on every call
  */
 export function randomUniform(count: number, seed: number): Float32Array {
-  const random = seededRandom(seed);
+  const random = createRandom(seed);
   const values = new Float32Array(count);
-  for (let index = 0; index < count; index++) values[index] = random();
+  for (let index = 0; index < count; index++) values[index] = random.next();
   return values;
 }
 

@@ -25,9 +25,12 @@ function sampleSize(shape: (number | null)[]): number {
   return shape.slice(1).reduce<number>((product, dim) => product * (dim ?? 1), 1);
 }
 
+/** Samples compared per onnxruntime run and tfjs `predict` call, so a large set never needs one huge batch. */
+const CHUNK = 256;
+
 /**
  * Runs `onnxBytes` with onnxruntime-node and `model.predict` on the same inputs (random uniform [0, 1)
- * samples unless `inputs` is given) and compares every output.
+ * samples unless `inputs` is given), 256 samples at a time, and compares every output.
  *
  * @example
  * const result = await verifyOnnx(bytes, model);
@@ -47,62 +50,61 @@ export async function verifyOnnx(
   if (values.length !== model.inputs.length) {
     throw new RangeError(`'inputs' must hold ${model.inputs.length} arrays, one per model input`);
   }
+  model.inputs.forEach((input, index) => {
+    if (values[index]!.length !== count * sampleSize(input.shape)) {
+      throw new RangeError(
+        `'inputs.values[${index}]' must hold ${count} × ${sampleSize(input.shape)} floats`,
+      );
+    }
+  });
   const layout = info.metadata['cnnx.input_layout'] ?? 'nhwc';
   const session = await ort.InferenceSession.create(onnxBytes, options.session ?? {});
+  let maxAbsDiff = 0;
+  let agreeing = 0;
   try {
-    const feeds: Record<string, ort.Tensor> = {};
-    const tfInputs = model.inputs.map((input, index) => {
-      const tail = input.shape.slice(1).map((dim) => dim ?? 1);
-      const data = values[index]!;
-      if (data.length !== count * sampleSize(input.shape)) {
-        throw new RangeError(
-          `'inputs.values[${index}]' must hold ${count} × ${sampleSize(input.shape)} floats`,
-        );
+    for (let start = 0; start < count; start += CHUNK) {
+      const chunk = Math.min(CHUNK, count - start);
+      const feeds: Record<string, ort.Tensor> = {};
+      const tfInputs = model.inputs.map((input, index) => {
+        const tail = input.shape.slice(1).map((dim) => dim ?? 1);
+        const size = sampleSize(input.shape);
+        const data = values[index]!.subarray(start * size, (start + chunk) * size);
+        const shape = [chunk, ...tail];
+        const onnxInput = info.inputs[index]!;
+        feeds[onnxInput.name] =
+          layout === 'nchw' && shape.length === 4
+            ? new ort.Tensor('float32', nhwcToNchw(data, shape), [chunk, shape[3]!, shape[1]!, shape[2]!])
+            : new ort.Tensor('float32', data, shape);
+        return tf.tensor(data, shape);
+      });
+      const results = await session.run(feeds);
+      const predicted = tf.tidy(() => {
+        const output = model.predict(tfInputs.length === 1 ? tfInputs[0]! : tfInputs);
+        return (Array.isArray(output) ? output : [output]).map((tensor) => tensor.dataSync() as Float32Array);
+      });
+      tf.dispose(tfInputs);
+      info.outputs.forEach((output, index) => {
+        const onnxValues = results[output.name]!.data as Float32Array;
+        const expected = predicted[index]!;
+        if (onnxValues.length !== expected.length) {
+          throw new VerificationError(
+            `output '${output.name}' has ${onnxValues.length} values in ONNX but ${expected.length} in tfjs`,
+            Number.POSITIVE_INFINITY,
+            0,
+          );
+        }
+        for (let i = 0; i < expected.length; i++) {
+          const diff = Math.abs(onnxValues[i]! - expected[i]!);
+          if (!(diff <= maxAbsDiff)) maxAbsDiff = Number.isNaN(diff) ? Number.POSITIVE_INFINITY : diff;
+        }
+      });
+      const onnxFirst = results[info.outputs[0]!.name]!.data as Float32Array;
+      const classes = onnxFirst.length / chunk;
+      for (let sample = 0; sample < chunk; sample++) {
+        const a = argmax(onnxFirst, sample * classes, classes);
+        const b = argmax(predicted[0]!, sample * classes, classes);
+        if (a === b) agreeing++;
       }
-      const shape = [count, ...tail];
-      const onnxInput = info.inputs[index]!;
-      if (layout === 'nchw' && shape.length === 4) {
-        feeds[onnxInput.name] = new ort.Tensor('float32', nhwcToNchw(data, shape), [
-          count,
-          shape[3]!,
-          shape[1]!,
-          shape[2]!,
-        ]);
-      } else {
-        feeds[onnxInput.name] = new ort.Tensor('float32', data, shape);
-      }
-      return tf.tensor(data, shape);
-    });
-    const results = await session.run(feeds);
-    const predicted = tf.tidy(() => {
-      const output = model.predict(tfInputs.length === 1 ? tfInputs[0]! : tfInputs);
-      return (Array.isArray(output) ? output : [output]).map((tensor) => tensor.dataSync() as Float32Array);
-    });
-    tf.dispose(tfInputs);
-    let maxAbsDiff = 0;
-    info.outputs.forEach((output, index) => {
-      const onnxValues = results[output.name]!.data as Float32Array;
-      const expected = predicted[index]!;
-      if (onnxValues.length !== expected.length) {
-        throw new VerificationError(
-          `output '${output.name}' has ${onnxValues.length} values in ONNX but ${expected.length} in tfjs`,
-          Number.POSITIVE_INFINITY,
-          0,
-        );
-      }
-      for (let i = 0; i < expected.length; i++) {
-        const diff = Math.abs(onnxValues[i]! - expected[i]!);
-        if (!(diff <= maxAbsDiff)) maxAbsDiff = Number.isNaN(diff) ? Number.POSITIVE_INFINITY : diff;
-      }
-    });
-    const first = info.outputs[0]!;
-    const classes = (results[first.name]!.data as Float32Array).length / count;
-    let agreeing = 0;
-    const onnxFirst = results[first.name]!.data as Float32Array;
-    for (let sample = 0; sample < count; sample++) {
-      const a = argmax(onnxFirst, sample * classes, classes);
-      const b = argmax(predicted[0]!, sample * classes, classes);
-      if (a === b) agreeing++;
     }
     return { maxAbsDiff, agreement: agreeing / count, samples: count };
   } finally {
@@ -143,4 +145,35 @@ export function assertVerified(
       maxAbsDiff,
     );
   }
+}
+
+/**
+ * Checks an export against its tfjs model as `cnnx export` does, and throws {@link VerificationError} past the
+ * tolerance of its kind: on random inputs, within 1e-4 (fp32) or 1e-2 with 90% class agreement (fp16 without
+ * images); on dataset `images` when given, within 1e-4 (fp32) or 99% class agreement (quantized). Each result
+ * is handed to `onResult` before it is judged.
+ *
+ * @example
+ * const results = await verifyExport(bytes, model, { quantize: 'int8', images }, (what, result) => console.log(what, result));
+ * // results → { random: { maxAbsDiff: 0.03, … }, images: { agreement: 0.998, … } }
+ */
+export async function verifyExport(
+  bytes: Uint8Array,
+  model: tf.LayersModel,
+  options: { quantize?: 'fp16' | 'int8' | undefined; images?: VerificationInputs | undefined },
+  onResult: (what: 'random inputs' | 'dataset images', result: VerificationResult) => void = () => {},
+): Promise<{ random: VerificationResult; images?: VerificationResult }> {
+  const { quantize, images } = options;
+  const random = await verifyOnnx(bytes, model);
+  onResult('random inputs', random);
+  if (!quantize) assertVerified(random, { maxAbsDiff: 1e-4 });
+  if (!images) {
+    if (quantize === 'fp16') assertVerified(random, { maxAbsDiff: 1e-2, agreement: 0.9 });
+    return { random };
+  }
+  const onImages = await verifyOnnx(bytes, model, images);
+  onResult('dataset images', onImages);
+  if (quantize) assertVerified(onImages, { maxAbsDiff: Number.POSITIVE_INFINITY, agreement: 0.99 });
+  else assertVerified(onImages, { maxAbsDiff: 1e-4 });
+  return { random, images: onImages };
 }

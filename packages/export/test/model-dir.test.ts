@@ -3,15 +3,9 @@ import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { loadModel } from '@cnnx/train';
 import * as tf from '@tensorflow/tfjs';
-import {
-  exportToOnnx,
-  loadLayersModelFromDir,
-  ModelFormatError,
-  readOnnx,
-  UnsupportedLayerError,
-  verifyOnnx,
-} from '../src/index.js';
+import { exportToOnnx, ModelFormatError, readOnnx, UnsupportedLayerError, verifyOnnx } from '../src/index.js';
 import { buildClassic, saveWithPlainTfjs } from './helpers.js';
 
 let root: string;
@@ -29,7 +23,7 @@ after(async () => {
 });
 
 test('a model saved by a plain tfjs script exports from its folder and verifies', async () => {
-  const loaded = await loadLayersModelFromDir(modelDir);
+  const loaded = await loadModel(modelDir);
   const bytes = await exportToOnnx(modelDir, {
     classNames: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'],
   });
@@ -53,7 +47,7 @@ test('weights split across several shards load in order', async () => {
   await writeFile(join(dir, 'group1-shard2of2.bin'), weights.subarray(cut));
   json.weightsManifest[0].paths = ['group1-shard1of2.bin', 'group1-shard2of2.bin'];
   await writeFile(join(dir, 'model.json'), JSON.stringify(json));
-  const loaded = await loadLayersModelFromDir(dir);
+  const loaded = await loadModel(dir);
   assert.ok((await verifyOnnx(await exportToOnnx(loaded), model)).maxAbsDiff < 1e-5);
   loaded.dispose();
 });

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadDataset, stratifiedSplit, subset, toFloat32 } from '@cnnx/data';
+import { loadModel } from '@cnnx/train';
 import * as ort from 'onnxruntime-node';
-import { convertToOnnx, exportToOnnx, loadLayersModelFromDir, readOnnx, verifyOnnx } from '../src/index.js';
+import { convertToOnnx, exportToOnnx, readOnnx, verifyOnnx } from '../src/index.js';
 import { toFloat16Bits } from '../src/quantize/float16.js';
 import { activationParameters, quantizePerChannel } from '../src/quantize/int8.js';
 import { argmaxMatch, CheckerBatch, fitClassic, runOnnx } from './helpers.js';
@@ -125,7 +126,7 @@ test('a trained model (CNNX_TRAINED_MODEL=DIR): int8 agrees ≥ 99.5% and loses 
     );
     return;
   }
-  const trained = await loadLayersModelFromDir(dir);
+  const trained = await loadModel(dir);
   const float = await probabilities(await exportToOnnx(trained));
   for (const method of ['minmax', 'percentile'] as const) {
     const int8 = await probabilities(

@@ -10,13 +10,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { loadDataset, prepareDigit } from '@cnnx/data';
+import { affineOf, loadDataset, prepareDigit } from '@cnnx/data';
 import { exportToOnnx } from '@cnnx/export';
 import { buildModel, initBackend } from '@cnnx/train';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { affineOf, writeImages } from '../src/core/pixels.js';
+import { writeImages } from '../src/core/pixels.js';
 import { Classifier, type MeasuredStep, measureLatencies, summariseLatencies } from '../src/index.js';
 
 const shape = { height: 28, width: 28, channels: 1 };

@@ -8,9 +8,10 @@ import { wasmBackend, webgpuBackend } from './web/backends.js';
 registerBackend('wasm', wasmBackend, 10);
 registerBackend('webgpu', webgpuBackend, 100);
 
+export { formatInputScale, parseInputScale } from '@cnnx/data/browser';
 export { type Backend, type BackendSession, registerBackend, registeredDevices } from './core/backend.js';
-export { formatInputScale, parseInputScale } from './core/model-metadata.js';
 export { type OnnxModelSummary, readOnnxSummary } from './core/onnx-model.js';
+export { rankClasses } from './core/rank.js';
 export { DeviceUnavailableError, OnnxFormatError } from './errors.js';
 export type * from './types.js';
 export { type BrowserClassifierOptions, type BrowserModelSource, Classifier } from './web/classifier.js';

@@ -6,17 +6,19 @@ import { registerNodeBackends } from './node/register.js';
 
 registerNodeBackends();
 
+export { formatInputScale, parseInputScale } from '@cnnx/data/browser';
 export { type Backend, type BackendSession, registerBackend, registeredDevices } from './core/backend.js';
 export {
   type MeasuredStep,
   type MeasureOptions,
   measureLatencies,
   measureThroughput,
+  randomFeeds,
   summariseLatencies,
   type ThroughputSummary,
 } from './core/measure.js';
-export { formatInputScale, parseInputScale } from './core/model-metadata.js';
 export { type OnnxModelSummary, readOnnxSummary } from './core/onnx-model.js';
+export { rankClasses } from './core/rank.js';
 export { DeviceUnavailableError, OnnxFormatError } from './errors.js';
 export {
   bindingFolder,
@@ -24,7 +26,7 @@ export {
   cudaUnavailableReason,
   missingProviderLibraries,
 } from './node/backends.js';
-export { Classifier, type NodeImageInput } from './node/classifier.js';
+export { Classifier } from './node/classifier.js';
 export {
   CUDA_DOWNLOAD_HOST,
   CudaSetupError,
@@ -39,6 +41,12 @@ export {
   EXECUTION_PROVIDERS,
   onnxruntimeVersions,
 } from './node/environment.js';
+export {
+  type NodeImageInput,
+  type PreparedImage,
+  type PrepareImageOptions,
+  prepareImage,
+} from './node/prepare-image.js';
 export type * from './types.js';
 
 export const version = '0.1.0';

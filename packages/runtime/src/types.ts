@@ -1,4 +1,5 @@
 /** The public types of `@cnnx/runtime`, shared by the node and browser entries. */
+import type { InputScale } from '@cnnx/data/browser';
 
 /** Where a model runs. `auto` picks the fastest device that loads: cuda then cpu in Node, webgpu then wasm in a browser. */
 export type Device = 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'wasm';
@@ -6,11 +7,8 @@ export type Device = 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'wasm';
 /** How the model's image input is laid out: `[batch, height, width, channels]` or `[batch, channels, height, width]`. */
 export type InputLayout = 'nhwc' | 'nchw';
 
-/** How raw 0-255 pixels become the model's input (the `cnnx.input_scale` metadata). */
-export type InputScale =
-  | { kind: 'unit' } // ÷255
-  | { kind: 'none' } // as is
-  | { kind: 'standard'; mean: number; std: number }; // (÷255 − mean) / std
+/** How raw 0-255 pixels become the model's input (the `cnnx.input_scale` metadata; `@cnnx/data`'s vocabulary). */
+export type { InputScale };
 
 /** Options of {@link Classifier.load}. Unset session options keep onnxruntime's defaults. */
 export interface ClassifierOptions {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { readModel } from '../src/core/model-metadata.js';
-import { affineOf, writeImages } from '../src/core/pixels.js';
+import { affineOf } from '@cnnx/data';
+import { readModelMetadata } from '../src/core/model-metadata.js';
+import { writeImages } from '../src/core/pixels.js';
 
 describe('writeImages (pure)', () => {
   test('byte pixels at any alignment and length scale exactly like the one-value-at-a-time formula', () => {
@@ -84,10 +85,15 @@ describe('writeImages (pure)', () => {
   });
 });
 
-describe('readModel (metadata and defaults)', () => {
+describe('readModelMetadata (metadata and defaults)', () => {
   const output = { name: 'probabilities', type: 'float32', shape: ['batch', 10] };
   test('a foreign NCHW input (dim 1 is 1 or 3) defaults to nchw, classes 0..n-1, unit', () => {
-    const reading = readModel([{ name: 'x', type: 'float32', shape: ['N', 3, 32, 32] }], [output], {}, {});
+    const reading = readModelMetadata(
+      [{ name: 'x', type: 'float32', shape: ['N', 3, 32, 32] }],
+      [output],
+      {},
+      {},
+    );
     assert.equal(reading.layout, 'nchw');
     assert.deepEqual(reading.image, { height: 32, width: 32, channels: 3 });
     assert.deepEqual(reading.classNames, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
@@ -95,8 +101,8 @@ describe('readModel (metadata and defaults)', () => {
   });
   test('an NHWC input without metadata stays nhwc; options override metadata', () => {
     const input = { name: 'x', type: 'float32', shape: ['N', 28, 28, 1] };
-    assert.equal(readModel([input], [output], {}, {}).layout, 'nhwc');
-    const reading = readModel(
+    assert.equal(readModelMetadata([input], [output], {}, {}).layout, 'nhwc');
+    const reading = readModelMetadata(
       [input],
       [output],
       { 'cnnx.input_scale': 'none' },
@@ -108,19 +114,19 @@ describe('readModel (metadata and defaults)', () => {
   test('bad metadata is named with its value', () => {
     const input = { name: 'x', type: 'float32', shape: ['N', 28, 28, 1] };
     assert.throws(
-      () => readModel([input], [output], { 'cnnx.input_layout': 'hwc' }, {}),
+      () => readModelMetadata([input], [output], { 'cnnx.input_layout': 'hwc' }, {}),
       /cnnx.input_layout must be nhwc or nchw, got 'hwc'/,
     );
     assert.throws(
-      () => readModel([input], [output], { 'cnnx.input_scale': 'standard:0:0' }, {}),
+      () => readModelMetadata([input], [output], { 'cnnx.input_scale': 'standard:0:0' }, {}),
       /STD > 0, got 'standard:0:0'/,
     );
     assert.throws(
-      () => readModel([input], [output], { 'cnnx.class_names': '["a","b"]' }, {}),
+      () => readModelMetadata([input], [output], { 'cnnx.class_names': '["a","b"]' }, {}),
       /has 10 classes but metadata cnnx.class_names lists 2/,
     );
     assert.throws(
-      () => readModel([input], [output], { 'cnnx.class_names': '{' }, {}),
+      () => readModelMetadata([input], [output], { 'cnnx.class_names': '{' }, {}),
       /JSON array of strings/,
     );
   });

@@ -1,3 +1,4 @@
+export { ModelFormatError } from '@cnnx/data';
 export {
   BACKEND_LADDER,
   currentBackend,
@@ -21,25 +22,22 @@ export {
   loadModel,
   MANIFEST_FILE,
   MODEL_FILE,
+  type ModelManifestInfo,
   readManifest,
+  readModelManifest,
   saveModel,
   WEIGHTS_FILE,
-  writeFolderAtomic,
 } from './model-io.js';
-export { buildModel, readModelSpec } from './models/build.js';
+export { buildModel, readModelArgument, readModelSpec } from './models/build.js';
 export { ACTIVATIONS, LAYER_TYPES } from './models/layers.js';
 export { isPresetName, PRESET_NAMES, presets } from './models/presets.js';
 export { formatModelSummary } from './models/summary.js';
 export { predict } from './predict.js';
 export * from './report/index.js';
+export * from './run/index.js';
 export { registerBatchNormGradient } from './training/batch-norm-gradient.js';
 export { CHECKPOINT_FILE, loadCheckpoint, saveCheckpoint } from './training/checkpoint.js';
-export {
-  createOptimizer,
-  DEFAULT_LEARNING_RATES,
-  OPTIMIZER_NAMES,
-  scheduledLearningRate,
-} from './training/optimizers.js';
+export { createOptimizer, DEFAULT_LEARNING_RATES, scheduledLearningRate } from './training/optimizers.js';
 export {
   epochOrder,
   evaluateModel,
@@ -49,4 +47,4 @@ export {
 } from './training/train.js';
 export type * from './types.js';
 
-export const version = '0.1.0';
+export { version } from './version.js';

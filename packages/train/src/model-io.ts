@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ModelFormatError, writeFolderAtomic } from '@cnnx/data';
 import * as tf from '@tensorflow/tfjs';
 import { ModelNotFoundError } from './errors.js';
 
@@ -26,39 +26,6 @@ async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifac
   );
   if (captured === undefined) throw new Error('tfjs did not hand over the model artifacts');
   return captured;
-}
-
-/**
- * Writes a folder atomically: everything goes to `DIR.tmp-*` first and is renamed into place, so a
- * crash leaves either the old folder or the new one, never a half-written one.
- *
- * @example
- * await writeFolderAtomic('runs/a/model', { 'model.json': '{…}', 'weights.bin': bytes });
- */
-export async function writeFolderAtomic(
-  dir: string,
-  files: Record<string, string | Uint8Array>,
-): Promise<void> {
-  await mkdir(dirname(dir), { recursive: true });
-  const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const temporary = `${dir}.tmp-${suffix}`;
-  const previous = `${dir}.old-${suffix}`;
-  try {
-    await mkdir(temporary);
-    for (const [name, content] of Object.entries(files)) await writeFile(join(temporary, name), content);
-    let replaced = false;
-    try {
-      await rename(dir, previous);
-      replaced = true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    await rename(temporary, dir);
-    if (replaced) await rm(previous, { recursive: true, force: true });
-  } catch (error) {
-    await rm(temporary, { recursive: true, force: true });
-    throw error;
-  }
 }
 
 /**
@@ -101,32 +68,94 @@ export async function saveModel(model: tf.LayersModel, dir: string, manifest?: u
   await writeFolderAtomic(dir, await modelFiles(model, manifest));
 }
 
-interface ModelJson {
-  modelTopology: object;
-  format?: string;
-  generatedBy?: string;
-  convertedBy?: string | null;
-  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Finds `model.json` for a folder (or a path to the file itself), or explains what was looked for. */
+/** The `model.json` of a folder (or the path itself when it names the file), or why there is none. */
 async function locateModelJson(path: string): Promise<string> {
   const info = await stat(path).catch(() => null);
-  if (info === null) throw new ModelNotFoundError(path, `no model at ${path}: the path does not exist`);
-  const file = info.isDirectory() ? join(path, MODEL_FILE) : path;
-  const fileInfo = await stat(file).catch(() => null);
+  const file = info?.isDirectory() === false ? path : join(path, MODEL_FILE);
+  const fileInfo = info?.isDirectory() === false ? info : await stat(file).catch(() => null);
   if (fileInfo === null || !fileInfo.isFile()) {
     throw new ModelNotFoundError(
       path,
-      `no model in ${path}: looked for ${file} (a tfjs Layers model.json, as written by cnnx train)`,
+      `${file}: not found (expected a tfjs model folder with model.json, as cnnx train writes one)`,
     );
   }
   return file;
 }
 
+/** Reads `model.json` and the weight shards it lists into the artifacts tfjs loads, checking each step. */
+async function readModelArtifacts(file: string): Promise<tf.io.ModelArtifacts> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code ? `cannot be read (${code})` : `not valid JSON (${(error as Error).message})`;
+    throw new ModelFormatError(file, reason, { cause: error });
+  }
+  if (!isRecord(json) || !isRecord(json.modelTopology)) {
+    throw new ModelFormatError(file, "expected an object with 'modelTopology' (a tfjs Layers model)");
+  }
+  if (!Array.isArray(json.weightsManifest))
+    throw new ModelFormatError(file, "expected a 'weightsManifest' array");
+  const folder = dirname(file);
+  const shards: Uint8Array[] = [];
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  for (const group of json.weightsManifest as unknown[]) {
+    if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
+      throw new ModelFormatError(file, "each 'weightsManifest' entry needs 'paths' and 'weights' arrays");
+    }
+    for (const name of group.paths) {
+      const shard = join(folder, String(name));
+      try {
+        shards.push(await readFile(shard));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        const reason =
+          code === 'ENOENT' ? 'weight shard listed in model.json is missing' : `cannot be read (${code})`;
+        throw new ModelFormatError(shard, reason, { cause: error });
+      }
+    }
+    specs.push(...(group.weights as tf.io.WeightsManifestEntry[]));
+  }
+  const total = shards.reduce((sum, shard) => sum + shard.byteLength, 0);
+  const expected = specs.reduce((sum, spec) => {
+    const bytes = spec.dtype === 'float32' || spec.dtype === 'int32' ? 4 : 1;
+    return sum + spec.shape.reduce((product, dim) => product * dim, 1) * bytes;
+  }, 0);
+  if (!specs.some((spec) => spec.quantization) && total !== expected) {
+    const first = (json.weightsManifest as { paths?: unknown[] }[])[0]?.paths?.[0] ?? WEIGHTS_FILE;
+    throw new ModelFormatError(
+      join(folder, String(first)),
+      `weight shards hold ${total} bytes but model.json describes ${expected}`,
+    );
+  }
+  const weightData = new Uint8Array(total);
+  let offset = 0;
+  for (const shard of shards) {
+    weightData.set(shard, offset);
+    offset += shard.byteLength;
+  }
+  return {
+    modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+    format: typeof json.format === 'string' ? json.format : undefined,
+    generatedBy: typeof json.generatedBy === 'string' ? json.generatedBy : undefined,
+    convertedBy: typeof json.convertedBy === 'string' ? json.convertedBy : null,
+    trainingConfig: json.trainingConfig as tf.io.ModelArtifacts['trainingConfig'],
+    weightSpecs: specs,
+    weightData: weightData.buffer,
+  };
+}
+
 /**
- * Loads a tfjs Layers model saved by {@link saveModel} (or by Keras/tfjs in the same format) from a
- * folder or its `model.json`, with node:fs, no tfjs-node needed.
+ * Loads a saved tfjs Layers model: a folder holding `model.json` and the weight shards it lists (as
+ * {@link saveModel}, tfjs's own `model.save` or the tfjs converter write them), or the `model.json` itself.
+ * The one way cnnx reads a model from disk (training, evaluation, prediction, export), with node:fs and no
+ * tfjs-node. A missing model is a {@link ModelNotFoundError}; a corrupt `model.json`, a missing or short
+ * shard or a topology tfjs cannot build is a `ModelFormatError` naming the file.
  *
  * @example
  * const model = await loadModel('runs/digits/model');
@@ -134,56 +163,11 @@ async function locateModelJson(path: string): Promise<string> {
  */
 export async function loadModel(path: string): Promise<tf.LayersModel> {
   const file = await locateModelJson(path);
-  let parsed: ModelJson;
-  try {
-    parsed = JSON.parse(await readFile(file, 'utf8')) as ModelJson;
-  } catch (error) {
-    throw new ModelNotFoundError(path, `${file} is not valid JSON: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  if (
-    typeof parsed !== 'object' ||
-    parsed === null ||
-    !parsed.modelTopology ||
-    !Array.isArray(parsed.weightsManifest)
-  ) {
-    throw new ModelNotFoundError(
-      path,
-      `${file} is not a tfjs Layers model (no "modelTopology"/"weightsManifest")`,
-    );
-  }
-  const folder = dirname(file);
-  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
-  const buffers: ArrayBuffer[] = [];
-  for (const group of parsed.weightsManifest) {
-    weightSpecs.push(...group.weights);
-    for (const name of group.paths) {
-      const weightsPath = join(folder, basename(name));
-      const bytes = await readFile(weightsPath).catch((error: NodeJS.ErrnoException) => {
-        throw new ModelNotFoundError(
-          path,
-          `cannot read the weights ${weightsPath} named in ${file}: ${error.code}`,
-          {
-            cause: error,
-          },
-        );
-      });
-      buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-    }
-  }
-  const artifacts: tf.io.ModelArtifacts = {
-    modelTopology: parsed.modelTopology,
-    format: parsed.format,
-    generatedBy: parsed.generatedBy,
-    convertedBy: parsed.convertedBy ?? null,
-    weightSpecs,
-    weightData: tf.io.concatenateArrayBuffers(buffers),
-  };
+  const artifacts = await readModelArtifacts(file);
   try {
     return await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   } catch (error) {
-    throw new ModelNotFoundError(path, `${file} could not be loaded: ${(error as Error).message}`, {
+    throw new ModelFormatError(file, `not a loadable tfjs Layers model (${(error as Error).message})`, {
       cause: error,
     });
   }
@@ -202,4 +186,42 @@ export async function readManifest(dir: string): Promise<unknown> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
+}
+
+/** What a model folder's `manifest.json` says about labelling and exporting the model. */
+export interface ModelManifestInfo {
+  classNames?: string[];
+  runId?: string;
+  inputScale?: string;
+}
+
+/**
+ * The class names, run id and input scale a model folder's `manifest.json` records (each only when it does;
+ * `{}` for a folder without one, as plain tfjs folders are). A manifest that is not JSON is a
+ * `ModelFormatError`.
+ *
+ * @example
+ * await readModelManifest('runs/quickstart/model'); // → { classNames: ['0', …, '9'], runId: '3f1c…' }
+ */
+export async function readModelManifest(dir: string): Promise<ModelManifestInfo> {
+  const file = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return {};
+  }
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(text);
+  } catch (error) {
+    throw new ModelFormatError(file, 'not valid JSON', { cause: error });
+  }
+  if (!isRecord(manifest)) return {};
+  const { classNames, runId, inputScale } = manifest;
+  return {
+    ...(Array.isArray(classNames) ? { classNames: classNames.map(String) } : {}),
+    ...(typeof runId === 'string' ? { runId } : {}),
+    ...(typeof inputScale === 'string' ? { inputScale } : {}),
+  };
 }

@@ -1,18 +1,18 @@
 import { stat } from 'node:fs/promises';
 import {
-  Classifier,
   type Device,
   measureThroughput,
+  randomFeeds,
   registeredDevices,
   type TensorLike,
   type ThroughputSummary,
-  type ValueInfo,
 } from '@cnnx/runtime';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { CliContext } from '../context.js';
-import { CliError, UsageError } from '../errors.js';
+import { CliError, describeError, UsageError } from '../errors.js';
+import { formatBytes, formatShape } from '../format.js';
 import { printJson, say } from '../io.js';
-import { locateModel } from '../model-location.js';
+import { loadClassifier, locateModel } from '../model-location.js';
 import { choice, integer, number } from '../options.js';
 
 interface BenchFlags {
@@ -53,51 +53,20 @@ function batchSizes(value: string): number[] {
   }
 }
 
-function formatShape(shape: readonly (number | string)[]): string {
-  return `[${shape.join(', ')}]`;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
-
-/**
- * Random float32 feeds (uniform in [0, 1)) for every model input at `batch`: the first dimension is the batch,
- * the others must be fixed sizes. A fixed first dimension other than `batch` is a usage error naming the size
- * the model takes.
- */
-function randomFeeds(inputs: readonly ValueInfo[], batch: number, model: string): Record<string, TensorLike> {
-  const feeds: Record<string, TensorLike> = {};
-  for (const input of inputs) {
-    const [first, ...rest] = input.shape;
-    if (input.type !== 'float32') {
-      throw new CliError(
-        `--model ${model}: input '${input.name}' is ${input.type}; cnnx bench feeds float32 inputs only`,
-      );
-    }
-    if (first === undefined) {
-      throw new CliError(
-        `--model ${model}: input '${input.name}' is a scalar; cnnx bench needs a batch dimension`,
-      );
-    }
-    if (typeof first === 'number' && first >= 0 && first !== batch) {
-      throw new UsageError(
-        `--batch ${batch}: input '${input.name}' of ${model} has a fixed batch of ${first} ${formatShape(input.shape)}; use --batch ${first}`,
-      );
-    }
-    const unknown = rest.find((size) => typeof size !== 'number' || size < 0);
-    if (unknown !== undefined) {
-      throw new CliError(
-        `--model ${model}: input '${input.name}' ${formatShape(input.shape)} has the free dimension '${unknown}' besides the batch; cnnx bench needs fixed sizes there`,
-      );
-    }
-    const dims = [batch, ...(rest as number[])];
-    const size = dims.reduce((product, dim) => product * dim, 1);
-    feeds[input.name] = { type: 'float32', dims, data: Float32Array.from({ length: size }, Math.random) };
+/** The runtime's random feeds for `batch`: a fixed batch of another size is a usage error, an input that cannot be fed a failure. */
+function feedsFor(
+  inputs: Parameters<typeof randomFeeds>[0],
+  batch: number,
+  model: string,
+): Record<string, TensorLike> {
+  try {
+    return randomFeeds(inputs, batch);
+  } catch (error) {
+    const message = describeError(error);
+    if (error instanceof RangeError)
+      throw new UsageError(`--batch ${batch}: ${message} in ${model}`, { cause: error });
+    throw new CliError(`--model ${model}: ${message}; cnnx bench feeds float32 images`, { cause: error });
   }
-  return feeds;
 }
 
 function formatRow(result: ThroughputSummary): string {
@@ -156,23 +125,15 @@ export function register(program: Command, _context: CliContext): void {
       }
       const file = location.file;
       const bytes = (await stat(file)).size;
-      let classifier: Classifier;
-      try {
-        classifier = await Classifier.load(file, {
-          device: flags.device as Device, // one of `devices`, checked by choice()
-          threads: flags.threads,
-          worker: Boolean(flags.worker),
-        });
-      } catch (error) {
-        const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-        throw new CliError(message.includes(file) ? message : `--model ${flags.model}: ${message}`, {
-          cause: error,
-        });
-      }
+      const classifier = await loadClassifier(file, flags.model, {
+        device: flags.device as Device, // one of `devices`, checked by choice()
+        threads: flags.threads,
+        worker: Boolean(flags.worker),
+      });
       const { info } = classifier;
       const results: ThroughputSummary[] = [];
       try {
-        const feedsByBatch = flags.batch.map((batch) => randomFeeds(info.inputs, batch, flags.model));
+        const feedsByBatch = flags.batch.map((batch) => feedsFor(info.inputs, batch, flags.model));
         say(`${flags.model}: ${formatBytes(bytes)}, opset ${info.opset}`);
         for (const input of info.inputs)
           say(`  input  ${input.name}: ${input.type} ${formatShape(input.shape)}`);
@@ -191,7 +152,7 @@ export function register(program: Command, _context: CliContext): void {
           try {
             result = await measureThroughput(() => classifier.run(feeds), { batch, seconds: flags.seconds });
           } catch (error) {
-            const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+            const message = describeError(error);
             throw new CliError(`--model ${flags.model}: a run at batch ${batch} failed: ${message}`, {
               cause: error,
             });

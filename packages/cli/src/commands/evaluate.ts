@@ -65,7 +65,8 @@ export function register(program: Command, _context: CliContext): void {
  */
 export async function runEvaluate(options: EvaluateOptions): Promise<EvaluationMetrics> {
   const location = await locateModel(options.model);
-  const dataset = await loadSplit(options.dataset, options.split, options.seed);
+  // sets without a test split of their own score the quickstart's seeded stratified 85/15 (`loadDataset`'s seed)
+  const dataset = await loadDataset(options.dataset, { split: options.split, seed: options.seed });
   const probabilities =
     location.kind === 'tfjs'
       ? await predictWithTfjs(location.dir, dataset, options.batchSize)
@@ -110,17 +111,6 @@ function toJson(metrics: EvaluationMetrics): Record<string, unknown> {
     macroAvg: metrics.macroAvg,
     weightedAvg: metrics.weightedAvg,
   };
-}
-
-/**
- * Loads the split to score. For sets without a published test split (`mnist-sample`, one CSV file, an
- * image folder) the split is the quickstart's seeded stratified 85/15 (see `loadDataset`'s `seed`).
- *
- * @example
- * const test = await loadSplit('mnist-sample', 'test', 42); // 1,500 images, the quickstart's test set
- */
-export async function loadSplit(spec: string, split: 'train' | 'test', seed: number): Promise<Dataset> {
-  return loadDataset(spec, { split, seed });
 }
 
 function shapeOf(dataset: Dataset): [number, number, number] {

@@ -1,21 +1,20 @@
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { type Dataset, loadDataset, subset, toFloat32 } from '@cnnx/data';
+import { parseInputScale } from '@cnnx/data';
 import {
-  assertVerified,
   type ExportOptions,
   exportToOnnx,
-  loadLayersModelFromDir,
+  loadCalibrationImages,
   ModelFormatError,
   readOnnx,
   SUPPORTED_OPSETS,
-  tritonConfig,
   UnsupportedLayerError,
   VerificationError,
+  type VerificationInputs,
   type VerificationResult,
-  verifyOnnx,
+  verifyExport,
+  writeTritonModel,
 } from '@cnnx/export';
-import { initBackend } from '@cnnx/train';
+import { initBackend, loadModel, readModelManifest } from '@cnnx/train';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
@@ -40,63 +39,7 @@ interface ExportFlags {
   json?: boolean;
 }
 
-/** The manifest.json cnnx writes next to a saved model (optional: plain tfjs folders have none). */
-async function readModelManifest(
-  dir: string,
-): Promise<{ classNames?: string[]; runId?: string; inputScale?: string }> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, 'manifest.json'), 'utf8');
-  } catch {
-    return {};
-  }
-  try {
-    const manifest = JSON.parse(text) as Record<string, unknown>;
-    const classNames = Array.isArray(manifest.classNames) ? manifest.classNames.map(String) : undefined;
-    return {
-      ...(classNames ? { classNames } : {}),
-      ...(typeof manifest.runId === 'string' ? { runId: manifest.runId } : {}),
-      ...(typeof manifest.inputScale === 'string' ? { inputScale: manifest.inputScale } : {}),
-    };
-  } catch {
-    throw new CliError(`${join(dir, 'manifest.json')}: not valid JSON`);
-  }
-}
-
-function pixelScale(spec: string): 'unit' | 'none' | { mean: number; std: number } {
-  if (spec === 'unit' || spec === 'none') return spec;
-  const match = /^standard:([^:]+):([^:]+)$/.exec(spec);
-  const mean = Number(match?.[1]);
-  const std = Number(match?.[2]);
-  if (!match || !Number.isFinite(mean) || !Number.isFinite(std) || std <= 0) {
-    throw new UsageError(`--input-scale ${spec} is not a scale; expected unit, none or standard:MEAN:STD`);
-  }
-  return { mean, std };
-}
-
-async function writeTriton(dir: string, name: string, bytes: Uint8Array): Promise<string> {
-  const config = tritonConfig(bytes, name);
-  const target = resolve(dir, name);
-  const temporary = `${target}.partial-${process.pid}`;
-  await rm(temporary, { recursive: true, force: true });
-  try {
-    await mkdir(join(temporary, '1'), { recursive: true });
-    await writeFileAtomic(join(temporary, 'config.pbtxt'), config);
-    await writeFileAtomic(join(temporary, '1', 'model.onnx'), bytes);
-    await rm(target, { recursive: true, force: true });
-    await rename(temporary, target);
-  } catch (error) {
-    await rm(temporary, { recursive: true, force: true });
-    throw error;
-  }
-  return target;
-}
-
-function describe(result: VerificationResult, what: string): string {
-  return `verified on ${result.samples} ${what}: max |Δ| ${result.maxAbsDiff.toExponential(2)}, class agreement ${(result.agreement * 100).toFixed(2)}%`;
-}
-
-async function runExport(flags: ExportFlags): Promise<void> {
+function checkFlags(flags: ExportFlags): { model: string; out: string } {
   if (!flags.model) throw new UsageError('--model DIR is required (a tfjs model folder with model.json)');
   if (!flags.out) throw new UsageError('--out FILE.onnx is required');
   if (flags.quantize === 'int8' && !flags.calibration) {
@@ -107,44 +50,42 @@ async function runExport(flags: ExportFlags): Promise<void> {
       `--opset ${flags.opset} is not supported; expected an opset from ${SUPPORTED_OPSETS.min} to ${SUPPORTED_OPSETS.max}`,
     );
   }
-  const out = resolve(flags.out);
-  const manifest = await readModelManifest(flags.model);
+  return { model: flags.model, out: flags.out };
+}
+
+async function runExport(flags: ExportFlags): Promise<void> {
+  const { model: dir, out } = checkFlags(flags);
+  const manifest = await readModelManifest(dir);
   const inputScale = flags.inputScale ?? manifest.inputScale ?? 'unit';
-  const scale = pixelScale(inputScale);
+  let scale: ReturnType<typeof parseInputScale>;
+  try {
+    scale = parseInputScale(inputScale, '--input-scale');
+  } catch (error) {
+    throw new UsageError((error as Error).message, { cause: error });
+  }
   const classNames = flags.classNames ? flags.classNames.split(',') : manifest.classNames;
   const runId = flags.runId ?? manifest.runId;
 
-  const model = await loadLayersModelFromDir(flags.model);
+  const model = await loadModel(dir);
   if (flags.verify) {
     // tfjs runs the reference predictions: the fastest backend that loads here (wasm without tfjs-node).
-    const backend = await initBackend('auto');
-    say(`tfjs backend for verification: ${backend.name}`);
+    say(`tfjs backend for verification: ${(await initBackend('auto')).name}`);
   }
   // --calibration SPEC: its train split calibrates int8, its test split checks the export.
   let calibration: Float32Array | undefined;
-  let images: { values: Float32Array; count: number } | undefined;
+  let images: VerificationInputs | undefined;
   if (flags.calibration) {
-    const spread = (dataset: Dataset, count: number): Float32Array => {
-      const n = Math.min(count, dataset.count);
-      const picked = Array.from({ length: n }, (_, index) => Math.floor((index * dataset.count) / n));
-      return toFloat32(subset(dataset, picked).images, { scale });
-    };
-    const train = await loadDataset(flags.calibration, { split: 'train' });
-    const test = await loadDataset(flags.calibration, { split: 'test' });
-    const size = train.shape[0] * train.shape[1] * train.shape[2];
-    const expected = model.inputs[0]?.shape
-      .slice(1)
-      .reduce<number>((product, dim) => product * (dim ?? 1), 1);
-    if (model.inputs.length !== 1 || expected !== size) {
-      throw new CliError(
-        `--calibration ${flags.calibration}: images are ${train.shape.join('×')} but the model takes ${model.inputs[0]?.shape.slice(1).join('×')}`,
-      );
-    }
-    calibration = spread(train, flags.calibrationCount);
-    const values = spread(test, 1000);
-    images = { values, count: values.length / size };
+    const loaded = await loadCalibrationImages(flags.calibration, model, {
+      count: flags.calibrationCount,
+      scale,
+    }).catch((error: Error) => {
+      throw error instanceof RangeError
+        ? new CliError(`--calibration ${flags.calibration}: ${error.message}`)
+        : error;
+    });
+    ({ calibration, verification: images } = loaded);
     say(
-      `${flags.calibration}: ${calibration.length / size} training images calibrate, ${images.count} test images verify`,
+      `${flags.calibration}: ${loaded.calibrationCount} training images calibrate, ${images.count} test images verify`,
     );
   }
   const options: ExportOptions = {
@@ -157,42 +98,31 @@ async function runExport(flags: ExportFlags): Promise<void> {
     ...(calibration ? { calibration, calibrationMethod: flags.calibrationMethod } : {}),
   };
   const bytes = await exportToOnnx(model, options);
-
-  const verification: Record<string, VerificationResult> = {};
-  if (flags.verify) {
-    const random = await verifyOnnx(bytes, model);
-    verification.random = random;
-    say(describe(random, 'random inputs'));
-    if (!flags.quantize) assertVerified(random, { maxAbsDiff: 1e-4 });
-    if (images) {
-      const onImages = await verifyOnnx(bytes, model, { values: [images.values], count: images.count });
-      verification.images = onImages;
-      say(describe(onImages, 'dataset images'));
-      if (flags.quantize) assertVerified(onImages, { maxAbsDiff: Number.POSITIVE_INFINITY, agreement: 0.99 });
-      else assertVerified(onImages, { maxAbsDiff: 1e-4 });
-    } else if (flags.quantize === 'fp16') {
-      assertVerified(random, { maxAbsDiff: 1e-2, agreement: 0.9 });
-    }
-  }
-  await writeFileAtomic(out, bytes);
+  const verification = flags.verify
+    ? await verifyExport(bytes, model, { quantize: flags.quantize, images }, (what, result) =>
+        say(describe(result, what)),
+      )
+    : {};
+  await writeFileAtomic(resolve(out), bytes);
   const info = readOnnx(bytes);
   say(
-    `wrote ${flags.out} (${(bytes.byteLength / 1024).toFixed(0)} KiB, opset ${info.opset}, ${info.nodeCount} nodes${flags.quantize ? `, ${flags.quantize}` : ''})`,
+    `wrote ${out} (${(bytes.byteLength / 1024).toFixed(0)} KiB, opset ${info.opset}, ${info.nodeCount} nodes${flags.quantize ? `, ${flags.quantize}` : ''})`,
   );
-  let tritonPath: string | undefined;
+  let triton: string | null = null;
   if (flags.triton) {
-    const name =
-      flags.tritonName ??
-      basename(out)
-        .replace(/\.onnx$/i, '')
-        .replace(/[^A-Za-z0-9_.-]/g, '_');
-    tritonPath = await writeTriton(flags.triton, name, bytes);
+    const fromFile = basename(out)
+      .replace(/\.onnx$/i, '')
+      .replace(/[^A-Za-z0-9_.-]/g, '_');
+    const name = flags.tritonName ?? fromFile;
+    triton = await writeTritonModel(flags.triton, name, bytes);
     say(`wrote Triton model repository entry ${join(flags.triton, name)}/{config.pbtxt, 1/model.onnx}`);
   }
   model.dispose();
-  if (flags.json) {
-    printJson({ out: flags.out, bytes: bytes.byteLength, ...info, verification, triton: tritonPath ?? null });
-  }
+  if (flags.json) printJson({ out, bytes: bytes.byteLength, ...info, verification, triton });
+}
+
+function describe(result: VerificationResult, what: string): string {
+  return `verified on ${result.samples} ${what}: max |Δ| ${result.maxAbsDiff.toExponential(2)}, class agreement ${(result.agreement * 100).toFixed(2)}%`;
 }
 
 /** `cnnx export`: a saved tfjs Layers model folder → an ONNX file, verified against tfjs. */

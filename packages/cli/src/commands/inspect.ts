@@ -3,11 +3,8 @@ import { readOnnx } from '@cnnx/export';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
+import { formatShape } from '../format.js';
 import { printJson, say } from '../io.js';
-
-function shape(dims: (number | string)[]): string {
-  return `[${dims.join(', ')}]`;
-}
 
 /** `cnnx inspect FILE.onnx`: inputs, outputs, opset, metadata and the operator histogram. */
 export function register(program: Command, _context: CliContext): void {
@@ -40,8 +37,10 @@ export function register(program: Command, _context: CliContext): void {
         `${file} (${bytes.byteLength} bytes)`,
         `producer   ${info.producerName} ${info.producerVersion}, IR ${info.irVersion}, opset ${info.opset}`,
         `graph      ${info.graphName}: ${info.nodeCount} nodes, ${info.initializerCount} initializers, ${info.parameterCount} parameters`,
-        ...info.inputs.map((input) => `input      ${input.name}: ${input.type} ${shape(input.shape)}`),
-        ...info.outputs.map((output) => `output     ${output.name}: ${output.type} ${shape(output.shape)}`),
+        ...info.inputs.map((input) => `input      ${input.name}: ${input.type} ${formatShape(input.shape)}`),
+        ...info.outputs.map(
+          (output) => `output     ${output.name}: ${output.type} ${formatShape(output.shape)}`,
+        ),
         ...Object.entries(info.metadata).map(([key, value]) => `metadata   ${key} = ${value}`),
         'operators',
         ...Object.entries(info.operators).map(([op, count]) => `  ${op.padEnd(22)} ${count}`),

@@ -1,13 +1,18 @@
 import { basename } from 'node:path';
-import { type PreparedDigit, prepareDigit } from '@cnnx/data';
-import { type Classification, Classifier } from '@cnnx/runtime';
+import {
+  type Classification,
+  type ClassifierInfo,
+  type PreparedImage,
+  prepareImage,
+  rankClasses,
+} from '@cnnx/runtime';
 // @cnnx/train (TensorFlow.js) is imported only for a tfjs model folder or --report
 import type { PredictionItem } from '@cnnx/train';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { CliError, UsageError } from '../errors.js';
+import { CliError, describeError, UsageError } from '../errors.js';
 import { printJson, say } from '../io.js';
-import { locateModel } from '../model-location.js';
+import { loadClassifier, locateModel } from '../model-location.js';
 import { choice, integer } from '../options.js';
 
 interface PredictFlags {
@@ -21,29 +26,21 @@ interface PredictFlags {
 
 /** What predict needs of a model, whichever format it came in. */
 interface Predictor {
-  /** Classifies one image file, or its prepared 28×28 pixels when given. */
-  classify(file: string, prepared: PreparedDigit | undefined, topK: number): Promise<Classification>;
+  /** The image the model takes; every file is prepared for it by the runtime's `prepareImage`. */
+  image: ClassifierInfo['image'];
+  /** Classifies one image, already prepared at the model's size. */
+  classify(prepared: PreparedImage, topK: number): Promise<Classification>;
   release(): Promise<void>;
 }
 
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-}
-
 async function onnxPredictor(file: string, flags: PredictFlags): Promise<Predictor> {
-  let classifier: Classifier;
-  try {
-    classifier = await Classifier.load(file, { device: flags.device });
-  } catch (error) {
-    const message = firstLine(error);
-    throw new CliError(message.includes(file) ? message : `--model ${flags.model}: ${message}`, {
-      cause: error,
-    });
-  }
+  const classifier = await loadClassifier(file, flags.model, { device: flags.device });
+  const image = classifier.info.image;
   return {
-    async classify(image, prepared, topK) {
-      const input = prepared ? { pixels: prepared.pixels, width: 28, height: 28 } : image;
-      const [result] = await classifier.classify(input, { topK, prepare: flags.prepare });
+    image,
+    async classify({ pixels, channels }, topK) {
+      const size = { width: image?.width ?? 0, height: image?.height ?? 0 };
+      const [result] = await classifier.classify({ pixels, channels, ...size }, { topK });
       if (!result) throw new Error('the model returned no result');
       return result;
     },
@@ -58,7 +55,7 @@ async function tfjsPredictor(dir: string, flags: PredictFlags): Promise<Predicto
       '--no-prepare works with .onnx models only; a tfjs model folder gets prepared digits',
     );
   }
-  const { initBackend, loadModel, predict, readManifest } = await import('@cnnx/train');
+  const { initBackend, loadModel, predict, readModelManifest } = await import('@cnnx/train');
   await initBackend('auto');
   const model = await loadModel(dir);
   const inputShape = (model.inputs[0]?.shape ?? []).slice(1);
@@ -69,20 +66,18 @@ async function tfjsPredictor(dir: string, flags: PredictFlags): Promise<Predicto
     );
   }
   const classes = model.outputs[0]?.shape.at(-1) ?? 0;
-  const manifest = (await readManifest(dir)) as { classNames?: unknown } | null;
+  const named = (await readModelManifest(dir)).classNames;
   const classNames =
-    Array.isArray(manifest?.classNames) && manifest.classNames.length === classes
-      ? manifest.classNames.map(String)
-      : Array.from({ length: classes }, (_, index) => String(index));
+    named?.length === classes ? named : Array.from({ length: classes }, (_, index) => String(index));
   return {
-    async classify(_image, prepared, topK) {
-      if (!prepared) throw new Error('no prepared pixels');
-      const probabilities = await predict(model, prepared.pixels, [28, 28, 1]);
-      const top = [...probabilities.keys()]
-        .sort((a, b) => probabilities[b]! - probabilities[a]!)
-        .slice(0, Math.min(topK, classes))
-        .map((index) => ({ label: classNames[index]!, index, probability: probabilities[index]! }));
-      return { ...top[0]!, top };
+    image: { height: 28, width: 28, channels: 1 },
+    async classify({ pixels }, topK) {
+      const probabilities = await predict(
+        model,
+        pixels instanceof Uint8Array ? pixels : Uint8Array.from(pixels),
+        [28, 28, 1],
+      );
+      return rankClasses(probabilities, classNames, Math.min(topK, classes));
     },
     async release() {
       model.dispose();
@@ -94,6 +89,18 @@ async function tfjsPredictor(dir: string, flags: PredictFlags): Promise<Predicto
 function formatResult(file: string, result: Classification): string {
   const top = result.top.map((entry) => `${entry.label} ${(entry.probability * 100).toFixed(1)}%`).join('  ');
   return `${file}: ${result.label}  (${top})`;
+}
+
+/** The report's row for one image: the decoded input, the 28×28 image the model saw, its top classes. */
+function reportItem(file: string, prepared: PreparedImage, result: Classification): PredictionItem | null {
+  const digit = prepared.digit;
+  if (!digit?.source) return null;
+  return {
+    name: basename(file),
+    image: { ...digit.source, channels: 1 },
+    prepared: { pixels: digit.pixels, width: 28, height: 28 },
+    top: result.top.map(({ label, probability }) => ({ label, probability })),
+  };
 }
 
 /** `cnnx predict --model MODEL IMAGE...`: the top classes of each image, prepared as MNIST was. */
@@ -139,26 +146,18 @@ export function register(program: Command, _context: CliContext): void {
       const results: (Classification & { file: string })[] = [];
       const reportItems: PredictionItem[] = [];
       const failures: string[] = [];
+      const preparing = { prepare: flags.prepare, keepSource: Boolean(flags.report) };
       try {
         for (const file of images) {
           try {
-            const prepared =
-              flags.prepare && (location.kind === 'tfjs' || flags.report)
-                ? await prepareDigit(file, { keepSource: Boolean(flags.report) })
-                : undefined;
-            const result = await predictor.classify(file, prepared, flags.top);
+            const prepared = await prepareImage(file, 0, predictor.image, preparing);
+            const result = await predictor.classify(prepared, flags.top);
             results.push({ file, ...result });
             if (!flags.json) say(formatResult(file, result));
-            if (prepared?.source) {
-              reportItems.push({
-                name: basename(file),
-                image: { ...prepared.source, channels: 1 },
-                prepared: { pixels: prepared.pixels, width: 28, height: 28 },
-                top: result.top.map(({ label, probability }) => ({ label, probability })),
-              });
-            }
+            const item = reportItem(file, prepared, result);
+            if (item) reportItems.push(item);
           } catch (error) {
-            const message = firstLine(error);
+            const message = describeError(error);
             failures.push(message.includes(file) ? message : `${file}: ${message}`);
           }
         }

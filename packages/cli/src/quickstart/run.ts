@@ -1,18 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { HOLDOUT_FRACTION, loadDataset, stratifiedSplit, subset } from '@cnnx/data';
-import { exportToOnnx } from '@cnnx/export';
-import { Classifier } from '@cnnx/runtime';
+import { type Dataset, toFloat32, writeFolderAtomic } from '@cnnx/data';
+import { exportToOnnx, verifyOnnx } from '@cnnx/export';
 import {
-  buildModel,
+  BACKEND_CHOICES,
+  type BackendName,
   evaluatePredictions,
   formatClassificationReport,
   formatModelSummary,
-  initBackend,
   predict,
+  runConfig,
   saveModel,
-  trainModel,
+  trainRun,
   writeReport,
 } from '@cnnx/train';
 import { CliError } from '../errors.js';
@@ -45,7 +44,6 @@ const TRAINING = {
   schedule: { type: 'cosine' },
   augment: { shift: 2, rotate: 5, zoom: 0.05 },
 } as const;
-const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 
 /** Refuses to replace a folder that holds something other than an earlier quickstart run, unless forced. */
 async function checkOutputFolder(out: string, force: boolean): Promise<void> {
@@ -68,155 +66,119 @@ async function checkOutputFolder(out: string, force: boolean): Promise<void> {
   }
 }
 
-/** Moves the finished run from its temporary folder into place, replacing an earlier run only at the very end. */
-async function publishFolder(temporary: string, out: string): Promise<void> {
-  const old = `${out}.old-${process.pid}`;
-  const hadPrevious = await stat(out).then(
-    () => true,
-    () => false,
-  );
-  if (hadPrevious) await rename(out, old);
-  await rename(temporary, out);
-  if (hadPrevious) await rm(old, { recursive: true, force: true });
-}
-
 /**
- * The main job: loads the embedded digits, trains the classic notebook CNN, evaluates it, exports it to
- * ONNX, checks the ONNX file against tfjs with onnxruntime-node, and writes the run folder.
+ * The main job: trains the classic notebook CNN on the embedded digits through `@cnnx/train`'s `trainRun`
+ * (a seeded stratified 85/15 split, validating on the held-out part), evaluates it, exports it to ONNX,
+ * checks the ONNX file against tfjs with `verifyOnnx` (onnxruntime-node), and writes the run folder.
  *
  * @example
  * await runQuickstart({ out: 'runs/quickstart', epochs: 6, seed: 42, batchSize: 64, backend: 'auto' });
- * // writes runs/quickstart/{model/, model.onnx, metrics.json}
+ * // writes runs/quickstart/{model/, model.onnx, metrics.json, report.html}
  */
 export async function runQuickstart(options: QuickstartOptions): Promise<Record<string, unknown>> {
-  if (!(BACKENDS as readonly string[]).includes(options.backend)) {
+  if (!(BACKEND_CHOICES as readonly string[]).includes(options.backend)) {
     throw new CliError(
-      `--backend ${options.backend} is not a backend; expected one of ${BACKENDS.join(', ')}`,
+      `--backend ${options.backend} is not a backend; expected one of ${BACKEND_CHOICES.join(', ')}`,
     );
   }
   const out = resolve(options.out);
   await checkOutputFolder(out, Boolean(options.force));
   const started = Date.now();
-  const runId = randomUUID();
 
-  // 1. Data: the embedded digits, a seeded stratified 85/15 split, pixels scaled to [0, 1] batch by batch.
-  let dataset = await loadDataset('mnist-sample');
-  if (options.limit !== undefined && options.limit < dataset.count) {
-    const picked = stratifiedSplit(dataset.labels, 1 - options.limit / dataset.count, options.seed).train;
-    dataset = subset(dataset, picked);
-  }
-  const split = stratifiedSplit(dataset.labels, HOLDOUT_FRACTION, options.seed);
-  const trainSet = subset(dataset, split.train);
-  const testSet = subset(dataset, split.test);
-  say(
-    `dataset mnist-sample: ${dataset.count} images ${dataset.shape.join('×')}, ${trainSet.count} for training, ${testSet.count} held out for testing (seed ${options.seed})`,
-  );
-
-  // 2. Backend and model.
-  const backend = await initBackend(
-    options.backend as (typeof BACKENDS)[number],
-    options.threads === undefined ? {} : { threads: options.threads },
-  );
-  for (const skipped of backend.skipped) say(`backend ${skipped.name} skipped: ${skipped.reason}`);
-  say(`training backend: ${backend.name}${backend.threads ? ` (${backend.threads} threads)` : ''}`);
-  const model = buildModel('classic', {
-    inputShape: dataset.shape,
-    numClasses: dataset.classNames.length,
-    seed: options.seed,
-  });
-  say(formatModelSummary(model));
-
-  // 3. Training, with progress on stderr.
-  const progress = createTrainingProgress();
-  const trainStarted = Date.now();
-  const training = await trainModel(
-    model,
-    { train: trainSet, validation: testSet },
+  // 1-3. The run: the embedded digits split 85/15 (seeded, stratified), the backend, the model, training.
+  const config = runConfig(
     {
+      dataset: 'mnist-sample',
+      model: 'classic',
       epochs: options.epochs,
       batchSize: options.batchSize,
       seed: options.seed,
-      ...TRAINING,
+      ...(options.limit === undefined ? {} : { limit: options.limit }),
+      optimizer: TRAINING.optimizer,
+      learningRate: TRAINING.learningRate,
+      schedule: TRAINING.schedule.type,
+      augment: { ...TRAINING.augment },
+      test: 'holdout',
+      validateOnTest: true,
+    },
+    { presetDefaults: false },
+  );
+  const progress = createTrainingProgress();
+  const run = await trainRun(
+    config,
+    {
+      onData: ({ train, test }) =>
+        say(
+          `dataset mnist-sample: ${train.count + (test?.count ?? 0)} images ${train.shape.join('×')}, ${train.count} for training, ${test?.count} held out for testing (seed ${options.seed})`,
+        ),
+      onBackend: (backend) => {
+        for (const skipped of backend.skipped) say(`backend ${skipped.name} skipped: ${skipped.reason}`);
+        say(`training backend: ${backend.name}${backend.threads ? ` (${backend.threads} threads)` : ''}`);
+      },
+      onModel: (model) => say(formatModelSummary(model)),
       onBatchEnd: progress.batch,
       onEpochEnd: progress.epoch,
     },
-  );
-  progress.stop();
-  const trainSeconds = (Date.now() - trainStarted) / 1000;
+    { backend: options.backend as BackendName | 'auto', threads: options.threads },
+  ).finally(() => progress.stop());
+  const { model, backend, training, runId } = run;
+  const trainSet = run.data.train;
+  const testSet = run.data.test as Dataset;
+  const trainSeconds = training.seconds;
 
   // 4. Evaluation on the held-out part.
   const probabilities = await predict(model, testSet.images, testSet.shape);
-  const test = evaluatePredictions(probabilities, testSet.labels, dataset.classNames);
+  const test = evaluatePredictions(probabilities, testSet.labels, testSet.classNames);
   say(
     `\ntest loss ${test.loss.toFixed(4)}, accuracy ${(test.accuracy * 100).toFixed(2)}% on ${test.count} images\n`,
   );
   say(formatClassificationReport(test));
 
-  // 5. Export to ONNX and check it with onnxruntime-node on the same images.
+  // 5. Export to ONNX and check it against tfjs with onnxruntime-node on the same images.
   const opset = 17;
   const onnxBytes = await exportToOnnx(model, {
     opset,
-    classNames: dataset.classNames,
+    classNames: testSet.classNames,
     inputScale: 'unit',
     runId,
   });
-  const classifier = await Classifier.load(onnxBytes, { device: 'cpu' });
-  const onnxProbabilities = await classifier.probabilities(testSet.images, testSet.count);
-  const classes = dataset.classNames.length;
-  let maxAbsDiff = 0;
-  let agreeing = 0;
-  for (let i = 0; i < testSet.count; i++) {
-    let bestTfjs = 0;
-    let bestOnnx = 0;
-    for (let c = 0; c < classes; c++) {
-      const a = probabilities[i * classes + c]!;
-      const b = onnxProbabilities[i * classes + c]!;
-      maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a - b));
-      if (a > probabilities[i * classes + bestTfjs]!) bestTfjs = c;
-      if (b > onnxProbabilities[i * classes + bestOnnx]!) bestOnnx = c;
-    }
-    if (bestTfjs === bestOnnx) agreeing++;
-  }
-  await classifier.release();
-  const agreement = agreeing / testSet.count;
+  const { maxAbsDiff, agreement } = await verifyOnnx(onnxBytes, model, {
+    values: [toFloat32(testSet.images)],
+    count: testSet.count,
+  });
   say(
     `ONNX check on ${testSet.count} images: class agreement ${agreement.toFixed(4)}, max |Δp| ${maxAbsDiff.toExponential(2)}`,
   );
 
   // 6. The run folder, built under a temporary name and moved into place at the end.
-  const temporary = `${out}.partial-${process.pid}`;
-  await rm(temporary, { recursive: true, force: true });
-  await mkdir(temporary, { recursive: true });
-  try {
-    const metrics = {
-      kind: MARKER,
-      runId,
-      dataset: { spec: 'mnist-sample', count: dataset.count, train: trainSet.count, test: testSet.count },
-      backend: backend.name,
-      threads: backend.threads ?? null,
-      model: 'classic',
-      parameters: model.countParams(),
-      epochs: options.epochs,
-      batchSize: options.batchSize,
-      seed: options.seed,
-      training: TRAINING,
-      trainSeconds,
-      history: training.history,
-      test,
-      onnx: { path: 'model.onnx', opset, bytes: onnxBytes.byteLength, maxAbsDiff, agreement },
-      totalSeconds: (Date.now() - started) / 1000,
-    };
-    await saveModel(model, join(temporary, 'model'), {
-      runId,
-      backend: backend.name,
-      dataset: dataset.source,
-      config: { model: 'classic', epochs: options.epochs, batchSize: options.batchSize, seed: options.seed },
-      history: training.history,
-      classNames: dataset.classNames,
-    });
-    await writeFileAtomic(join(temporary, 'model.onnx'), onnxBytes);
-    await writeJsonAtomic(join(temporary, 'metrics.json'), metrics);
-    await writeReport(temporary, {
+  const metrics = {
+    kind: MARKER,
+    runId,
+    dataset: {
+      spec: 'mnist-sample',
+      count: trainSet.count + testSet.count,
+      train: trainSet.count,
+      test: testSet.count,
+    },
+    backend: backend.name,
+    threads: backend.threads ?? null,
+    model: 'classic',
+    parameters: model.countParams(),
+    epochs: options.epochs,
+    batchSize: options.batchSize,
+    seed: options.seed,
+    training: TRAINING,
+    trainSeconds,
+    history: training.history,
+    test,
+    onnx: { path: 'model.onnx', opset, bytes: onnxBytes.byteLength, maxAbsDiff, agreement },
+    totalSeconds: (Date.now() - started) / 1000,
+  };
+  await writeFolderAtomic(out, async (folder) => {
+    await saveModel(model, join(folder, 'model'), run.manifest);
+    await writeFileAtomic(join(folder, 'model.onnx'), onnxBytes);
+    await writeJsonAtomic(join(folder, 'metrics.json'), metrics);
+    await writeReport(folder, {
       title: 'cnnx quickstart: the classic CNN on the embedded MNIST digits',
       metrics: test,
       history: training.history,
@@ -235,15 +197,12 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Record<
         'ONNX max |Δp|': maxAbsDiff.toExponential(2),
       },
     });
-    await publishFolder(temporary, out);
-    say(
-      `\nwrote ${options.out}/: model/ (tfjs), model.onnx (${(onnxBytes.byteLength / 1024).toFixed(0)} KiB), metrics.json, report.html` +
-        `\ntest accuracy ${(test.accuracy * 100).toFixed(2)}% · ONNX agreement ${agreement.toFixed(4)} · trained ${trainSeconds.toFixed(0)} s on ${backend.name}`,
-    );
-    if (options.json) printJson(metrics);
-    return metrics;
-  } catch (error) {
-    await rm(temporary, { recursive: true, force: true });
-    throw error;
-  }
+  });
+  model.dispose();
+  say(
+    `\nwrote ${options.out}/: model/ (tfjs), model.onnx (${(onnxBytes.byteLength / 1024).toFixed(0)} KiB), metrics.json, report.html` +
+      `\ntest accuracy ${(test.accuracy * 100).toFixed(2)}% · ONNX agreement ${agreement.toFixed(4)} · trained ${trainSeconds.toFixed(0)} s on ${backend.name}`,
+  );
+  if (options.json) printJson(metrics);
+  return metrics;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { DatasetFormatError } from '../errors.js';
 import { sha256 } from '../files.js';
+import { luma } from '../luma.js';
 import type { Dataset } from '../types.js';
 
 /** Options of {@link loadImageFolder}. */
@@ -72,9 +73,7 @@ export async function loadImageFolder(folder: string, options: ImageFolderOption
     if (channelCount === 3) images.set(rgb, offset);
     else {
       for (let p = 0; p < imageSize * imageSize; p += 1) {
-        images[offset + p] = Math.round(
-          0.299 * rgb[p * 3]! + 0.587 * rgb[p * 3 + 1]! + 0.114 * rgb[p * 3 + 2]!,
-        );
+        images[offset + p] = Math.round(luma(rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!));
       }
     }
   });

@@ -43,19 +43,24 @@ interface Registration {
 const registry: Registration[] = [];
 
 /**
- * Registers a backend under a device name. `auto` tries devices from the highest priority down. Registering
- * a name again replaces it (the entries register theirs when first imported).
+ * Registers a backend under a device name. `auto` tries devices from the highest priority down. Each name
+ * may be registered once (the entries register theirs when first imported): registering it again throws,
+ * as the exporter's converters and the training kernels do.
  *
  * @example
  * registerBackend('cpu', cpuBackend, 10);
  * registerBackend('cuda', cudaBackend, 100); // `auto` tries cuda first
+ * registerBackend('cpu', otherBackend, 5); // throws: a backend for device 'cpu' is already registered
  */
 export function registerBackend(name: string, backend: Backend, priority: number): void {
   if (!name || typeof name !== 'string')
     throw new TypeError(`'name' must be a non-empty string, got ${String(name)}`);
   if (!Number.isFinite(priority)) throw new TypeError(`'priority' must be a finite number, got ${priority}`);
-  const existing = registry.findIndex((r) => r.name === name);
-  if (existing >= 0) registry.splice(existing, 1);
+  if (registry.some((r) => r.name === name)) {
+    throw new Error(
+      `a backend for device '${name}' is already registered (${registeredDevices().join(', ')})`,
+    );
+  }
   registry.push({ name, backend, priority });
   registry.sort((a, b) => b.priority - a.priority);
 }

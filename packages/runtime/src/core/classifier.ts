@@ -1,20 +1,28 @@
-/** The Classifier contract and its implementation over any registered backend. */
-import { prepareDigitPixels, rgbaToGray } from '@cnnx/data/browser';
-import { OnnxFormatError } from '../errors.js';
-import type {
-  Classification,
-  ClassifierInfo,
-  ClassifierOptions,
-  ClassifyOptions,
-  ClassScore,
-  ImageInput,
-  TensorLike,
-  ValueInfo,
-} from '../types.js';
-import { type Backend, type BackendSession, type BackendSessionOptions, resolveSession } from './backend.js';
-import { type ModelReading, readModel } from './model-metadata.js';
-import { ProtobufError, readOnnxSummary } from './onnx-model.js';
-import { type Affine, affineOf, type ImageShape, writeImages } from './pixels.js';
+/**
+ * The Classifier over any registered backend: reusable input buffers, probabilities, classification and raw
+ * runs. Opening one is `open-classifier.ts`; preparing its images is `prepare-image.ts` (the entry hands
+ * in how its inputs are prepared); ranking is `rank.ts`.
+ */
+import { affineOf, type PixelAffine } from '@cnnx/data/browser';
+import type { Classification, ClassifierInfo, ClassifyOptions, ImageInput, TensorLike } from '../types.js';
+import type { Backend, BackendSession } from './backend.js';
+import { checkFeed, formatShape } from './feeds.js';
+import type { ClassifierParts } from './open-classifier.js';
+import { type ImageShape, writeImages } from './pixels.js';
+import { isPixelArray, type ModelImage, preparePixels } from './prepare-image.js';
+import { toProbabilities } from './probabilities.js';
+import { rankClasses } from './rank.js';
+
+/**
+ * How an entry prepares one `classify` input for a model that takes `image` (the browser: {@link preparePixels};
+ * Node: image files too).
+ */
+export type PrepareInput = (
+  input: unknown,
+  index: number,
+  image: ImageShape,
+  options: ClassifyOptions,
+) => ModelImage | Promise<ModelImage>;
 
 /** An input buffer and its tensor, reused while the batch size stays the same. */
 interface InputSlot {
@@ -24,193 +32,6 @@ interface InputSlot {
 }
 
 const maxCachedBatchSizes = 8;
-const devices = ['auto', 'cpu', 'cuda', 'webgpu', 'wasm'];
-
-/** Everything {@link openClassifier} hands to the Classifier constructor. */
-export interface ClassifierParts {
-  backend: Backend;
-  session: BackendSession;
-  info: ClassifierInfo;
-  reading: ModelReading;
-}
-
-/** Checks the options every entry shares and turns them into onnxruntime session options. */
-function sessionOptionsOf(options: ClassifierOptions): BackendSessionOptions {
-  const session: BackendSessionOptions = {};
-  if (options.threads !== undefined) {
-    if (!Number.isInteger(options.threads) || options.threads < 0) {
-      throw new RangeError(`'threads' must be an integer ≥ 0, got ${options.threads}`);
-    }
-    session.intraOpNumThreads = options.threads;
-  }
-  if (options.graphOptimizationLevel !== undefined) {
-    if (!['disabled', 'basic', 'extended', 'all'].includes(options.graphOptimizationLevel)) {
-      throw new RangeError(
-        `'graphOptimizationLevel' must be one of disabled, basic, extended, all, got '${options.graphOptimizationLevel}'`,
-      );
-    }
-    session.graphOptimizationLevel = options.graphOptimizationLevel;
-  }
-  if (options.executionMode !== undefined) {
-    if (options.executionMode !== 'sequential' && options.executionMode !== 'parallel') {
-      throw new RangeError(`'executionMode' must be sequential or parallel, got '${options.executionMode}'`);
-    }
-    session.executionMode = options.executionMode;
-  }
-  if (options.memoryArena !== undefined) session.enableCpuMemArena = Boolean(options.memoryArena);
-  if (options.optimizedModelFilePath !== undefined)
-    session.optimizedModelFilePath = options.optimizedModelFilePath;
-  return session;
-}
-
-/**
- * Opens a classifier on ONNX bytes: reads the file's summary (failing with {@link OnnxFormatError} on bytes that
- * are not ONNX or are truncated), resolves a device among the registered backends, and reads the metadata.
- * The entries' `Classifier.load` call this after turning their source into bytes; `sessionModel` lets the
- * Node entry open a cached optimised graph instead of `bytes`, with its own session options.
- *
- * @example
- * const parts = await openClassifier(bytes, 'model.onnx', { device: 'auto' });
- * const classifier = new Classifier(parts);
- */
-export async function openClassifier(
-  bytes: Uint8Array,
-  file: string,
-  options: ClassifierOptions = {},
-  sessionModel?: (sessionOptions: BackendSessionOptions) => {
-    bytes: Uint8Array;
-    options: BackendSessionOptions;
-  },
-  resolve: typeof resolveSession = resolveSession,
-): Promise<ClassifierParts> {
-  const device = options.device ?? 'auto';
-  if (!devices.includes(device)) {
-    throw new RangeError(`'device' must be one of ${devices.join(', ')}, got '${String(device)}'`);
-  }
-  const sessionOptions = sessionOptionsOf(options);
-  let summary: ReturnType<typeof readOnnxSummary>;
-  try {
-    summary = readOnnxSummary(bytes);
-  } catch (error) {
-    if (error instanceof ProtobufError) throw new OnnxFormatError(file, error.message, { cause: error });
-    throw error;
-  }
-  const inputs = summary.inputs.filter((input) => !summary.initializers.has(input.name));
-  const reading = readModel(inputs, summary.outputs, summary.metadata, options);
-  const opened = sessionModel ? sessionModel(sessionOptions) : { bytes, options: sessionOptions };
-  const resolved = await resolve(device, opened.bytes, opened.options);
-  const described = resolved.backend.describe?.(resolved.session) ?? null;
-  const info: ClassifierInfo = {
-    device: resolved.device,
-    provider: resolved.backend.provider,
-    skipped: resolved.skipped,
-    inputs: described?.inputs ?? inputs,
-    outputs: described?.outputs ?? summary.outputs,
-    opset: summary.opset,
-    classNames: reading.classNames,
-    layout: reading.layout,
-    scale: reading.scale,
-    image: reading.image,
-    sources: reading.sources,
-    outputKind: 'unknown',
-    optimizedModelCache: null,
-    threads: options.threads || null,
-  };
-  return { backend: resolved.backend, session: resolved.session, info, reading };
-}
-
-function isImageDataLike(
-  input: unknown,
-): input is { data: Uint8ClampedArray; width: number; height: number } {
-  return (
-    typeof input === 'object' && input !== null && 'data' in input && input.data instanceof Uint8ClampedArray
-  );
-}
-
-function isImagePixels(input: unknown): input is { pixels: unknown; width: number; height: number } {
-  return typeof input === 'object' && input !== null && 'pixels' in input;
-}
-
-function isPixelArray(value: unknown): value is Uint8Array | Uint8ClampedArray | Float32Array {
-  return value instanceof Uint8Array || value instanceof Uint8ClampedArray || value instanceof Float32Array;
-}
-
-/** One image ready to be written into the batch buffer. */
-export interface SourceImage {
-  pixels: Uint8Array | Uint8ClampedArray | Float32Array;
-  channels: number;
-}
-
-/** An image of any size as MNIST's 28×28 digit (`@cnnx/data`'s preparation: polarity, crop, centre). */
-function prepareDigit(
-  pixels: Uint8Array | Uint8ClampedArray | Float32Array,
-  width: number,
-  height: number,
-  channels: number,
-  index: number,
-): Uint8Array {
-  if (pixels.length !== width * height * channels) {
-    throw new RangeError(
-      `image ${index} must hold ${width}×${height}×${channels} = ${width * height * channels} values, got ${pixels.length}`,
-    );
-  }
-  if (pixels instanceof Float32Array) {
-    const bad = pixels.findIndex((value) => !(value >= 0 && value <= 255));
-    if (bad >= 0)
-      throw new RangeError(
-        `image ${index}: pixel ${bad} is ${pixels[bad]}; pixels must be numbers from 0 to 255`,
-      );
-  }
-  let gray: Uint8Array | Uint8ClampedArray | Float32Array = pixels;
-  if (channels === 4)
-    gray = rgbaToGray(pixels instanceof Float32Array ? Uint8Array.from(pixels) : pixels, width, height);
-  else if (channels === 3) {
-    gray = new Float32Array(width * height);
-    for (let p = 0; p < gray.length; p++) {
-      gray[p] =
-        0.299 * (pixels[p * 3] as number) +
-        0.587 * (pixels[p * 3 + 1] as number) +
-        0.114 * (pixels[p * 3 + 2] as number);
-    }
-  }
-  return prepareDigitPixels(gray, width, height).pixels;
-}
-
-/** Turns `rows` of scores into probabilities in place when they are logits; says which they were. */
-function toProbabilities(scores: Float32Array, classes: number): 'probabilities' | 'logits' {
-  const rows = scores.length / classes;
-  let distributions = true;
-  for (let row = 0; row < rows && distributions; row++) {
-    let sum = 0;
-    for (let k = row * classes; k < (row + 1) * classes; k++) {
-      const value = scores[k] as number;
-      if (!(value >= 0 && value <= 1)) {
-        distributions = false;
-        break;
-      }
-      sum += value;
-    }
-    if (Math.abs(sum - 1) > 1e-3) distributions = false;
-  }
-  if (distributions) return 'probabilities';
-  for (let row = 0; row < rows; row++) {
-    const start = row * classes;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let k = start; k < start + classes; k++) max = Math.max(max, scores[k] as number);
-    let sum = 0;
-    for (let k = start; k < start + classes; k++) {
-      const e = Math.exp((scores[k] as number) - max);
-      scores[k] = e;
-      sum += e;
-    }
-    for (let k = start; k < start + classes; k++) scores[k] = (scores[k] as number) / sum;
-  }
-  return 'logits';
-}
-
-function formatShape(shape: readonly (number | string)[]): string {
-  return `[${shape.join(', ')}]`;
-}
 
 /**
  * An image classifier on ONNX Runtime. Get one with `Classifier.load` from `@cnnx/runtime` (Node or browser;
@@ -223,13 +44,15 @@ export class Classifier {
   readonly #session: BackendSession;
   readonly #inputName: string;
   readonly #outputName: string;
-  readonly #affine: Affine;
+  readonly #affine: PixelAffine;
   readonly #slots = new Map<number, InputSlot>();
+  readonly #prepare: PrepareInput;
   #released = false;
 
-  /** @internal Entries construct classifiers through `Classifier.load`. */
-  constructor(parts: ClassifierParts) {
+  /** @internal Entries construct classifiers through `Classifier.load`, with how they prepare inputs. */
+  constructor(parts: ClassifierParts, prepare: PrepareInput = preparePixels) {
     this.info = parts.info;
+    this.#prepare = prepare;
     this.#backend = parts.backend;
     this.#session = parts.session;
     this.#inputName = parts.reading.input.name;
@@ -370,59 +193,6 @@ export class Classifier {
     return this.#infer(slot);
   }
 
-  /** Turns one `classify` input into pixels at the model's size (entries extend this for files and Buffers). */
-  protected async toSourceImage(
-    input: unknown,
-    index: number,
-    options: ClassifyOptions = {},
-  ): Promise<SourceImage> {
-    const shape = this.#image();
-    let pixels: unknown;
-    let width: unknown;
-    let height: unknown;
-    let channels: number;
-    if (isImageDataLike(input)) {
-      ({ data: pixels, width, height } = input);
-      channels = 4;
-    } else if (isImagePixels(input)) {
-      ({ pixels, width, height } = input);
-      const given = (input as { channels?: unknown }).channels;
-      channels = given === undefined ? 1 : Number(given);
-      if (![1, 3, 4].includes(channels)) {
-        throw new RangeError(`image ${index}: 'channels' must be 1, 3 or 4, got ${String(given)}`);
-      }
-    } else if (isPixelArray(input)) {
-      pixels = input;
-      width = shape.width;
-      height = shape.height;
-      channels = input.length === shape.height * shape.width * shape.channels ? shape.channels : 1;
-    } else {
-      throw new TypeError(
-        `image ${index} must be { pixels, width, height }, an ImageData or a typed array of pixels, got ${input === null ? 'null' : typeof input}`,
-      );
-    }
-    if (!isPixelArray(pixels))
-      throw new TypeError(`image ${index}: 'pixels' must be a Uint8Array or Float32Array`);
-    if (width !== shape.width || height !== shape.height) {
-      const digitModel = shape.width === 28 && shape.height === 28 && shape.channels === 1;
-      if (!digitModel || options.prepare === false || !Number.isInteger(width) || !Number.isInteger(height)) {
-        throw new RangeError(
-          `image ${index} is ${String(width)}×${String(height)} but the model takes ${shape.width}×${shape.height}; resize it first`,
-        );
-      }
-      return {
-        pixels: prepareDigit(pixels, width as number, height as number, channels, index),
-        channels: 1,
-      };
-    }
-    if (pixels.length !== shape.width * shape.height * channels) {
-      throw new RangeError(
-        `image ${index} must hold ${shape.width}×${shape.height}×${channels} = ${shape.width * shape.height * channels} values, got ${pixels.length}`,
-      );
-    }
-    return { pixels, channels };
-  }
-
   /**
    * Classifies one image or a batch: decoded pixels (`{ pixels, width, height, channels? }`), an `ImageData`,
    * or a typed array of one image at the model's size (in Node also a file path or a `Buffer` of an image
@@ -443,8 +213,8 @@ export class Classifier {
       throw new RangeError(`'topK' must be an integer ≥ 1, got ${topK}`);
     const inputs: readonly unknown[] = Array.isArray(input) ? input : [input];
     if (inputs.length === 0) throw new RangeError("'input' is an empty batch: give at least one image");
-    const images = await Promise.all(inputs.map((item, index) => this.toSourceImage(item, index, options)));
     const shape = this.#image();
+    const images = await Promise.all(inputs.map((item, index) => this.#prepare(item, index, shape, options)));
     const perImage = shape.height * shape.width * shape.channels;
     const slot = this.#acquire(images.length, shape);
     try {
@@ -467,22 +237,13 @@ export class Classifier {
       throw error;
     }
     const probabilities = await this.#infer(slot);
-    return images.map((_, image) => this.#rank(probabilities, image, Math.min(topK, classes)));
-  }
-
-  #rank(probabilities: Float32Array, image: number, topK: number): Classification {
-    const classes = this.info.classNames.length;
-    const start = image * classes;
-    const order = Array.from({ length: classes }, (_, k) => k).sort(
-      (a, b) => (probabilities[start + b] as number) - (probabilities[start + a] as number),
+    return images.map((_, image) =>
+      rankClasses(
+        probabilities.subarray(image * classes, (image + 1) * classes),
+        this.info.classNames,
+        Math.min(topK, classes),
+      ),
     );
-    const top: ClassScore[] = order.slice(0, topK).map((index) => ({
-      label: this.info.classNames[index] ?? String(index),
-      index,
-      probability: probabilities[start + index] as number,
-    }));
-    const best = top[0] as ClassScore;
-    return { ...best, top };
   }
 
   /**
@@ -531,27 +292,5 @@ export class Classifier {
     this.#released = true;
     this.#slots.clear();
     await this.#session.release();
-  }
-}
-
-function checkFeed(input: ValueInfo, feed: TensorLike): void {
-  const dims = feed.dims;
-  const got = `got ${formatShape(dims ?? [])} (${feed.type})`;
-  const wanted = `input '${input.name}' expects ${formatShape(input.shape)} (${input.type})`;
-  if (!Array.isArray(dims) || dims.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new RangeError(`${wanted}, got dims ${String(dims)}`);
-  }
-  if (input.type !== 'unknown' && feed.type !== input.type) throw new RangeError(`${wanted}, ${got}`);
-  const shapeMatches =
-    input.shape.length === 0 ||
-    (dims.length === input.shape.length &&
-      input.shape.every((d, i) => typeof d !== 'number' || d < 0 || d === dims[i]));
-  if (!shapeMatches) throw new RangeError(`${wanted}, ${got}`);
-  const data = feed.data as { length?: unknown } | null;
-  const size = dims.reduce((a, b) => a * b, 1);
-  if (data && typeof data.length === 'number' && data.length !== size) {
-    throw new RangeError(
-      `${wanted}: dims ${formatShape(dims)} need ${size} values, the data has ${data.length}`,
-    );
   }
 }

@@ -3,6 +3,9 @@
  * Pure TypeScript on `performance.now()`: no Node module, so it works in either entry.
  */
 
+import type { TensorLike, ValueInfo } from '../types.js';
+import { formatShape } from './feeds.js';
+
 /** One measured call (a model run, say); its latency is what gets recorded. */
 export type MeasuredStep = () => Promise<unknown>;
 
@@ -136,4 +139,38 @@ export async function measureThroughput(
 ): Promise<ThroughputSummary> {
   const [latencies] = await measureLatencies([step], options);
   return summariseLatencies(latencies ?? [], options.batch);
+}
+
+/**
+ * Random float32 feeds (uniform in [0, 1)) for every model input at `batch`, to measure a model with: the
+ * first dimension is the batch, the others must be fixed sizes. An input that cannot be fed so is a
+ * TypeError (not float32, a scalar, another free dimension); a fixed first dimension other than `batch` is a
+ * RangeError naming the size the model takes.
+ *
+ * @example
+ * const feeds = randomFeeds(classifier.info.inputs, 32);
+ * await measureThroughput(() => classifier.run(feeds), { batch: 32, seconds: 2 });
+ */
+export function randomFeeds(inputs: readonly ValueInfo[], batch: number): Record<string, TensorLike> {
+  const feeds: Record<string, TensorLike> = {};
+  for (const input of inputs) {
+    const [first, ...rest] = input.shape;
+    const named = `input '${input.name}' ${formatShape(input.shape)}`;
+    if (input.type !== 'float32')
+      throw new TypeError(`${named} is ${input.type}; only float32 inputs are fed`);
+    if (first === undefined) throw new TypeError(`${named} is a scalar; it needs a batch dimension`);
+    if (typeof first === 'number' && first >= 0 && first !== batch) {
+      throw new RangeError(`${named} has a fixed batch of ${first}`);
+    }
+    const unknown = rest.find((size) => typeof size !== 'number' || size < 0);
+    if (unknown !== undefined) {
+      throw new TypeError(
+        `${named} has the free dimension '${unknown}' besides the batch; it needs fixed sizes there`,
+      );
+    }
+    const dims = [batch, ...(rest as number[])];
+    const size = dims.reduce((product, dim) => product * dim, 1);
+    feeds[input.name] = { type: 'float32', dims, data: Float32Array.from({ length: size }, Math.random) };
+  }
+  return feeds;
 }

@@ -1,5 +1,6 @@
 /** Turns an ONNX file's cnnx metadata (or its absence) into how the runtime feeds and reads the model. */
-import type { ClassifierOptions, InputLayout, InputScale, MetadataSource, ValueInfo } from '../types.js';
+import { type InputScale, parseInputScale } from '@cnnx/data/browser';
+import type { ClassifierOptions, InputLayout, MetadataSource, ValueInfo } from '../types.js';
 
 /** How the runtime reads a classifier: its image input, output, classes, layout and scaling. */
 export interface ModelReading {
@@ -10,33 +11,6 @@ export interface ModelReading {
   scale: InputScale;
   image: { height: number; width: number; channels: number } | null;
   sources: { classNames: MetadataSource; layout: MetadataSource; scale: MetadataSource };
-}
-
-/**
- * Parses a `cnnx.input_scale` value: `unit`, `none` or `standard:MEAN:STD`. `where` names the value in errors.
- *
- * @example
- * parseInputScale('standard:0.1307:0.3081', 'cnnx.input_scale'); // → { kind: 'standard', mean: 0.1307, std: 0.3081 }
- */
-export function parseInputScale(value: string, where: string): InputScale {
-  if (value === 'unit' || value === 'none') return { kind: value };
-  const match = /^standard:([^:]+):([^:]+)$/.exec(value);
-  if (match) {
-    const mean = Number(match[1]);
-    const std = Number(match[2]);
-    if (Number.isFinite(mean) && Number.isFinite(std) && std > 0) return { kind: 'standard', mean, std };
-  }
-  throw new RangeError(`${where} must be unit, none or standard:MEAN:STD with STD > 0, got '${value}'`);
-}
-
-/**
- * Formats an {@link InputScale} back to its metadata string.
- *
- * @example
- * formatInputScale({ kind: 'unit' }); // → 'unit'
- */
-export function formatInputScale(scale: InputScale): string {
-  return scale.kind === 'standard' ? `standard:${scale.mean}:${scale.std}` : scale.kind;
 }
 
 function parseClassNames(value: string): string[] {
@@ -66,10 +40,10 @@ function staticDim(value: number | string | undefined): number | null {
  * names `'0'…'n-1'`; `unit` scaling.
  *
  * @example
- * readModel(summaryInputs, summaryOutputs, { 'cnnx.input_layout': 'nhwc' }, {});
+ * readModelMetadata(summaryInputs, summaryOutputs, { 'cnnx.input_layout': 'nhwc' }, {});
  * // → { layout: 'nhwc', image: { height: 28, width: 28, channels: 1 }, classNames: ['0', …, '9'], … }
  */
-export function readModel(
+export function readModelMetadata(
   inputs: ValueInfo[],
   outputs: ValueInfo[],
   metadata: Record<string, string>,

@@ -1,29 +1,12 @@
 /** Raw 0-255 pixels → the model's float input, in one pass: scaling, channel handling and layout together. */
-import type { InputLayout, InputScale } from '../types.js';
+import { luma, onWhite, type PixelAffine } from '@cnnx/data/browser';
+import type { InputLayout } from '../types.js';
 
 /** The model's image: height × width × channels. */
 export interface ImageShape {
   height: number;
   width: number;
   channels: number;
-}
-
-/** `value * multiplier + offset` turns a 0-255 pixel into the model's input. */
-export interface Affine {
-  multiplier: number;
-  offset: number;
-}
-
-/**
- * The affine map of an input scaling.
- *
- * @example
- * affineOf({ kind: 'standard', mean: 0.5, std: 0.5 }); // → { multiplier: 2 / 255, offset: -1 }
- */
-export function affineOf(scale: InputScale): Affine {
-  if (scale.kind === 'none') return { multiplier: 1, offset: 0 };
-  if (scale.kind === 'unit') return { multiplier: 1 / 255, offset: 0 };
-  return { multiplier: 1 / (255 * scale.std), offset: -scale.mean / scale.std };
 }
 
 type Pixels = Uint8Array | Uint8ClampedArray | Float32Array;
@@ -91,7 +74,7 @@ export function writeImages(
   count: number,
   shape: ImageShape,
   layout: InputLayout,
-  affine: Affine,
+  affine: PixelAffine,
   what: string,
 ): void {
   const area = shape.height * shape.width;
@@ -118,14 +101,8 @@ export function writeImages(
     for (let p = 0; p < area; p++) {
       const at = source + p * sourceChannels;
       if (channels === 1) {
-        const red = pixels[at] as number;
-        const green = pixels[at + 1] as number;
-        const blue = pixels[at + 2] as number;
-        let gray = 0.299 * red + 0.587 * green + 0.114 * blue;
-        if (sourceChannels === 4) {
-          const alpha = (pixels[at + 3] as number) / 255;
-          gray = gray * alpha + 255 * (1 - alpha);
-        }
+        let gray = luma(pixels[at] as number, pixels[at + 1] as number, pixels[at + 2] as number);
+        if (sourceChannels === 4) gray = onWhite(gray, pixels[at + 3] as number);
         target[base + p] = gray * multiplier + offset;
         continue;
       }

@@ -1,56 +1,14 @@
 /** The Node Classifier: loads from paths, URLs and bytes; classifies image files and Buffers too. */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { prepareDigit } from '@cnnx/data';
-import sharp from 'sharp';
-import { Classifier as CoreClassifier, openClassifier, type SourceImage } from '../core/classifier.js';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { sha256 } from '@cnnx/data';
+import { Classifier as CoreClassifier } from '../core/classifier.js';
+import { type ClassifierParts, openClassifier } from '../core/open-classifier.js';
 import type { Classification, ClassifierOptions, ClassifyOptions, ImageInput } from '../types.js';
+import { type NodeImageInput, prepareImage } from './prepare-image.js';
 import { type ModelSource, readModelSource } from './source.js';
 import { resolveSessionInWorker } from './worker-session.js';
-
-/** What `classify` accepts in Node: decoded pixels, or an image file's path or bytes (`Buffer`). */
-export type NodeImageInput = ImageInput | string | Buffer;
-
-/**
- * Decodes an image file (path or bytes) with sharp into the model's size and channels, without preparation:
- * upright by EXIF, transparency on white, resized to fill, gray or RGB.
- */
-async function decodeImage(
-  input: string | Buffer,
-  image: { height: number; width: number; channels: number },
-): Promise<{ pixels: Uint8Array; width: number; height: number; channels: number }> {
-  const name = typeof input === 'string' ? input : '(image bytes)';
-  if (typeof input === 'string') {
-    const info = await stat(input).catch((error: unknown) => {
-      throw new Error(`${input}: does not exist`, { cause: error });
-    });
-    if (info.isDirectory()) throw new Error(`${input}: is a folder, expected an image file`);
-    if (info.size === 0) throw new Error(`${input}: is empty`);
-  } else if (input.length === 0) throw new Error(`${name}: is empty`);
-  const channels = image.channels === 1 ? 1 : 3;
-  let pipeline = sharp(input, { failOn: 'error' })
-    .autoOrient()
-    .flatten({ background: '#ffffff' })
-    .resize(image.width, image.height, { fit: 'fill' });
-  pipeline = channels === 1 ? pipeline.grayscale() : pipeline.removeAlpha().toColourspace('srgb');
-  try {
-    const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-    return {
-      pixels: new Uint8Array(data.buffer, data.byteOffset, data.length),
-      width: info.width,
-      height: info.height,
-      channels: info.channels,
-    };
-  } catch (error) {
-    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-    throw new Error(`${name}: is not an image sharp can read (${reason})`, { cause: error });
-  }
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 /**
  * An image classifier on onnxruntime-node.
@@ -61,6 +19,13 @@ function sha256(bytes: Uint8Array): string {
  * console.log(result.label, result.probability); // → 7 0.998
  */
 export class Classifier extends CoreClassifier {
+  /** @internal `Classifier.load` constructs it; image files are prepared by `prepareImage`. */
+  constructor(parts: ClassifierParts) {
+    super(parts, (input, index, image, options) =>
+      prepareImage(input as NodeImageInput, index, image, options),
+    );
+  }
+
   /**
    * Loads an ONNX model from a path, a `file:`/`http(s):` URL, a `Uint8Array` or an `ArrayBuffer`.
    * `device: 'auto'` (default) tries CUDA then CPU; `info.skipped` says why CUDA was skipped.
@@ -112,25 +77,6 @@ export class Classifier extends CoreClassifier {
       }
     }
     return new Classifier(parts);
-  }
-
-  protected override async toSourceImage(
-    input: unknown,
-    index: number,
-    options: ClassifyOptions = {},
-  ): Promise<SourceImage> {
-    if (typeof input === 'string' || Buffer.isBuffer(input)) {
-      const image = this.info.image;
-      if (options.prepare === false && image) {
-        return super.toSourceImage(await decodeImage(input, image), index, options);
-      }
-      const prepared = await prepareDigit(input);
-      return super.toSourceImage(
-        { pixels: prepared.pixels, width: prepared.width, height: prepared.height },
-        index,
-      );
-    }
-    return super.toSourceImage(input, index, options);
   }
 
   /**

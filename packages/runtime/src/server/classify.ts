@@ -1,6 +1,7 @@
 import { prepareDigit } from '@cnnx/data';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { rankClasses } from '../core/rank.js';
 import { HttpError } from './errors.js';
 import type { ModelSignature } from './protocol.js';
 import type { ServedModel } from './types.js';
@@ -72,7 +73,11 @@ export async function registerClassifyRoute(
         model_version: found.version,
         results: uploads.map((upload, image) => ({
           file: upload.name,
-          ...rank(probabilities.subarray(image * classes, (image + 1) * classes), topK, found.classNames),
+          ...rankClasses(
+            probabilities.subarray(image * classes, (image + 1) * classes),
+            found.classNames,
+            topK,
+          ),
         })),
       };
     } finally {
@@ -142,16 +147,4 @@ function parseTop(value: unknown, fallback: number, model: ModelSignature): numb
     throw new HttpError(400, `query parameter top '${String(value)}' must be an integer 1-${classes}`);
   }
   return Math.min(top, classes);
-}
-
-function rank(probabilities: Float32Array, topK: number, classNames: readonly string[]) {
-  const order = Array.from(probabilities.keys()).sort(
-    (a, b) => (probabilities[b] as number) - (probabilities[a] as number) || a - b,
-  );
-  const top = order.slice(0, topK).map((index) => ({
-    label: classNames[index] ?? String(index),
-    index,
-    probability: probabilities[index] as number,
-  }));
-  return { ...(top[0] as (typeof top)[number]), top };
 }

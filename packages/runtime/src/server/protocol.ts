@@ -2,6 +2,7 @@
  * The Open Inference Protocol v2 request and response bodies (JSON, plus Triton's binary tensor and
  * classification extensions), as pure functions on buffers and typed arrays: no sockets, no onnxruntime.
  */
+import { affineOf, inputScaleOf, type PixelAffine } from '@cnnx/data/browser';
 import { badRequest } from './errors.js';
 import { NumberList, parseRequestJson } from './fast-json.js';
 import type { ServedModel } from './types.js';
@@ -22,15 +23,8 @@ export interface ModelSignature {
   inputs: TensorSignature[];
   outputs: TensorSignature[];
   classNames: readonly string[];
-  /** How raw 0-255 pixels (a UINT8 input) become the model's float input. */
-  pixelScale: PixelScale;
-}
-
-/** `value = (pixel * multiply - subtract) / divide`. */
-export interface PixelScale {
-  multiply: number;
-  subtract: number;
-  divide: number;
+  /** How raw 0-255 pixels (a UINT8 input) become the model's float input (its `cnnx.input_scale`). */
+  pixelAffine: PixelAffine;
 }
 
 /** One output the client asked for. */
@@ -73,7 +67,8 @@ const DATATYPES: Record<string, string> = {
 };
 
 /**
- * The protocol's view of a served model: datatypes, shapes with -1 for the batch, pixel scale.
+ * The protocol's view of a served model: datatypes, shapes with -1 for the batch, and the arithmetic of its
+ * input scale (text such as `standard:0.1307:0.3081`, or `@cnnx/data`'s structured `InputScale`).
  *
  * @example
  * describeModel('mnist', classifier.info, 'unit').inputs[0];
@@ -100,35 +95,8 @@ export function describeModel(
     inputs: info.inputs.map(signature),
     outputs: info.outputs.map(signature),
     classNames: info.classNames,
-    pixelScale: parsePixelScale(inputScale),
+    pixelAffine: affineOf(inputScaleOf(inputScale, "'inputScale'")),
   };
-}
-
-/**
- * Reads the model's `cnnx.input_scale` (a string such as `unit`, `none`, `standard:0.1307:0.3081`, or an
- * object `{ mean, std }`) as the arithmetic applied to raw pixels.
- *
- * @example
- * parsePixelScale('unit'); // { multiply: 1 / 255, subtract: 0, divide: 1 }
- */
-export function parsePixelScale(scale: unknown): PixelScale {
-  if (scale === 'none' || scale === null) return { multiply: 1, subtract: 0, divide: 1 };
-  if (scale === undefined || scale === 'unit') return { multiply: 1 / 255, subtract: 0, divide: 1 };
-  if (typeof scale === 'string' && scale.startsWith('standard:')) {
-    const [, mean, std] = scale.split(':').map(Number);
-    if (Number.isFinite(mean) && Number.isFinite(std) && std !== 0) {
-      return { multiply: 1 / 255, subtract: mean as number, divide: std as number };
-    }
-  }
-  if (typeof scale === 'object' && scale !== null) {
-    const { kind, mean, std } = scale as { kind?: unknown; mean?: unknown; std?: unknown };
-    if (typeof mean === 'number' && typeof std === 'number' && std !== 0) {
-      return { multiply: 1 / 255, subtract: mean, divide: std };
-    }
-    if (kind === 'none') return { multiply: 1, subtract: 0, divide: 1 };
-    if (kind === 'unit') return { multiply: 1 / 255, subtract: 0, divide: 1 };
-  }
-  throw new TypeError(`'inputScale' ${JSON.stringify(scale)} is not unit, none or standard:MEAN:STD`);
 }
 
 const HEADER_LENGTH = 'inference-header-content-length';
@@ -235,13 +203,13 @@ export function validateInferRequest(parsed: unknown, binary: Buffer, model: Mod
           `${field} needs ${bytes} bytes of binary data but only ${binary.length - binaryOffset} follow the JSON header`,
         );
       }
-      tensors[index] = fromBinary(binary, binaryOffset, length, datatype, model.pixelScale);
+      tensors[index] = fromBinary(binary, binaryOffset, length, datatype, model.pixelAffine);
       binaryOffset += bytes;
     } else {
       if (data instanceof NumberList) {
-        tensors[index] = fromNumberList(data, length, datatype, dims, model.pixelScale, `${field}.data`);
+        tensors[index] = fromNumberList(data, length, datatype, dims, model.pixelAffine, `${field}.data`);
       } else if (Array.isArray(data)) {
-        tensors[index] = fromJson(data, length, datatype, dims, model.pixelScale, `${field}.data`);
+        tensors[index] = fromJson(data, length, datatype, dims, model.pixelAffine, `${field}.data`);
       } else {
         throw badRequest(`${field}.data must be an array of numbers (or parameters.binary_data_size set)`);
       }
@@ -285,7 +253,7 @@ function fromBinary(
   offset: number,
   length: number,
   datatype: 'FP32' | 'UINT8',
-  scale: PixelScale,
+  scale: PixelAffine,
 ): Float32Array {
   const values = new Float32Array(length);
   if (datatype === 'FP32') {
@@ -293,9 +261,8 @@ function fromBinary(
     new Uint8Array(values.buffer).set(binary.subarray(offset, offset + length * 4));
     return values;
   }
-  const { multiply, subtract, divide } = scale;
-  for (let i = 0; i < length; i++)
-    values[i] = ((binary[offset + i] as number) * multiply - subtract) / divide;
+  const { multiplier, offset: shift } = scale;
+  for (let i = 0; i < length; i++) values[i] = (binary[offset + i] as number) * multiplier + shift;
   return values;
 }
 
@@ -304,7 +271,7 @@ function fromNumberList(
   length: number,
   datatype: 'FP32' | 'UINT8',
   dims: number[],
-  scale: PixelScale,
+  scale: PixelAffine,
   field: string,
 ): Float32Array {
   if (list.length !== length) {
@@ -312,14 +279,14 @@ function fromNumberList(
   }
   const { values } = list;
   if (datatype === 'FP32') return Float32Array.from(values);
-  const { multiply, subtract, divide } = scale;
+  const { multiplier, offset } = scale;
   const scaled = new Float32Array(length);
   for (let i = 0; i < length; i++) {
     const value = values[i] as number;
     if (!(Number.isInteger(value) && value >= 0 && value <= 255)) {
       throw badRequest(`${field}[${i}] is ${show(value)}; expected an integer 0-255 (UINT8)`);
     }
-    scaled[i] = (value * multiply - subtract) / divide;
+    scaled[i] = value * multiplier + offset;
   }
   return scaled;
 }
@@ -329,7 +296,7 @@ function fromJson(
   length: number,
   datatype: 'FP32' | 'UINT8',
   dims: number[],
-  scale: PixelScale,
+  scale: PixelAffine,
   field: string,
 ): Float32Array {
   const values = new Float32Array(length);
@@ -358,8 +325,8 @@ function fromJson(
     throw badRequest(`${field} has ${written} values but shape ${show(dims)} needs ${length}`);
   }
   if (uint8) {
-    const { multiply, subtract, divide } = scale;
-    for (let i = 0; i < length; i++) values[i] = ((values[i] as number) * multiply - subtract) / divide;
+    const { multiplier, offset } = scale;
+    for (let i = 0; i < length; i++) values[i] = (values[i] as number) * multiplier + offset;
   }
   return values;
 }

@@ -1,19 +1,18 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-  LogController,
-} from 'fastify';
+/**
+ * `createServer`: one model behind the Open Inference Protocol v2. The jobs live beside it: the request
+ * hooks (token, draining, metrics) in `request-hooks.ts`, error answers in `error-replies.ts`, health and
+ * metadata in `model-routes.ts`, inference and batching in `infer-route.ts`, image uploads in `classify.ts`.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { pino } from 'pino';
-import { DynamicBatcher, type RunBatch } from './batcher.js';
 import { registerClassifyRoute } from './classify.js';
-import { HttpError } from './errors.js';
+import { registerErrorReplies } from './error-replies.js';
+import { createModelBatcher, registerInferRoutes } from './infer-route.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
-import { describeModel, encodeInferResponse, type ModelSignature, parseInferRequest } from './protocol.js';
-import type { ServedTensor, ServerOptions } from './types.js';
+import { modelAvailability, modelLookup, readinessCheck, registerModelRoutes } from './model-routes.js';
+import { describeModel, type ModelSignature } from './protocol.js';
+import { registerRequestHooks, type ServerState } from './request-hooks.js';
+import type { ServerOptions } from './types.js';
 
 /** A running (or ready to run) cnnx inference server. */
 export interface CnnxServer {
@@ -44,7 +43,6 @@ const DEFAULTS = {
   topK: 3,
 };
 
-const HEALTH_ROUTES = new Set(['/v2/health/live', '/v2/health/ready']);
 const MODEL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /**
@@ -77,192 +75,39 @@ export function createServer(options: ServerOptions): CnnxServer {
     );
   }
 
-  const runBatch: RunBatch = async (inputs, count) => {
-    const feeds: Record<string, ServedTensor> = {};
-    model.inputs.forEach((input, index) => {
-      feeds[input.name] = {
-        type: 'float32',
-        dims: [count, ...input.shape.slice(1)],
-        data: inputs[index] as Float32Array,
-      };
-    });
-    let results: Record<string, ServedTensor>;
-    try {
-      results = await served.run(feeds);
-    } catch (error) {
-      throw unavailable() ?? error;
-    }
-    return model.outputs.map((output) => {
-      const data = results[output.name]?.data;
-      if (!ArrayBuffer.isView(data)) throw new Error(`the model returned no tensor '${output.name}'`);
-      return data as unknown as ArrayLike<number | bigint>;
-    });
-  };
-  let metrics: ServerMetrics | undefined;
-  const batcher = new DynamicBatcher(runBatch, {
-    maxBatch: settings.maxBatch,
-    maxDelayMs: settings.maxDelayMs,
-    maxQueue: settings.maxQueue,
-    onBatch: (stats) => {
-      metrics?.batchSize.observe(stats.images);
-      metrics?.inferenceTime.observe(stats.inferenceSeconds);
-    },
-  });
-  let draining = false;
-  let inFlight = 0;
-  let failureReported = false;
-  /** A 503 when the model can no longer run (reported once to the log and `onModelFailure`), else undefined. */
-  const unavailable = (): HttpError | undefined => {
-    const failure = served.failure;
-    if (failure === undefined) return undefined;
-    if (!failureReported) {
-      failureReported = true;
-      app.log.error({ err: failure }, 'the model can no longer run');
-      settings.onModelFailure?.(failure);
-    }
-    return new HttpError(503, `model '${model.name}' cannot run: ${failure.message}`);
-  };
-  metrics = createMetrics(
-    () => batcher.depth,
-    () => inFlight,
-  );
-  const serverMetrics = metrics;
-
+  const state: ServerState = { draining: false, inFlight: 0 };
   const app = Fastify({
     ...loggerOptions(settings.logger, settings.logLevel),
     bodyLimit: settings.maxBodyBytes,
-    // Per-request lines are written by the onResponse hook below at debug level.
+    // Per-request lines are written by the onResponse hook at debug level.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
   });
+  const unavailable = modelAvailability(served, model.name, (failure) => {
+    app.log.error({ err: failure }, 'the model can no longer run');
+    settings.onModelFailure?.(failure);
+  });
+  const metrics = createMetrics(
+    () => batcher.depth,
+    () => state.inFlight,
+  );
+  const batcher = createModelBatcher(served, model, settings, metrics, unavailable);
+  const findModel = modelLookup(model);
+  const requireReady = readinessCheck(state, unavailable);
 
-  // Callback-style hooks: no promise per request on the hot path.
-  app.addHook('onRequest', (request, reply, done) => {
-    inFlight++;
-    reply.header('x-request-id', request.id);
-    if (token !== undefined && !HEALTH_ROUTES.has(request.url)) {
-      const failure = checkToken(request.headers.authorization, token);
-      if (failure !== undefined) {
-        reply.code(401).header('www-authenticate', 'Bearer').send({ error: failure });
-        return;
-      }
-    }
-    done();
-  });
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    // While draining, every answer closes its connection, so keep-alive clients move elsewhere.
-    if (draining) reply.header('connection', 'close');
-    done(null, payload);
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    inFlight--;
-    if (draining && inFlight === 0) setImmediate(() => app.server.closeIdleConnections());
-    const route = request.routeOptions.url ?? 'unmatched';
-    serverMetrics.observeRequest(route, reply.statusCode, reply.elapsedTime / 1000);
-    request.log.debug(
-      { route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
-      'request',
-    );
-    done();
-  });
-
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const status = statusOf(error);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ status, error: error.message }, 'request refused');
-    reply.code(status).send({ error: describe(error, status, request, settings.maxBodyBytes) });
-  });
-  app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` });
-  });
-
-  const findModel = (request: FastifyRequest): ModelSignature => {
-    const { name, version } = request.params as { name: string; version?: string };
-    if (name !== model.name) {
-      throw new HttpError(404, `unknown model '${name}'; this server serves '${model.name}'`);
-    }
-    if (version !== undefined && version !== model.version) {
-      throw new HttpError(
-        404,
-        `unknown version '${version}' of model '${name}'; this server serves version ${model.version}`,
-      );
-    }
-    return model;
-  };
-  const requireReady = (): void => {
-    if (draining) throw new HttpError(503, 'server is shutting down');
-    const failure = unavailable();
-    if (failure) throw failure;
-  };
-
-  app.get('/v2/health/live', async (_request, reply) => {
-    // a model that stopped for good needs a new process: failing liveness gets one from a supervisor
-    const failure = unavailable();
-    if (failure) return reply.code(503).send({ live: false, error: failure.message });
-    return { live: true };
-  });
-  app.get('/v2/health/ready', async (_request, reply) => {
-    if (draining) return reply.code(503).send({ ready: false, error: 'server is shutting down' });
-    const failure = unavailable();
-    if (failure) return reply.code(503).send({ ready: false, error: failure.message });
-    return { ready: true };
-  });
-  app.get('/v2', async () => ({
-    name: 'cnnx',
+  registerRequestHooks(app, { token, state, metrics });
+  registerErrorReplies(app, settings.maxBodyBytes);
+  registerModelRoutes(app, {
+    model,
+    state,
+    unavailable,
+    findModel,
     version: settings.version ?? '0.1.0',
-    extensions: ['binary_tensor_data', 'classification', 'cnnx_image_classify'],
-  }));
-  for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
-    app.get(prefix, async (request) => {
-      const found = findModel(request);
-      return {
-        name: found.name,
-        versions: [found.version],
-        platform: 'onnxruntime_onnx',
-        inputs: found.inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
-        outputs: found.outputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
-      };
-    });
-    app.get(`${prefix}/ready`, async (request, reply) => {
-      const found = findModel(request);
-      if (draining || unavailable()) return reply.code(503).send({ name: found.name, ready: false });
-      return { name: found.name, ready: true };
-    });
-  }
-
-  app.register(async (scope) => {
-    // Inference bodies are parsed by the protocol code from the raw bytes: JSON, or a JSON header
-    // followed by binary tensors. Every content type is read as bytes.
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-    const infer = async (request: FastifyRequest, reply: FastifyReply) => {
-      const found = findModel(request);
-      requireReady();
-      const body = request.body;
-      if (!Buffer.isBuffer(body)) {
-        throw new HttpError(400, 'request body is empty; expected a JSON inference request');
-      }
-      const parsed = parseInferRequest(body, request.headers['inference-header-content-length'], found);
-      const timeoutMs = parsed.timeoutMs ?? headerTimeout(request);
-      const result = await batcher.submit(parsed.inputs, parsed.count, timeoutMs);
-      serverMetrics.queueTime.observe(result.queueSeconds);
-      const encoded = encodeInferResponse(found, parsed, result.outputs);
-      if (encoded.headerLength === undefined) {
-        reply.type('application/json; charset=utf-8');
-      } else {
-        reply
-          .type('application/octet-stream')
-          .header('inference-header-content-length', encoded.headerLength);
-      }
-      return reply.send(encoded.body);
-    };
-    scope.post('/v2/models/:name/infer', infer);
-    scope.post('/v2/models/:name/versions/:version/infer', infer);
   });
-
-  app.register(async (scope) => {
-    await registerClassifyRoute(scope, {
+  app.register((scope) => registerInferRoutes(scope, { findModel, requireReady, batcher, metrics }));
+  app.register((scope) =>
+    registerClassifyRoute(scope, {
       model: served,
       findModel,
       requireReady,
@@ -271,20 +116,19 @@ export function createServer(options: ServerOptions): CnnxServer {
       maxFiles: settings.maxFiles,
       topK: settings.topK,
       maxConcurrent: settings.maxQueue,
-    });
-  });
-
+    }),
+  );
   app.get('/metrics', async (_request, reply) => {
-    reply.type(serverMetrics.registry.contentType);
-    return serverMetrics.registry.metrics();
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
   });
 
   return {
     app,
     model,
-    metrics: serverMetrics,
+    metrics,
     get ready() {
-      return !draining && served.failure === undefined;
+      return !state.draining && served.failure === undefined;
     },
     async listen({ host = '127.0.0.1', port = 0 } = {}) {
       await app.listen({ host, port });
@@ -294,26 +138,33 @@ export function createServer(options: ServerOptions): CnnxServer {
       app.log.info({ host, port: bound, model: model.name }, 'listening');
       return `http://${shown}:${bound}`;
     },
-    async shutdown({ timeoutMs = 10_000, drainDelayMs = 0 } = {}) {
-      if (draining) return app.close().then(() => true);
-      draining = true;
-      app.log.info({ inFlight, timeoutMs, drainDelayMs }, 'shutting down');
-      if (drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs);
-      });
-      const finished = await Promise.race([app.close().then(() => true as const), expired]);
-      clearTimeout(timer);
-      if (!finished) {
-        app.log.warn({ inFlight }, 'shutdown timed out; closing the remaining connections');
-        app.server.closeAllConnections();
-      } else {
-        app.log.info('stopped');
-      }
-      return finished;
-    },
+    shutdown: (stop) => shutdown(app, state, stop),
   };
+}
+
+/** Readiness turns 503 at once; after `drainDelayMs` the listener closes and requests in flight finish. */
+async function shutdown(
+  app: FastifyInstance,
+  state: ServerState,
+  { timeoutMs = 10_000, drainDelayMs = 0 }: { timeoutMs?: number; drainDelayMs?: number } = {},
+): Promise<boolean> {
+  if (state.draining) return app.close().then(() => true);
+  state.draining = true;
+  app.log.info({ inFlight: state.inFlight, timeoutMs, drainDelayMs }, 'shutting down');
+  if (drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const finished = await Promise.race([app.close().then(() => true as const), expired]);
+  clearTimeout(timer);
+  if (!finished) {
+    app.log.warn({ inFlight: state.inFlight }, 'shutdown timed out; closing the remaining connections');
+    app.server.closeAllConnections();
+  } else {
+    app.log.info('stopped');
+  }
+  return finished;
 }
 
 function loggerOptions(logger: ServerOptions['logger'], level: ServerOptions['logLevel']) {
@@ -324,41 +175,4 @@ function loggerOptions(logger: ServerOptions['logger'], level: ServerOptions['lo
 
 function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
-}
-
-function checkToken(header: string | undefined, token: string): string | undefined {
-  if (header === undefined) return 'missing Authorization header; expected "Bearer <token>"';
-  const match = /^Bearer\s+(.+)$/i.exec(header);
-  if (!match) return 'Authorization header is not "Bearer <token>"';
-  const digest = (text: string) => createHash('sha256').update(text).digest();
-  if (!timingSafeEqual(digest(match[1] as string), digest(token))) return 'wrong bearer token';
-  return undefined;
-}
-
-function headerTimeout(request: FastifyRequest): number | undefined {
-  const header = request.headers['x-timeout-ms'];
-  if (header === undefined) return undefined;
-  const value = Number(header);
-  if (typeof header !== 'string' || !(value > 0)) {
-    throw new HttpError(400, `header x-timeout-ms '${header}' must be a positive number of milliseconds`);
-  }
-  return value;
-}
-
-function statusOf(error: FastifyError): number {
-  const status = error.statusCode;
-  return typeof status === 'number' && status >= 400 && status <= 599 ? status : 500;
-}
-
-function describe(error: FastifyError, status: number, request: FastifyRequest, limit: number): string {
-  switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return `request body is larger than the limit of ${limit} bytes`;
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return `content-type '${request.headers['content-type'] ?? ''}' is not accepted by ${request.method} ${request.url.split('?')[0]}${request.url.includes('/classify') ? '; expected image/png, image/jpeg, image/webp or multipart/form-data' : ''}`;
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return 'request body is empty';
-  }
-  if (status >= 500 && !(error instanceof HttpError)) return 'internal server error';
-  return (error.message.split('\n')[0] ?? error.name).trim();
 }

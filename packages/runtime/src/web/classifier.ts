@@ -1,5 +1,6 @@
 /** The browser Classifier: loads from URLs and bytes; configures where onnxruntime-web finds its .wasm files. */
-import { Classifier as CoreClassifier, openClassifier } from '../core/classifier.js';
+import { Classifier as CoreClassifier } from '../core/classifier.js';
+import { openClassifier } from '../core/open-classifier.js';
 import type { ClassifierOptions } from '../types.js';
 import { ortEnvironment } from './backends.js';
 import { browserEnvironment } from './environment.js';

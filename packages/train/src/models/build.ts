@@ -248,3 +248,19 @@ export async function readModelSpec(path: string): Promise<ModelSpec> {
   }
   return parsed as ModelSpec;
 }
+
+/**
+ * What a `--model` argument names: a preset (null: `buildModel` takes the name) or a `.json` spec file (read
+ * with {@link readModelSpec}); anything else is a RangeError listing the presets.
+ *
+ * @example
+ * await readModelArgument('best');             // → null
+ * await readModelArgument('nets/wide.json');   // → { layers: [...] }
+ */
+export async function readModelArgument(model: string): Promise<ModelSpec | null> {
+  if (isPresetName(model)) return null;
+  if (!model.endsWith('.json')) {
+    throw new RangeError(`"${model}" is not a preset (${PRESET_NAMES.join(', ')}) or a .json spec file`);
+  }
+  return readModelSpec(model);
+}

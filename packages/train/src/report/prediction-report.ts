@@ -132,7 +132,8 @@ function predictionRow(item: PredictionItem, original: string, seen: string): To
         height: SIZE,
         data: { values },
         encoding: {
-          y: { field: 'label', type: 'nominal', sort: { field: 'rank' }, title: null },
+          // `op` spelled out: the bar and text layers then share one sort, and vega-lite does not warn
+          y: { field: 'label', type: 'nominal', sort: { field: 'rank', op: 'min' }, title: null },
           x: {
             field: 'probability',
             type: 'quantitative',

@@ -2,8 +2,30 @@ import sharp from 'sharp';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 
+/** What vega-lite and vega warned about while rendering (a spec to fix), most recent last, at most 100. */
+const warnings: string[] = [];
+
+/** Keeps the libraries' warnings off the terminal: `cnnx` prints only its own lines. */
+const warningLogger = vega.logger(vega.Warn, undefined, (_method, level, args) => {
+  if (warnings.length >= 100) warnings.shift();
+  warnings.push(`${level} ${args.map(String).join(' ')}`);
+});
+
 /**
- * Compiles a Vega-Lite spec and renders it to an SVG string on the server (vega's headless view).
+ * The warnings vega-lite and vega gave while this process rendered figures (none for sound specs; the
+ * report tests check that none appear).
+ *
+ * @example
+ * await writePredictionReport('runs/predict', items);
+ * renderWarnings(); // → []
+ */
+export function renderWarnings(): readonly string[] {
+  return warnings;
+}
+
+/**
+ * Compiles a Vega-Lite spec and renders it to an SVG string on the server (vega's headless view); the
+ * libraries' warnings go to {@link renderWarnings}, not to the console.
  *
  * @example
  * const svg = await renderSvg({ data: { values: [{ x: 1, y: 2 }] }, mark: 'point',
@@ -11,7 +33,8 @@ import { compile, type TopLevelSpec } from 'vega-lite';
  * svg.startsWith('<svg'); // true
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  const compiled = compile(spec, { logger: warningLogger }).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none', logger: warningLogger });
   try {
     return await view.toSVG();
   } finally {

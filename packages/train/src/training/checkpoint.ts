@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFolderAtomic } from '@cnnx/data';
 import * as tf from '@tensorflow/tfjs';
 import { ModelNotFoundError } from '../errors.js';
-import { loadModel, modelFiles, writeFolderAtomic } from '../model-io.js';
+import { loadModel, modelFiles } from '../model-io.js';
 import type { TrainState } from '../types.js';
 import type { ResumePoint } from './train.js';
 
