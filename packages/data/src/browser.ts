@@ -1,6 +1,13 @@
 export { type Augmentation, augmentImage, augments } from './augment.js';
 export { type Batch, type BatchOptions, batches } from './batches.js';
-export { DatasetFormatError, DatasetNotFoundError, DownloadError, ModelFormatError } from './errors.js';
+export {
+  DatasetFormatError,
+  DatasetNotFoundError,
+  DownloadError,
+  ModelFormatError,
+  type UnsupportedLayerDetails,
+  UnsupportedLayerError,
+} from './errors.js';
 export { type CsvImages, parseCsv } from './formats/csv.js';
 export { encodeIdx, type IdxArray, parseIdx } from './formats/idx.js';
 export { encodeNpy, type NpyArray, parseNpy, parseNpz } from './formats/npy.js';

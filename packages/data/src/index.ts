@@ -7,7 +7,14 @@ export {
   describeDatasets,
 } from './describe-datasets.js';
 export { type DownloadOptions, type DownloadProgress, downloadFile } from './download.js';
-export { DatasetFormatError, DatasetNotFoundError, DownloadError, ModelFormatError } from './errors.js';
+export {
+  DatasetFormatError,
+  DatasetNotFoundError,
+  DownloadError,
+  ModelFormatError,
+  type UnsupportedLayerDetails,
+  UnsupportedLayerError,
+} from './errors.js';
 export {
   type FolderContents,
   readDatasetFile,
