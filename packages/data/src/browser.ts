@@ -3,7 +3,7 @@ export { type Batch, type BatchOptions, batches } from './batches.js';
 export { DatasetFormatError, DatasetNotFoundError, DownloadError } from './errors.js';
 export { type CsvImages, parseCsv } from './formats/csv.js';
 export { encodeIdx, type IdxArray, parseIdx } from './formats/idx.js';
-export { encodeNpy, type NpyArray, parseNpy, parseNpz } from './formats/npy.js';
+export { encodeNpy, type NpyArray, parseNpy } from './formats/npy.js';
 export { checkLabels, defaultClassNames } from './labels.js';
 export { prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
 export { createRandom, type Random } from './random.js';

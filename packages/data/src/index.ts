@@ -5,7 +5,8 @@ export { DatasetFormatError, DatasetNotFoundError, DownloadError } from './error
 export { readDatasetFile, sha256, writeFileAtomic } from './files.js';
 export { type CsvImages, parseCsv } from './formats/csv.js';
 export { encodeIdx, type IdxArray, parseIdx } from './formats/idx.js';
-export { encodeNpy, type NpyArray, parseNpy, parseNpz } from './formats/npy.js';
+export { encodeNpy, type NpyArray, parseNpy } from './formats/npy.js';
+export { type NpzContents, type ParseNpzOptions, parseNpz } from './formats/npz.js';
 export {
   type DatasetSummary,
   renderLabelHistogram,
@@ -13,6 +14,7 @@ export {
   summarizeDataset,
 } from './inspect.js';
 export { checkLabels, defaultClassNames } from './labels.js';
+export { decompressedLimit, MAX_EXPANSION, MIN_DECOMPRESSED_LIMIT } from './limits.js';
 export {
   DATASET_SPECS,
   HOLDOUT_FRACTION,
