@@ -1,6 +1,11 @@
 export { type Augmentation, augmentImage, augments } from './augment.js';
 export { type Batch, type BatchOptions, batches } from './batches.js';
-export { DatasetFormatError, DatasetNotFoundError, DownloadError } from './errors.js';
+export {
+  DatasetFormatError,
+  DatasetNotFoundError,
+  DownloadError,
+  PathOutsideFolderError,
+} from './errors.js';
 export { type CsvImages, parseCsv } from './formats/csv.js';
 export { encodeIdx, type IdxArray, parseIdx } from './formats/idx.js';
 export { encodeNpy, type NpyArray, parseNpy } from './formats/npy.js';

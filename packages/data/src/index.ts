@@ -1,8 +1,13 @@
 export { type Augmentation, augmentImage, augments } from './augment.js';
 export { type Batch, type BatchOptions, batches } from './batches.js';
 export { type DownloadOptions, type DownloadProgress, downloadFile } from './download.js';
-export { DatasetFormatError, DatasetNotFoundError, DownloadError } from './errors.js';
-export { readDatasetFile, sha256, writeFileAtomic } from './files.js';
+export {
+  DatasetFormatError,
+  DatasetNotFoundError,
+  DownloadError,
+  PathOutsideFolderError,
+} from './errors.js';
+export { readDatasetFile, resolveInsideFolder, sha256, writeFileAtomic } from './files.js';
 export { type CsvImages, parseCsv } from './formats/csv.js';
 export { encodeIdx, type IdxArray, parseIdx } from './formats/idx.js';
 export { encodeNpy, type NpyArray, parseNpy } from './formats/npy.js';

@@ -1,6 +1,7 @@
 // Node only: reads a saved tfjs Layers model (model.json + weight shards) with node:fs.
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { resolveInsideFolder } from '@cnnx/data';
 import * as tf from '@tensorflow/tfjs';
 import { ModelFormatError } from './errors.js';
 
@@ -58,7 +59,7 @@ export async function readModelArtifacts(dir: string): Promise<tf.io.ModelArtifa
       );
     }
     for (const path of group.paths) {
-      const shardPath = resolve(dir, String(path));
+      const shardPath = await resolveInsideFolder(dir, String(path), modelPath);
       try {
         buffers.push(await readFile(shardPath));
       } catch (error) {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { resolveInsideFolder } from '@cnnx/data';
 import * as tf from '@tensorflow/tfjs';
 import { ModelNotFoundError } from './errors.js';
 
@@ -159,7 +160,7 @@ export async function loadModel(path: string): Promise<tf.LayersModel> {
   for (const group of parsed.weightsManifest) {
     weightSpecs.push(...group.weights);
     for (const name of group.paths) {
-      const weightsPath = join(folder, basename(name));
+      const weightsPath = await resolveInsideFolder(folder, name, file);
       const bytes = await readFile(weightsPath).catch((error: NodeJS.ErrnoException) => {
         throw new ModelNotFoundError(
           path,
