@@ -52,3 +52,25 @@ export class VerificationError extends Error {
     this.tolerance = tolerance;
   }
 }
+
+/**
+ * A weight of the model is NaN or infinite (training that diverged leaves such weights): no exported file
+ * could give numbers, so nothing is written.
+ *
+ * @example
+ * // NonFiniteWeightError: layer 'dense_Dense1' weight 'dense_Dense1/kernel' holds NaN at index 12: …
+ */
+export class NonFiniteWeightError extends Error {
+  readonly layer: string;
+  readonly weight: string;
+  readonly index: number;
+  constructor(layer: string, weight: string, index: number, value: number) {
+    super(
+      `layer '${layer}' weight '${weight}' holds ${value} at index ${index}: a model whose weights are not finite numbers cannot be exported (did its training diverge?)`,
+    );
+    this.name = 'NonFiniteWeightError';
+    this.layer = layer;
+    this.weight = weight;
+    this.index = index;
+  }
+}

@@ -27,7 +27,8 @@ function sampleSize(shape: (number | null)[]): number {
 
 /**
  * Runs `onnxBytes` with onnxruntime-node and `model.predict` on the same inputs (random uniform [0, 1)
- * samples unless `inputs` is given) and compares every output.
+ * samples unless `inputs` is given) and compares every output. An output that is NaN or infinite on either
+ * side throws a {@link VerificationError} naming it: there is nothing to compare.
  *
  * @example
  * const result = await verifyOnnx(bytes, model);
@@ -80,6 +81,7 @@ export async function verifyOnnx(
     });
     tf.dispose(tfInputs);
     let maxAbsDiff = 0;
+    let nonFinite: string | undefined;
     info.outputs.forEach((output, index) => {
       const onnxValues = results[output.name]!.data as Float32Array;
       const expected = predicted[index]!;
@@ -93,6 +95,9 @@ export async function verifyOnnx(
       for (let i = 0; i < expected.length; i++) {
         const diff = Math.abs(onnxValues[i]! - expected[i]!);
         if (!(diff <= maxAbsDiff)) maxAbsDiff = Number.isNaN(diff) ? Number.POSITIVE_INFINITY : diff;
+        if (!Number.isFinite(onnxValues[i]!) || !Number.isFinite(expected[i]!)) {
+          nonFinite ??= `${Number.isFinite(onnxValues[i]!) ? 'tfjs' : 'ONNX'} output '${output.name}' is ${Number.isFinite(onnxValues[i]!) ? expected[i] : onnxValues[i]} at value ${i}`;
+        }
       }
     });
     const first = info.outputs[0]!;
@@ -103,6 +108,14 @@ export async function verifyOnnx(
       const a = argmax(onnxFirst, sample * classes, classes);
       const b = argmax(predicted[0]!, sample * classes, classes);
       if (a === b) agreeing++;
+    }
+    if (nonFinite !== undefined) {
+      // NaN matches nothing: reporting 100% agreement on NaN outputs would be a lie
+      throw new VerificationError(
+        `${nonFinite} for finite inputs: the model cannot give numbers (do its weights hold NaN?)`,
+        Number.POSITIVE_INFINITY,
+        0,
+      );
     }
     return { maxAbsDiff, agreement: agreeing / count, samples: count };
   } finally {

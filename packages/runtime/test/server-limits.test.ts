@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { Classifier } from '../src/index.js';
+import { Classifier, OnnxFormatError } from '../src/index.js';
 import { type CnnxServer, createServer } from '../src/server/index.js';
 import { buildBandModel } from './helpers/onnx-fixture.js';
 
@@ -353,5 +353,21 @@ describe('body limits cover the whole multipart body, and the number of files', 
       await roomy.shutdown({ timeoutMs: 2000 });
     }
     await assertServing();
+  });
+});
+
+describe('a model whose weights hold NaN is refused when it is loaded, before anything serves it', () => {
+  test('Classifier.load names the initializer and the index', async () => {
+    await assert.rejects(
+      Classifier.load(buildBandModel({ nanWeightAt: 4321 }), { device: 'cpu' }),
+      (error: unknown) => {
+        assert.ok(error instanceof OnnxFormatError, String(error));
+        assert.match(
+          error.message,
+          /initializer 'weights' holds NaN at index 4321: its weights are not numbers/,
+        );
+        return true;
+      },
+    );
   });
 });

@@ -12,6 +12,7 @@ export {
   ModelNotFoundError,
   ModelSpecError,
   NonFiniteLossError,
+  NonFiniteOutputError,
 } from './errors.js';
 export { registerWasmTrainingKernels } from './kernels/index.js';
 export * from './metrics/index.js';
