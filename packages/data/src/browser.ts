@@ -12,7 +12,7 @@ export { encodeNpy, type NpyArray, parseNpy } from './formats/npy.js';
 export { checkLabels, defaultClassNames } from './labels.js';
 export { prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
 export { createRandom, type Random } from './random.js';
-export { stratifiedSplit, subset } from './split.js';
+export { stratifiedSample, stratifiedSplit, subset } from './split.js';
 export { oneHot, pixelStatistics, scaleTable, standardization, toFloat32 } from './tensors.js';
 export type * from './types.js';
 

@@ -38,7 +38,7 @@ export {
   type NamedDatasetOptions,
   namedDatasets,
 } from './sources/named.js';
-export { stratifiedSplit, subset } from './split.js';
+export { stratifiedSample, stratifiedSplit, subset } from './split.js';
 export { oneHot, pixelStatistics, scaleTable, standardization, toFloat32 } from './tensors.js';
 export type * from './types.js';
 
