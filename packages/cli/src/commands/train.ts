@@ -1,6 +1,13 @@
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { type Augmentation, type Dataset, version as dataVersion, stratifiedSplit, subset } from '@cnnx/data';
+import {
+  type Augmentation,
+  type Dataset,
+  version as dataVersion,
+  stratifiedSample,
+  stratifiedSplit,
+  subset,
+} from '@cnnx/data';
 import {
   type BackendInfo,
   type BackendName,
@@ -333,7 +340,7 @@ export async function runTrain(flags: TrainFlags, command: Command): Promise<voi
   const loaded = await loadSplit(config.dataset, 'train', config.seed);
   const limited =
     config.limit && config.limit < loaded.count
-      ? subset(loaded, stratifiedSplit(loaded.labels, 1 - config.limit / loaded.count, config.seed + 2).train)
+      ? subset(loaded, stratifiedSample(loaded.labels, config.limit, config.seed + 2))
       : loaded;
   const data = splitValidation(limited, config.validationSplit, config.seed);
   const dataSeconds = (performance.now() - started) / 1000;
