@@ -1,2 +1,11 @@
 export { CHROMIUM_PATH, chromiumFlags, launchChromium } from './chromium.js';
+export {
+  type ErrorClass,
+  FUZZ_MAX_RSS,
+  FUZZ_MS,
+  FUZZ_SEED,
+  fuzzParameters,
+  mutatedBytes,
+  resultOrAllowed,
+} from './fuzz.js';
 export { type OpenedPage, openHtmlFile, type PageImage } from './report-page.js';
