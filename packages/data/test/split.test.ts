@@ -68,8 +68,8 @@ describe('stratifiedSample', () => {
         chosen.every((index, i) => i === 0 || index > chosen[i - 1]!),
         'ascending',
       );
-      const perClass = new Array(10).fill(0);
-      for (const index of chosen) perClass[balanced[index]!] += 1;
+      const perClass = new Array<number>(10).fill(0);
+      for (const index of chosen) perClass[balanced[index]!]! += 1;
       assert.ok(Math.max(...perClass) - Math.min(...perClass) <= 1, `${count}: ${perClass}`);
     }
     assert.deepEqual(stratifiedSample(balanced, 50, 1), stratifiedSample(balanced, 50, 1));
@@ -78,8 +78,8 @@ describe('stratifiedSample', () => {
 
   it('keeps class shares of an unbalanced set and refuses a count it cannot give', () => {
     const labels = labelsWithCounts([700, 200, 100]);
-    const perClass = [0, 0, 0];
-    for (const index of stratifiedSample(labels, 100, 3)) perClass[labels[index]!] += 1;
+    const perClass = new Array<number>(3).fill(0);
+    for (const index of stratifiedSample(labels, 100, 3)) perClass[labels[index]!]! += 1;
     assert.deepEqual(perClass, [70, 20, 10]);
     assert.throws(
       () => stratifiedSample(labels, 1001, 3),
