@@ -41,5 +41,6 @@ export {
 export { stratifiedSample, stratifiedSplit, subset } from './split.js';
 export { oneHot, pixelStatistics, scaleTable, standardization, toFloat32 } from './tensors.js';
 export type * from './types.js';
+export { weightsByteLength, weightsManifestProblem } from './weights-manifest.js';
 
 export const version = '0.1.0';

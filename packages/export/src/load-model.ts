@@ -1,7 +1,7 @@
 // Node only: reads a saved tfjs Layers model (model.json + weight shards) with node:fs.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { resolveInsideFolder } from '@cnnx/data';
+import { resolveInsideFolder, weightsByteLength, weightsManifestProblem } from '@cnnx/data';
 import * as tf from '@tensorflow/tfjs';
 import { ModelFormatError } from './errors.js';
 
@@ -46,18 +46,12 @@ export async function readModelArtifacts(dir: string): Promise<tf.io.ModelArtifa
   if (!isRecord(json) || !isRecord(json.modelTopology)) {
     throw new ModelFormatError(modelPath, "expected an object with 'modelTopology' (a tfjs Layers model)");
   }
-  const manifest = json.weightsManifest;
-  if (!Array.isArray(manifest)) throw new ModelFormatError(modelPath, "expected a 'weightsManifest' array");
-  const groups = manifest as WeightsManifestGroup[];
+  const problem = weightsManifestProblem(json.weightsManifest);
+  if (problem !== undefined) throw new ModelFormatError(modelPath, problem);
+  const groups = json.weightsManifest as WeightsManifestGroup[];
   const buffers: Uint8Array[] = [];
   const specs: tf.io.WeightsManifestEntry[] = [];
   for (const group of groups) {
-    if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
-      throw new ModelFormatError(
-        modelPath,
-        "each 'weightsManifest' entry needs 'paths' and 'weights' arrays",
-      );
-    }
     for (const path of group.paths) {
       const shardPath = await resolveInsideFolder(dir, String(path), modelPath);
       try {
@@ -74,11 +68,8 @@ export async function readModelArtifacts(dir: string): Promise<tf.io.ModelArtifa
     specs.push(...group.weights);
   }
   const total = buffers.reduce((sum, buffer) => sum + buffer.byteLength, 0);
-  const expected = specs.reduce((sum, spec) => {
-    const bytes = spec.dtype === 'float32' || spec.dtype === 'int32' ? 4 : 1;
-    return sum + spec.shape.reduce((product, dim) => product * dim, 1) * bytes;
-  }, 0);
-  if (!specs.some((spec) => spec.quantization) && total !== expected) {
+  const expected = weightsByteLength(groups);
+  if (total !== expected) {
     throw new ModelFormatError(
       join(dir, String(groups[0]?.paths[0] ?? 'weights.bin')),
       `weight shards hold ${total} bytes but model.json describes ${expected}`,

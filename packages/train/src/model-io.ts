@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { resolveInsideFolder } from '@cnnx/data';
+import { resolveInsideFolder, weightsByteLength, weightsManifestProblem } from '@cnnx/data';
 import * as tf from '@tensorflow/tfjs';
 import { ModelNotFoundError } from './errors.js';
 
@@ -154,6 +154,8 @@ export async function loadModel(path: string): Promise<tf.LayersModel> {
       `${file} is not a tfjs Layers model (no "modelTopology"/"weightsManifest")`,
     );
   }
+  const problem = weightsManifestProblem(parsed.weightsManifest);
+  if (problem !== undefined) throw new ModelNotFoundError(path, `${file}: ${problem}`);
   const folder = dirname(file);
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
@@ -172,6 +174,14 @@ export async function loadModel(path: string): Promise<tf.LayersModel> {
       });
       buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
     }
+  }
+  const total = buffers.reduce((sum, buffer) => sum + buffer.byteLength, 0);
+  const expected = weightsByteLength(parsed.weightsManifest);
+  if (total !== expected) {
+    throw new ModelNotFoundError(
+      path,
+      `${file}: its weight files hold ${total} bytes but it describes ${expected}`,
+    );
   }
   const artifacts: tf.io.ModelArtifacts = {
     modelTopology: parsed.modelTopology,
