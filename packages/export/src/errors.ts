@@ -74,3 +74,20 @@ export class NonFiniteWeightError extends Error {
     this.index = index;
   }
 }
+
+/**
+ * Bytes that do not decode as an ONNX ModelProto with a graph. A RangeError, as it always was, so code that
+ * caught RangeError keeps working; `reason` says what the decoder met.
+ *
+ * @example
+ * try { readOnnx(bytes); } catch (error) { if (error instanceof OnnxDecodeError) console.log(error.reason); }
+ * // "invalid wire type 7 at offset 3"
+ */
+export class OnnxDecodeError extends RangeError {
+  readonly reason: string;
+  constructor(reason: string, options?: ErrorOptions) {
+    super(`not an ONNX model: ${reason}`, options);
+    this.name = 'OnnxDecodeError';
+    this.reason = reason;
+  }
+}

@@ -6,6 +6,7 @@ export type { ConversionContext, ConverterConfig, LayerConverter, ValueRef } fro
 export {
   ModelFormatError,
   NonFiniteWeightError,
+  OnnxDecodeError,
   UnsupportedLayerError,
   VerificationError,
 } from './errors.js';
