@@ -76,7 +76,7 @@ function realArrays(): ZipEntry[] {
 }
 
 describe('decompression bombs under 10 MB: a clear error, peak memory under 1 GB', () => {
-  it('refuses IDX gz and npz bombs before or while inflating, and never opens what it does not read', async () => {
+  it('refuses bombs before or while inflating, never opens what it does not read, and reads 10 MB plain files', async () => {
     // 100 × 64 MiB of zeros behind an IDX header that declares them all: 6.25 GiB in about 6.5 MB
     const idxHeader = encodeIdx([8_560_000, 28, 28], new Uint8Array(0));
     const lying = await gzipZeros(idxHeader, 100);
@@ -110,20 +110,42 @@ describe('decompression bombs under 10 MB: a clear error, peak memory under 1 GB
       ]),
     );
 
+    // plain files at the 10 MB bound: one CSV row of 5 million cells, 800,000 tiny rows, an IDX header that
+    // declares 4 billion images
+    const wideRow = await write('wide.csv', Buffer.from(`1${',0'.repeat(4_999_000)}\n`));
+    const manyRows = await write('many.csv', Buffer.from('1,0,9,200,3\n'.repeat(800_000)));
+    await write(
+      'huge/train-images-idx3-ubyte',
+      encodeIdx([2 ** 32 - 1, 28, 28], new Uint8Array(MAX_INPUT - 16)),
+    );
+    await write('huge/train-labels-idx1-ubyte', labels);
+
     const { results, maxRssBytes } = await loadInChild([
+      `csv:${wideRow}`,
+      `csv:${manyRows}`,
+      `idx:${join(folder, 'huge')}|train`,
       `idx:${join(folder, 'honest')}|train`,
       `idx:${join(folder, 'lying')}|train`,
       `npz:${junk}|train`,
       `npz:${bigArray}|train`,
       `npz:${lyingArray}|train`,
     ]);
-    const [honestIdx, lyingIdx, junkNpz, bigNpz, lyingNpz] = results as [
+    const [wide, many, huge, honestIdx, lyingIdx, junkNpz, bigNpz, lyingNpz] = results as Loaded[] as [
+      Loaded,
+      Loaded,
+      Loaded,
       Loaded,
       Loaded,
       Loaded,
       Loaded,
       Loaded,
     ];
+    assert.match(wide.message ?? '', /wide\.csv: has 4999000 pixel columns, expected a square such as 784/);
+    assert.equal(many.count, 800_000, many.message);
+    assert.match(
+      huge.message ?? '',
+      /train-images-idx3-ubyte: holds 9999984 bytes of values, its header \(4294967295×28×28\) says 3367254359280 \(truncated\)/,
+    );
     assert.equal(honestIdx.error, 'DatasetFormatError');
     assert.match(
       honestIdx.message ?? '',
