@@ -7,7 +7,7 @@
  * A fixed seed and a time budget (CNNX_FUZZ_SEED, CNNX_FUZZ_MS).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -42,11 +42,16 @@ after(async () => {
 });
 
 /** Every path into a JSON value (objects and arrays), the value's own first. */
-function pathsOf(value: unknown, prefix: (string | number)[] = [], out: (string | number)[][] = []) {
+function pathsOf(
+  value: unknown,
+  prefix: (string | number)[] = [],
+  out: (string | number)[][] = [],
+): (string | number)[][] {
   out.push(prefix);
-  if (Array.isArray(value)) value.forEach((item, index) => pathsOf(item, [...prefix, index], out));
-  else if (typeof value === 'object' && value !== null) {
-    for (const [key, item] of Object.entries(value)) pathsOf(item, [...prefix, key], out);
+  if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      pathsOf(item, [...prefix, Array.isArray(value) ? Number(key) : key], out);
+    }
   }
   return out;
 }
@@ -118,7 +123,6 @@ describe('fuzz: model folders', () => {
 });
 
 async function saveFiles(folder: string, json: string, bytes: Uint8Array): Promise<void> {
-  const { mkdir } = await import('node:fs/promises');
   await mkdir(folder, { recursive: true });
   await writeFile(join(folder, 'model.json'), json);
   await writeFile(join(folder, 'weights.bin'), bytes);
