@@ -1,9 +1,15 @@
 export { type Augmentation, augmentImage, augments } from './augment.js';
 export { type Batch, type BatchOptions, batches } from './batches.js';
-export { DatasetFormatError, DatasetNotFoundError, DownloadError, ModelFormatError } from './errors.js';
+export {
+  DatasetFormatError,
+  DatasetNotFoundError,
+  DownloadError,
+  ModelFormatError,
+  PathOutsideFolderError,
+} from './errors.js';
 export { type CsvImages, parseCsv } from './formats/csv.js';
 export { encodeIdx, type IdxArray, parseIdx } from './formats/idx.js';
-export { encodeNpy, type NpyArray, parseNpy, parseNpz } from './formats/npy.js';
+export { encodeNpy, type NpyArray, parseNpy } from './formats/npy.js';
 export {
   affineOf,
   formatInputScale,
@@ -17,7 +23,7 @@ export { checkLabels, defaultClassNames } from './labels.js';
 export { luma, onWhite } from './luma.js';
 export { prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
 export { createRandom, type Random } from './random.js';
-export { stratifiedSplit, subset } from './split.js';
+export { stratifiedSample, stratifiedSplit, subset } from './split.js';
 export { oneHot, pixelStatistics, scaleTable, standardization, toFloat32 } from './tensors.js';
 export type * from './types.js';
 

@@ -7,17 +7,25 @@ export {
   describeDatasets,
 } from './describe-datasets.js';
 export { type DownloadOptions, type DownloadProgress, downloadFile } from './download.js';
-export { DatasetFormatError, DatasetNotFoundError, DownloadError, ModelFormatError } from './errors.js';
+export {
+  DatasetFormatError,
+  DatasetNotFoundError,
+  DownloadError,
+  ModelFormatError,
+  PathOutsideFolderError,
+} from './errors.js';
 export {
   type FolderContents,
   readDatasetFile,
+  resolveInsideFolder,
   sha256,
   writeFileAtomic,
   writeFolderAtomic,
 } from './files.js';
 export { type CsvImages, parseCsv } from './formats/csv.js';
 export { encodeIdx, type IdxArray, parseIdx } from './formats/idx.js';
-export { encodeNpy, type NpyArray, parseNpy, parseNpz } from './formats/npy.js';
+export { encodeNpy, type NpyArray, parseNpy } from './formats/npy.js';
+export { type NpzContents, type ParseNpzOptions, parseNpz } from './formats/npz.js';
 export {
   affineOf,
   formatInputScale,
@@ -34,6 +42,7 @@ export {
   summarizeDataset,
 } from './inspect.js';
 export { checkLabels, defaultClassNames } from './labels.js';
+export { decompressedLimit, MAX_EXPANSION, MIN_DECOMPRESSED_LIMIT } from './limits.js';
 export {
   DATASET_SPECS,
   HOLDOUT_FRACTION,
@@ -57,8 +66,9 @@ export {
   namedDatasetFolders,
   namedDatasets,
 } from './sources/named.js';
-export { stratifiedSplit, subset } from './split.js';
+export { stratifiedSample, stratifiedSplit, subset } from './split.js';
 export { oneHot, pixelStatistics, scaleTable, standardization, toFloat32 } from './tensors.js';
 export type * from './types.js';
+export { weightsByteLength, weightsManifestProblem } from './weights-manifest.js';
 
 export const version = '0.1.0';

@@ -1,5 +1,14 @@
 export { CHROMIUM_PATH, chromiumFlags, launchChromium } from './chromium.js';
 export {
+  type ErrorClass,
+  FUZZ_MAX_RSS,
+  FUZZ_MS,
+  FUZZ_SEED,
+  fuzzParameters,
+  mutatedBytes,
+  resultOrAllowed,
+} from './fuzz.js';
+export {
   KERAS_FIXTURES,
   kerasFixturesDir,
   kerasReferenceForward,
