@@ -5,7 +5,14 @@ export { type CsvImages, parseCsv } from './formats/csv.js';
 export { encodeIdx, type IdxArray, parseIdx } from './formats/idx.js';
 export { encodeNpy, type NpyArray, parseNpy, parseNpz } from './formats/npy.js';
 export { checkLabels, defaultClassNames } from './labels.js';
-export { prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
+export {
+  type CleanedPage,
+  type CleanPageOptions,
+  cleanPage,
+  type PageImage,
+  PREPARE_WORKING_SIZE,
+} from './page/clean-page.js';
+export { prepareDigitImage, prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
 export { createRandom, type Random } from './random.js';
 export { stratifiedSplit, subset } from './split.js';
 export { oneHot, pixelStatistics, scaleTable, standardization, toFloat32 } from './tensors.js';

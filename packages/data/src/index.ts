@@ -20,8 +20,15 @@ export {
   type LoadDatasetOptions,
   loadDataset,
 } from './load-dataset.js';
+export {
+  type CleanedPage,
+  type CleanPageOptions,
+  cleanPage,
+  type PageImage,
+  PREPARE_WORKING_SIZE,
+} from './page/clean-page.js';
 export { type PrepareDigitFileOptions, prepareDigit } from './prepare-digit.js';
-export { prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
+export { prepareDigitImage, prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
 export { createRandom, type Random } from './random.js';
 export { type ImageFolderOptions, loadImageFolder } from './sources/image-folder.js';
 export { loadMnistSample } from './sources/mnist-sample.js';
