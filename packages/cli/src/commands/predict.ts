@@ -118,7 +118,7 @@ export function register(program: Command, _context: CliContext): void {
     )
     .option(
       '--report <dir>',
-      'also write predictions.{html,png,svg}: each input, the 28×28 image the model saw, its top classes',
+      'also write predictions.{html,png,svg}: each input, the cleaned page, the 28×28 image the model saw, its top classes',
     )
     .option('--json', 'print one JSON array on stdout: [{file, label, index, probability, top}]')
     .addHelpText(
@@ -144,7 +144,10 @@ export function register(program: Command, _context: CliContext): void {
           try {
             const prepared =
               flags.prepare && (location.kind === 'tfjs' || flags.report)
-                ? await prepareDigit(file, { keepSource: Boolean(flags.report) })
+                ? await prepareDigit(file, {
+                    keepSource: Boolean(flags.report),
+                    keepPage: Boolean(flags.report),
+                  })
                 : undefined;
             const result = await predictor.classify(file, prepared, flags.top);
             results.push({ file, ...result });
@@ -152,7 +155,8 @@ export function register(program: Command, _context: CliContext): void {
             if (prepared?.source) {
               reportItems.push({
                 name: basename(file),
-                image: { ...prepared.source, channels: 1 },
+                image: prepared.source,
+                ...(prepared.page ? { page: prepared.page } : {}),
                 prepared: { pixels: prepared.pixels, width: 28, height: 28 },
                 top: result.top.map(({ label, probability }) => ({ label, probability })),
               });
