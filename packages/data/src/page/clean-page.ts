@@ -150,7 +150,7 @@ export function cleanPage(image: PageImage, options: CleanPageOptions = {}): Cle
     if (keepPage) nothing.page = new Uint8Array(width * height).fill(255);
     return nothing;
   }
-  keepEdges(ink, darkness, level, digit, labels, lines, width, height);
+  keepEdges(ink, darkness, level, digit, labels, lines, width, height, { left, top, right, bottom });
   const cleaned: CleanedPage = {
     ink,
     width,
@@ -323,10 +323,13 @@ function keepEdges(
   lines: Uint8Array,
   width: number,
   height: number,
+  box: { left: number; top: number; right: number; bottom: number },
 ): void {
   const edge: number[] = [];
-  for (let y = 0; y < height; y += 1) {
-    for (let x = 0; x < width; x += 1) {
+  // the digit's faint pixels may lie a little outside the box of its clear ink
+  const margin = 3;
+  for (let y = Math.max(0, box.top - margin); y <= Math.min(height - 1, box.bottom + margin); y += 1) {
+    for (let x = Math.max(0, box.left - margin); x <= Math.min(width - 1, box.right + margin); x += 1) {
       const index = y * width + x;
       if (digit[index] || lines[index] || labels[index]! >= 0) continue;
       let near = false;
