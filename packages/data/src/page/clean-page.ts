@@ -15,9 +15,9 @@ import { findRuledLines } from './lines.js';
  * From a photo of a page to the ink of the one digit on it, on plain typed arrays (no Node, no DOM):
  *   polarity → the paper's colour and light, estimated at a large scale (a closing) and divided out, so
  *   shadows and gradients vanish → ink strength as the darkest channel's drop below the paper (coloured ink
- *   counts as much as black) → a threshold relative to the local noise and the local ink, with hysteresis
- *   so faint pencil stays joined → printed lines and margins removed → connected components, the digit
- *   picked among them.
+ *   counts as much as black) → a threshold above the noise (higher where the paper is darker, as division
+ *   amplifies it there) and relative to the strongest ink nearby, with hysteresis so faint pencil stays
+ *   joined → printed lines and margins removed → connected components, the digit picked among them.
  */
 
 /** An image to clean: 1 (gray), 3 (RGB) or 4 (RGBA) values per pixel, 0-255, row-major. */
@@ -91,12 +91,15 @@ export function cleanPage(image: PageImage, options: CleanPageOptions = {}): Cle
   const spread = Math.max(0.01, 1.4826 * quantile(absolute, 0.5));
   const noiseFloor = median + 4 * spread;
 
-  const nothing: CleanedPage = { ink: new Float32Array(width * height), width, height, box: null, inverted };
-  const strongest = quantile(smooth, 0.999);
-  if (strongest < Math.max(0.08, 2 * noiseFloor)) {
-    if (keepPage) nothing.page = new Uint8Array(width * height).fill(255);
-    return nothing;
-  }
+  const nothing = (): CleanedPage => ({
+    ink: new Float32Array(width * height),
+    width,
+    height,
+    box: null,
+    inverted,
+    ...(keepPage ? { page: new Uint8Array(width * height).fill(255) } : {}),
+  });
+  if (quantile(smooth, 0.999) < Math.max(0.08, 2 * noiseFloor)) return nothing();
 
   // marks: above the noise; ink: also above a fifth (seeds: two fifths) of the strongest ink nearby
   const localTop = localMaximum(smooth, width, height);
@@ -124,10 +127,7 @@ export function cleanPage(image: PageImage, options: CleanPageOptions = {}): Cle
     if (label >= 0 && keep[label]) digit[i] = 1;
   }
   const level = quantile(darkness, 0.98, digit);
-  if (level <= 0) {
-    if (keepPage) nothing.page = new Uint8Array(width * height).fill(255);
-    return nothing;
-  }
+  if (level <= 0) return nothing();
   // the box holds the digit's own ink (the smoothed mask reaches a pixel past the strokes)
   let left = width;
   let right = -1;
@@ -146,10 +146,7 @@ export function cleanPage(image: PageImage, options: CleanPageOptions = {}): Cle
       bottom = Math.max(bottom, y);
     }
   }
-  if (right < 0) {
-    if (keepPage) nothing.page = new Uint8Array(width * height).fill(255);
-    return nothing;
-  }
+  if (right < 0) return nothing();
   keepEdges(ink, darkness, level, digit, labels, lines, width, height, { left, top, right, bottom });
   const cleaned: CleanedPage = {
     ink,
