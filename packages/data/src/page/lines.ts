@@ -4,9 +4,10 @@
  * for a printed line when
  *   - it lies on a path through the mask that runs along the line's direction for most of the frame
  *     (a path opening: each step moves one cell along and at most one pixel across; steps are 4 pixels long,
- *     so the path may lean at most 1 in 4, about 14°, which covers a skewed photo but not a digit's curves), and
- *   - the mask is thin across it there: no thicker than the lines themselves (their typical thickness is
- *     measured on the long paths) plus a pixel, and never more than 1.5% of the frame.
+ *     so the path may lean at most 1 in 4, about 14°, which covers a skewed photo but not a digit's curves;
+ *     a step may jump a gap of up to 3 cells, where a faint line drops below the noise), and
+ *   - the mask is thin across it there: no thicker than the lines at their thickest (the 90th percentile
+ *     of the thickness on the long paths) plus a pixel, and never more than 3% of the frame.
  * Where a stroke crosses a line the mask is thick across, so the crossing stays and the stroke is not cut.
  * Horizontal lines go first; the vertical pass then sees the grid's crossings as parts of vertical lines.
  */
@@ -24,7 +25,7 @@ const MAX_THICKNESS = 0.03;
  * Marks the pixels of `mask` (1 = ink) that belong to long thin horizontal or vertical lines: ruled lines,
  * squared paper's grid, a margin. `minLength` is the fraction of the frame's width (height) a horizontal
  * (vertical) line must span: printed lines run across the page, while even a tall 1 rarely spans three
- * quarters of the frame, and a line must also be thin, at most 1.5% of the frame's shorter side.
+ * quarters of the frame, and a line must also be thin, at most 3% of the frame's shorter side.
  * Returns a mask of the line pixels.
  *
  * @example
