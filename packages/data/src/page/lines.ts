@@ -62,14 +62,14 @@ function linePixels(
   // work on the horizontal case: a vertical pass reads the mask transposed
   const along = direction === 'horizontal' ? width : height;
   const across = direction === 'horizontal' ? height : width;
-  const at =
-    direction === 'horizontal'
-      ? (a: number, c: number) => c * width + a
-      : (a: number, c: number) => a * width + c;
+  // pixel (a along, c across) is at a * alongStride + c * acrossStride
+  const alongStride = direction === 'horizontal' ? 1 : width;
+  const acrossStride = direction === 'horizontal' ? width : 1;
   const steps = Math.ceil(along / STEP);
   const cells = new Uint8Array(steps * across);
   for (let c = 0; c < across; c += 1) {
-    for (let a = 0; a < along; a += 1) if (mask[at(a, c)]) cells[c * steps + Math.floor(a / STEP)] = 1;
+    for (let a = 0; a < along; a += 1)
+      if (mask[a * alongStride + c * acrossStride]) cells[c * steps + Math.floor(a / STEP)] = 1;
   }
   const forward = pathLengths(cells, steps, across, 1);
   const backward = pathLengths(cells, steps, across, -1);
@@ -89,13 +89,13 @@ function linePixels(
   for (let a = 0; a < along; a += 1) {
     let c = 0;
     while (c < across) {
-      if (!mask[at(a, c)]) {
+      if (!mask[a * alongStride + c * acrossStride]) {
         c += 1;
         continue;
       }
       let end = c;
-      while (end < across && mask[at(a, end)]) end += 1;
-      for (let k = c; k < end; k += 1) thickness[at(a, k)] = end - c;
+      while (end < across && mask[a * alongStride + end * acrossStride]) end += 1;
+      for (let k = c; k < end; k += 1) thickness[a * alongStride + k * acrossStride] = end - c;
       c = end;
     }
   }
@@ -103,7 +103,7 @@ function linePixels(
   let count = 0;
   for (let c = 0; c < across; c += 1) {
     for (let a = 0; a < along; a += 1) {
-      const index = at(a, c);
+      const index = a * alongStride + c * acrossStride;
       if (mask[index] && longest[c * steps + Math.floor(a / STEP)]! >= need) {
         histogram[thickness[index]!]! += 1;
         count += 1;
@@ -118,7 +118,7 @@ function linePixels(
   const thin = Math.min(cap, thickest + 1);
   for (let c = 0; c < across; c += 1) {
     for (let a = 0; a < along; a += 1) {
-      const index = at(a, c);
+      const index = a * alongStride + c * acrossStride;
       if (mask[index] && thickness[index]! <= thin && longest[c * steps + Math.floor(a / STEP)]! >= need) {
         found[index] = 1;
       }
