@@ -21,7 +21,14 @@ export {
 } from './input-scale.js';
 export { checkLabels, defaultClassNames } from './labels.js';
 export { luma, onWhite } from './luma.js';
-export { prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
+export {
+  type CleanedPage,
+  type CleanPageOptions,
+  cleanPage,
+  type PageImage,
+  PREPARE_WORKING_SIZE,
+} from './page/clean-page.js';
+export { prepareDigitImage, prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
 export { createRandom, type Random } from './random.js';
 export { stratifiedSample, stratifiedSplit, subset } from './split.js';
 export { oneHot, pixelStatistics, scaleTable, standardization, toFloat32 } from './tensors.js';

@@ -52,8 +52,15 @@ export {
 } from './load-dataset.js';
 export { luma, onWhite } from './luma.js';
 export { installedVersion } from './package-version.js';
+export {
+  type CleanedPage,
+  type CleanPageOptions,
+  cleanPage,
+  type PageImage,
+  PREPARE_WORKING_SIZE,
+} from './page/clean-page.js';
 export { type PrepareDigitFileOptions, prepareDigit } from './prepare-digit.js';
-export { prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
+export { prepareDigitImage, prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
 export { createRandom, type Random } from './random.js';
 export { type ImageFolderOptions, loadImageFolder } from './sources/image-folder.js';
 export { loadMnistSample } from './sources/mnist-sample.js';

@@ -14,4 +14,14 @@ export {
   kerasReferenceForward,
   kerasReferenceUnavailable,
 } from './keras.js';
+export {
+  drawPaperPhoto,
+  PAPER_CONDITION_TITLES,
+  PAPER_CONDITIONS,
+  type PaperCondition,
+  type PaperPhoto,
+  paperPhotoSet,
+  type Random,
+  type RgbImage,
+} from './paper-photos.js';
 export { type OpenedPage, openHtmlFile, type PageImage } from './report-page.js';

@@ -91,13 +91,17 @@ function formatResult(file: string, result: Classification): string {
   return `${file}: ${result.label}  (${top})`;
 }
 
-/** The report's row for one image: the decoded input, the 28×28 image the model saw, its top classes. */
+/**
+ * The report's row for one image: the decoded input (in colour), the cleaned page, the 28×28 image the model
+ * saw, its top classes.
+ */
 function reportItem(file: string, prepared: PreparedImage, result: Classification): PredictionItem | null {
   const digit = prepared.digit;
   if (!digit?.source) return null;
   return {
     name: basename(file),
-    image: { ...digit.source, channels: 1 },
+    image: digit.source,
+    ...(digit.page ? { page: digit.page } : {}),
     prepared: { pixels: digit.pixels, width: 28, height: 28 },
     top: result.top.map(({ label, probability }) => ({ label, probability })),
   };
@@ -125,7 +129,7 @@ export function register(program: Command, _context: CliContext): void {
     )
     .option(
       '--report <dir>',
-      'also write predictions.{html,png,svg}: each input, the 28×28 image the model saw, its top classes',
+      'also write predictions.{html,png,svg}: each input, the cleaned page, the 28×28 image the model saw, its top classes',
     )
     .option('--json', 'print one JSON array on stdout: [{file, label, index, probability, top}]')
     .addHelpText(
@@ -146,7 +150,11 @@ export function register(program: Command, _context: CliContext): void {
       const results: (Classification & { file: string })[] = [];
       const reportItems: PredictionItem[] = [];
       const failures: string[] = [];
-      const preparing = { prepare: flags.prepare, keepSource: Boolean(flags.report) };
+      const preparing = {
+        prepare: flags.prepare,
+        keepSource: Boolean(flags.report),
+        keepPage: Boolean(flags.report),
+      };
       try {
         for (const file of images) {
           try {
