@@ -7,6 +7,7 @@ export type { ConversionContext, ConverterConfig, LayerConverter, ValueRef } fro
 export { ModelFormatError, UnsupportedLayerError, VerificationError } from './errors.js';
 export { GraphBuilder, irVersionForOpset, serializeModel } from './graph/graph-builder.js';
 export { readOnnx } from './read-onnx.js';
+export * from './training/index.js';
 export { type TritonOptions, tritonConfig } from './triton.js';
 export type * from './types.js';
 

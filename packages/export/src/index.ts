@@ -8,6 +8,7 @@ export { exportToOnnx } from './export-to-onnx.js';
 export { GraphBuilder, irVersionForOpset, serializeModel } from './graph/graph-builder.js';
 export { loadLayersModelFromDir, readModelArtifacts } from './load-model.js';
 export { readOnnx } from './read-onnx.js';
+export * from './training/index.js';
 export type * from './types.js';
 export { assertVerified, type VerificationInputs, type VerificationResult, verifyOnnx } from './verify.js';
 
