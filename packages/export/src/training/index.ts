@@ -1,5 +1,6 @@
 export { isTrainableActivation, TRAINABLE_ACTIVATIONS } from './activations.js';
 export { buildTrainingGraph, TRAINING_OPSET } from './build-training-graph.js';
+export { dropoutTrainer } from './layers/dropout.js';
 export { createTrainerRegistry, trainerConfigs } from './layers/index.js';
 export type { LayerStep, LayerTrainingContext, TrainerConfig, TrainValue } from './layers/types.js';
 export {
