@@ -20,6 +20,8 @@ export { type OnnxModelSummary, readOnnxSummary } from './core/onnx-model.js';
 export { DeviceUnavailableError, OnnxFormatError } from './errors.js';
 export { cudaInstallHint, cudaUnavailableReason } from './node/backends.js';
 export { Classifier, type NodeImageInput } from './node/classifier.js';
+export { TrainingSession } from './training/node.js';
+export type * from './training/types.js';
 export type * from './types.js';
 
 export const version = '0.1.0';
