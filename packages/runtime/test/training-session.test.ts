@@ -8,6 +8,7 @@ import { before, describe, test } from 'node:test';
 import { loadDataset } from '@cnnx/data';
 import {
   buildTrainingGraph,
+  type OptimizerWeights,
   optimizerWeightsFromState,
   readTrainingState,
   stateFromOptimizerWeights,
@@ -135,7 +136,7 @@ describe('TrainingSession (onnxruntime-node)', () => {
     const model = buildModel(2);
     const graph = buildTrainingGraph(model, { optimizer: { name: 'sgd', momentum: 0.9 } });
     const session = await TrainingSession.open(graph, readTrainingState(model, graph));
-    let checkpoint: { state: Map<string, Float32Array>; weights: tf.NamedTensor[] };
+    let checkpoint: { state: Map<string, Float32Array>; weights: OptimizerWeights };
     const losses: number[] = [];
     try {
       for (let step = 0; step < 3; step++) await session.step(batch(step), { learningRate: 0.05 });
