@@ -61,8 +61,11 @@ export function applyTrainableActivation(
       return { output: x, backward: (dy) => dy };
     case 'relu': {
       const y = ops.node('Relu', [x]);
-      // step(x) = 1 where x > 0, else 0; Sign(relu(x)) is exactly that.
-      return { output: y, backward: (dy) => ops.mul(dy, ops.node('Sign', [y])) };
+      // tfjs's step(x): 1 where x > 0, else 0 (Greater + Cast runs faster than Sign here).
+      return {
+        output: y,
+        backward: (dy) => ops.mul(dy, ops.cast(ops.node('Greater', [y, ops.scalar(0, 'zero')]), 'float32')),
+      };
     }
     case 'relu6': {
       // tfjs-layers: minimum(6, relu(x)); autodiff passes dy where 0 < x < 6.

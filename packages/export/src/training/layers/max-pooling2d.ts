@@ -74,22 +74,19 @@ export const maxPooling2dTrainer: TrainerConfig = {
           const windowsLength = taps * outWidth;
           const gather = windowGather(kernel, width);
           const rows = ops.reshape(input.name, [-1, rowLength]);
-          const windows = ops.reshape(
-            ops.node('MatMul', [rows, ops.floats([rowLength, windowsLength], gather, 'gather')]),
-            [-1, taps, outWidth],
-          );
-          const maxima = ops.reshape(output, [-1, 1, outWidth]);
+          const maxima = ops.reshape(output, [-1, outWidth]);
           // The gradient goes to the first cell equal to the maximum; what is left goes on to the next cells.
-          const cells = ops.nodeMulti(
-            'Split',
-            [windows, ops.int64s(new Array(taps).fill(1), 'split')],
-            taps,
-            { axis: 1 },
-          );
-          let rest = ops.reshape(gradient, [-1, 1, outWidth]);
-          const shares = cells.map((cell, index) => {
-            const share = ops.mul(rest, ops.cast(ops.node('Equal', [cell, maxima]), 'float32'));
-            if (index < taps - 1) rest = ops.sub(rest, share);
+          // One GEMM per cell: a Split of one GEMM's output would copy outWidth values at a time.
+          let rest = ops.reshape(gradient, [-1, outWidth]);
+          const shares = Array.from({ length: taps }, (_, cell) => {
+            const columns = new Float32Array(rowLength * outWidth);
+            for (let row = 0; row < rowLength; row++) {
+              const from = row * windowsLength + cell * outWidth;
+              columns.set(gather.subarray(from, from + outWidth), row * outWidth);
+            }
+            const values = ops.node('MatMul', [rows, ops.floats([rowLength, outWidth], columns, 'gather')]);
+            const share = ops.mul(rest, ops.cast(ops.node('Equal', [values, maxima]), 'float32'));
+            if (cell < taps - 1) rest = ops.sub(rest, share);
             return share;
           });
           const routed = ops.reshape(ops.node('Concat', shares, { axis: 1 }), [-1, windowsLength]);
