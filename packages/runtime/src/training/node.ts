@@ -24,6 +24,7 @@ function nodeTrainingBackend(device: 'cpu' | 'cuda'): TrainingBackend {
         executionProviders: [device],
         graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
         ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+        extra: { session: { intra_op: { allow_spinning: options.spinWait ? '1' : '0' } } },
         ...(options.profileFilePrefix
           ? { enableProfiling: true, profileFilePrefix: options.profileFilePrefix }
           : {}),
