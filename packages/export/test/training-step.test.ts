@@ -408,6 +408,16 @@ describe('training step vs tfjs (cpu backend), one case per layer, loss and opti
     });
   }
 
+  // The graph for onnxruntime-web's WebGPU provider writes its windows without grouped Convs: the same numbers.
+  for (const testCase of layerCases.filter((candidate) =>
+    /Conv2D|Pooling|classic|Add/.test(candidate.name),
+  )) {
+    const caseIndex = index++;
+    test(`${testCase.name} (graph for WebGPU)`, async () => {
+      await compare({ ...testCase, settings: { ...testCase.settings, webgpu: true } }, caseIndex);
+    });
+  }
+
   test('ONNX 1.12 checker (full_check) accepts every training graph (opset 17, IR 8)', () => {
     const failures = checker.run();
     if (failures === null) return; // python3-onnx not installed

@@ -247,6 +247,7 @@ export function buildTrainingGraph(
         if (!entry || entry.trainable) throw new Error(`layer '${layer.name}' has no statistic '${short}'`);
         nextValues.set(entry.weight, value);
       },
+      groupedWindows: !settings.webgpu,
       seed: names.seed,
       randomStream: done.length,
       debugOutput: (role, value, shape) => {
@@ -451,5 +452,6 @@ export function buildTrainingGraph(
     classes,
     imageShape,
     names,
+    webgpu: settings.webgpu ?? false,
   };
 }

@@ -40,6 +40,13 @@ export interface TrainingSettings {
   /** ONNX opset; only 17 is written (what onnxruntime-web and ONNX 1.12's checker both take). */
   opset?: 17;
   /**
+   * Write a graph that onnxruntime-web's WebGPU provider computes right: it gets grouped Convs with one
+   * input channel per group wrong (onnxruntime-web 1.30; test/training-browser.test.ts), so the im2col of
+   * every Conv2D becomes a single-group Conv over the channels moved into the batch. About 10% slower on
+   * onnxruntime's CPU provider; the numbers are the same. Default false.
+   */
+  webgpu?: boolean;
+  /**
    * For tests and debugging: also output every parameter's gradient (`<weight>:gradient`) and every
    * dropout layer's multiplier (`<layer>:dropout_mask`, in tfjs's element order).
    */
@@ -111,6 +118,8 @@ export interface TrainingGraph {
   classes: number;
   /** The model's input shape without the batch (tfjs order: height, width, channels). */
   imageShape: number[];
+  /** Whether it was built for onnxruntime-web's WebGPU provider (`TrainingSettings.webgpu`). */
+  webgpu: boolean;
   /** The names of the fixed inputs and outputs. */
   names: {
     images: string;

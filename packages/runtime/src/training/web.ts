@@ -61,6 +61,11 @@ export class TrainingSession extends CoreTrainingSession {
     if (device !== 'wasm' && device !== 'webgpu') {
       throw new RangeError(`'device' must be wasm or webgpu in a browser, got '${device}'`);
     }
+    if (device === 'webgpu' && !graph.webgpu) {
+      throw new RangeError(
+        "the training graph was not built for WebGPU: build it with buildTrainingGraph(model, { webgpu: true }) (onnxruntime-web's WebGPU provider computes grouped convolutions wrongly)",
+      );
+    }
     const threads = configureWasm(options);
     const session = await TrainingSession.create(
       graph,

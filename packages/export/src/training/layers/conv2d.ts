@@ -1,23 +1,7 @@
 import { explicitPads, pair } from '../../converters/common.js';
 import { applyTrainableActivation, isTrainableActivation, TRAINABLE_ACTIVATIONS } from '../activations.js';
-import type { Ops } from '../ops.js';
 import type { TrainerConfig } from './types.js';
-
-/**
- * The constant of a grouped Conv that copies every input channel's `kh × kw` window into `kh·kw` output
- * channels (output channel `i·kh·kw + k` holds tap `k` of input channel `i`): im2col as a Conv, so the
- * patches come out of onnxruntime's fast convolution. Shape `[channels·kh·kw, 1, kh, kw]`.
- *
- * @example
- * patchKernel(ops, 1, 2, 2); // 4 one-hot 2×2 filters
- */
-export function patchKernel(ops: Ops, channels: number, kernelHeight: number, kernelWidth: number): string {
-  const taps = kernelHeight * kernelWidth;
-  const values = new Float32Array(channels * taps * taps);
-  for (let channel = 0; channel < channels; channel++)
-    for (let tap = 0; tap < taps; tap++) values[(channel * taps + tap) * taps + tap] = 1;
-  return ops.floats([channels * taps, 1, kernelHeight, kernelWidth], values, 'patch_kernel');
-}
+import { windowsOf } from './windows.js';
 
 /** The configuration a Conv2D must have to be trained, or why not. */
 function check(config: Record<string, unknown>, inputShapes: (number | null)[][]): string | null {
@@ -39,11 +23,13 @@ function check(config: Record<string, unknown>, inputShapes: (number | null)[][]
 }
 
 /**
- * Conv2D: Conv on the NCHW value with the HWIO kernel transposed to OIHW in the graph (so the fed
- * parameter is tfjs's array), then the fused activation. Gradients:
- * - kernel: the input's windows as a one-hot grouped Conv ({@link patchKernel}), then one batched MatMul
- *   with the output gradient and a sum over the batch (faster here than a Conv with batch and channels
- *   swapped, which is a GEMM with only kh·kw output pixels);
+ * Conv2D on the NCHW value as im2col and a GEMM: the input's windows come from a one-hot Conv
+ * (`windowsOf`), and the forward is a 1×1 Conv of them with the fed HWIO kernel transposed to OIHW in the
+ * graph (so the parameter is tfjs's array), then the fused activation. onnxruntime's Conv with a kernel
+ * that is a graph input (not a constant) is no faster, and the windows serve the kernel gradient too.
+ * Gradients:
+ * - kernel: one batched MatMul of the windows with the output gradient and a sum over the batch (faster
+ *   here than a Conv with batch and channels swapped, which is a GEMM with only kh·kw output pixels);
  * - bias: a sum of the output gradient over batch and space;
  * - input: with stride 1 a Conv of the output gradient with the flipped, transposed kernel (faster than
  *   ConvTranspose); with stride 2 or more a ConvTranspose with the forward's pads.
@@ -66,9 +52,25 @@ export const conv2dTrainer: TrainerConfig = {
     const pads = explicitPads([height, width], kernelSize, strides, dilations, String(config.padding));
     const geometry = { kernel_shape: kernelSize, pads, strides, dilations };
 
+    // The input's windows, `[batch, inChannels·kh·kw, outHeight, outWidth]`: the forward is then a 1×1 Conv
+    // (a plain GEMM, no im2col inside), and the kernel gradient reuses them.
+    const taps = kernelHeight * kernelWidth;
+    const patchChannels = inChannels * taps;
+    const patches = windowsOf(
+      ops,
+      input.name,
+      inChannels,
+      { kernel: kernelSize, strides, pads, dilations },
+      context.groupedWindows,
+    );
     const weights = ops.transpose(kernel.name, [3, 2, 0, 1]);
-    const convInputs = bias ? [input.name, weights, bias.name] : [input.name, weights];
-    const linear = ops.node('Conv', convInputs, { ...geometry, group: 1 });
+    const pointwise = ops.reshape(weights, [filters, patchChannels, 1, 1]);
+    const linear = ops.node('Conv', bias ? [patches, pointwise, bias.name] : [patches, pointwise], {
+      kernel_shape: [1, 1],
+      pads: [0, 0, 0, 0],
+      strides: [1, 1],
+      group: 1,
+    });
     const activation = applyTrainableActivation(ops, linear, config.activation, 1);
 
     return {
@@ -85,16 +87,6 @@ export const conv2dTrainer: TrainerConfig = {
           );
 
         // Kernel: Σ over batch and output pixels of patches × output gradient.
-        const taps = kernelHeight * kernelWidth;
-        const patchChannels = inChannels * taps;
-        const patches = ops.node(
-          'Conv',
-          [input.name, patchKernel(ops, inChannels, kernelHeight, kernelWidth)],
-          {
-            ...geometry,
-            group: inChannels,
-          },
-        );
         const patchRows = ops.reshape(patches, [0, patchChannels, -1]);
         const gradientRows = ops.reshape(gradient, [0, filters, -1]);
         let kernelGradient: string;

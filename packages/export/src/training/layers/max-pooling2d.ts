@@ -1,6 +1,6 @@
-import { patchKernel } from './conv2d.js';
 import { checkPooling, earlierOnes, outputPadding, poolGeometry } from './pooling.js';
 import type { TrainerConfig } from './types.js';
+import { addWindowsBack, windowsOf } from './windows.js';
 
 /**
  * The 0/1 matrix that, multiplied on the right of a row of `kh` image rows (`kh · width` values), lists its
@@ -104,13 +104,13 @@ export const maxPooling2dTrainer: TrainerConfig = {
               ops.scalar(LOWEST, 'lowest'),
             ])
           : input.name;
-        const oneHot = patchKernel(ops, channels, kernel[0], kernel[1]);
-        const patches = ops.node('Conv', [padded, oneHot], {
-          kernel_shape: kernel,
-          pads: [0, 0, 0, 0],
-          strides,
-          group: channels,
-        });
+        const patches = windowsOf(
+          ops,
+          padded,
+          channels,
+          { kernel, strides, pads: [0, 0, 0, 0] },
+          context.groupedWindows,
+        );
         const windows = ops.reshape(patches, [0, channels, taps, -1]);
         const maxima = ops.cast(
           ops.node('Equal', [windows, ops.reshape(output, [0, channels, 1, -1])]),
@@ -122,13 +122,15 @@ export const maxPooling2dTrainer: TrainerConfig = {
         const routed = ops.mul(first, ops.reshape(gradient, [0, channels, 1, -1]));
         const shares = ops.reshape(routed, [0, channels * taps, outHeight, outWidth]);
         return [
-          ops.node('ConvTranspose', [shares, oneHot], {
-            kernel_shape: kernel,
-            pads,
-            strides,
-            group: channels,
-            output_padding: outputPadding(geometry),
-          }),
+          addWindowsBack(
+            ops,
+            shares,
+            channels,
+            { kernel, strides, pads },
+            outputPadding(geometry),
+            height,
+            width,
+          ),
         ];
       },
     };

@@ -40,6 +40,11 @@ export interface LayerTrainingContext {
   addGradient(short: string, gradient: string): void;
   /** Sets the value a non-trainable weight (a batch-norm moving statistic) takes after this step. */
   setNextValue(short: string, value: string): void;
+  /**
+   * Whether window ops may be grouped Convs (fastest on onnxruntime's CPU provider); false when the graph
+   * is built for onnxruntime-web's WebGPU provider, which computes those wrongly (see `windowsOf`).
+   */
+  readonly groupedWindows: boolean;
   /** The int32 scalar seed input of this step (dropout masks are drawn from it). */
   readonly seed: string;
   /** This call's index among the model's random layers, so that each draws its own stream. */
