@@ -301,6 +301,39 @@ describe('dropout: a fresh mask per seed, tfjs scaling, tfjs gradients given the
     assertStepsAgree(graph, ours, theirs);
   });
 
+  // The `best` preset's shape (packages/train/src/models/presets.ts). SGD, so the updated weights are the
+  // gradients' image: Adam's first step, w − lr·g/(|g| + ε), turns float32 noise on near-zero gradient
+  // entries into visible differences (the optimizer cases of training-step.test.ts check Adam itself).
+  test('a model shaped like the best preset (residual Add, two dropouts, batch norm on a Dense without bias, label smoothing) matches tfjs', async () => {
+    const input = tf.input({ shape: [28, 28, 1] });
+    const conv = (filters: number, activation: 'relu' | 'linear' = 'relu') =>
+      L.conv2d({ filters, kernelSize: 3, padding: 'same', activation });
+    const pool1 = L.maxPooling2d({ poolSize: 2 }).apply(conv(8).apply(input)) as tf.SymbolicTensor;
+    const pool2 = L.maxPooling2d({ poolSize: 2 }).apply(conv(8).apply(pool1)) as tf.SymbolicTensor;
+    const branch = conv(8, 'linear').apply(conv(8).apply(pool2)) as tf.SymbolicTensor;
+    const residual = L.activation({ activation: 'relu' }).apply(L.add().apply([pool2, branch]));
+    const dropped = L.dropout({ rate: 0.25, name: 'drop1' }).apply(residual) as tf.SymbolicTensor;
+    const hidden = L.dense({ units: 16, useBias: false }).apply(L.flatten().apply(dropped));
+    const normed = L.activation({ activation: 'relu' }).apply(
+      L.batchNormalization({ momentum: 0.9 }).apply(hidden),
+    );
+    const output = L.dense({ units: 10, activation: 'softmax' }).apply(
+      L.dropout({ rate: 0.4, name: 'drop2' }).apply(normed),
+    ) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: output });
+    const graph = buildTrainingGraph(model, { optimizer: 'sgd', labelSmoothing: 0.1, debugOutputs: true });
+    const ours = await runGraphStep(graph, readTrainingState(model, graph), batch, {
+      seed: 9,
+      learningRate: 0.1,
+    });
+    assert.equal(ours.masks.size, 2);
+    const theirs = await tfjsStep(model, tf.train.sgd(0.1), batch, {
+      labelSmoothing: 0.1,
+      masks: ours.masks,
+    });
+    assertStepsAgree(graph, ours, theirs);
+  });
+
   test('a rank-4 dropout (after a conv) masks in tfjs order', async () => {
     const model = sequential(
       [28, 28, 1],
