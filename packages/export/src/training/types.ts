@@ -42,8 +42,8 @@ export interface TrainingSettings {
   /**
    * Write a graph that onnxruntime-web's WebGPU provider computes right: it gets grouped Convs with one
    * input channel per group wrong (onnxruntime-web 1.30; test/training-browser.test.ts), so the im2col of
-   * every Conv2D becomes a single-group Conv over the channels moved into the batch. About 10% slower on
-   * onnxruntime's CPU provider; the numbers are the same. Default false.
+   * every Conv2D becomes a single-group Conv over the channels moved into the batch: the same numbers,
+   * about 3% slower for `classic` on onnxruntime's CPU provider. Default false.
    */
   webgpu?: boolean;
   /**
