@@ -5,7 +5,7 @@
  * random images. `npm run bench:train` runs this in child processes beside PyTorch (each variant in its own
  * process: an idle onnxruntime session keeps its threads spinning and slows whatever runs beside it).
  *
- *   node --import tsx packages/runtime/bench/train-step.bench.ts --threads 2 --steps 30 [--batch-norm] [--profile]
+ *   node --import tsx packages/runtime/bench/train-step.bench.ts --threads 2 --steps 30 [--batch-norm] [--profile] [--spin]
  *
  * Prints one JSON line: `{ backend: 'onnxruntime', threads, batchSize, imagesPerSecond, msPerStep,
  * imagesPerCpuSecond, steps, operators }`; with `--profile`, `operators` is onnxruntime's profile of 10 more
@@ -26,6 +26,8 @@ const OPTIONS = {
   steps: { type: 'string', default: '30' },
   'batch-norm': { type: 'boolean', default: false },
   profile: { type: 'boolean', default: false },
+  /** Let idle intra-op threads spin-wait (onnxruntime's default; the session's is to sleep). */
+  spin: { type: 'boolean', default: false },
 } as const;
 
 function parseFlags() {
@@ -115,7 +117,7 @@ async function main(): Promise<void> {
   const batch = { images, labels, count: BATCH_SIZE };
   const state = readTrainingState(model, graph);
 
-  const session = await TrainingSession.open(graph, state, { threads });
+  const session = await TrainingSession.open(graph, state, { threads, spinWait: flags.spin });
   let msPerStep: number;
   let cpuMsPerStep: number;
   try {
@@ -152,6 +154,7 @@ async function main(): Promise<void> {
     backend: 'onnxruntime',
     model: flags['batch-norm'] ? 'classic+bn' : 'classic',
     threads,
+    spinWait: flags.spin,
     batchSize: BATCH_SIZE,
     imagesPerSecond: (BATCH_SIZE * 1000) / msPerStep,
     msPerStep,

@@ -77,6 +77,8 @@ const OPTIONS = {
   rounds: { type: 'string', default: '2' },
   /** onnxruntime's per-operator profile of the classic step. */
   profile: { type: 'boolean', default: false },
+  /** onnxruntime's idle threads spin-wait (its own default) instead of sleeping: slower on a busy machine. */
+  spin: { type: 'boolean', default: false },
 } as const;
 
 function parseFlags() {
@@ -300,6 +302,7 @@ function runOnnxruntime(threadCount: number, batchNorm = false, profile = false)
       String(steps),
       ...(batchNorm ? ['--batch-norm'] : []),
       ...(profile ? ['--profile'] : []),
+      ...(flags.spin ? ['--spin'] : []),
     ],
     { encoding: 'utf8', timeout: 600_000 },
   );
