@@ -13,6 +13,7 @@ export {
 } from './errors.js';
 export { GraphBuilder, irVersionForOpset, serializeModel } from './graph/graph-builder.js';
 export { readOnnx } from './read-onnx.js';
+export * from './training/index.js';
 export { type TritonOptions, tritonConfig } from './triton.js';
 export type * from './types.js';
 

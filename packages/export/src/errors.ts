@@ -9,9 +9,10 @@
 export class UnsupportedLayerError extends Error {
   readonly layer: string;
   readonly supported: readonly string[];
-  constructor(layer: string, supported: readonly string[], detail?: string) {
+  /** `by` names what cannot take the layer (the exporter by default, or the training-graph builder). */
+  constructor(layer: string, supported: readonly string[], detail?: string, by = 'the ONNX exporter') {
     super(
-      `layer class '${layer}' is not supported by the ONNX exporter${detail ? ` (${detail})` : ''}; supported: ${supported.join(', ')}`,
+      `layer class '${layer}' is not supported by ${by}${detail ? ` (${detail})` : ''}; supported: ${supported.join(', ')}`,
     );
     this.name = 'UnsupportedLayerError';
     this.layer = layer;

@@ -14,6 +14,7 @@ export {
 export { exportToOnnx } from './export-to-onnx.js';
 export { GraphBuilder, irVersionForOpset, serializeModel } from './graph/graph-builder.js';
 export { readOnnx } from './read-onnx.js';
+export * from './training/index.js';
 export type * from './types.js';
 export {
   assertVerified,
