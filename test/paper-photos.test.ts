@@ -8,9 +8,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createRandom, type Dataset, loadDataset, prepareDigit } from '@cnnx/data';
+import { createRandom, type Dataset, loadDataset, prepareDigit, prepareDigitImage } from '@cnnx/data';
 import { Classifier } from '@cnnx/runtime';
 import { PAPER_CONDITION_TITLES, PAPER_CONDITIONS, type PaperPhoto, paperPhotoSet } from '@cnnx/testing';
+import sharp from 'sharp';
 import { runCnnx } from './helpers/cli.js';
 import { quickstartRun } from './helpers/model.js';
 
@@ -82,6 +83,28 @@ describe('digits photographed on real paper, prepared by prepareDigit, read by t
       assert.ok(accuracy >= REQUIRED_ACCURACY, `${condition}: ${right}/${own.length}; ${wrong.join(', ')}`);
     });
   }
+
+  test('decoded RGB pixels given to Classifier.classify are prepared in colour, as prepareDigitImage does', async () => {
+    for (const condition of ['ruled', 'squared'] as const) {
+      for (const photo of photos.filter((candidate) => candidate.condition === condition).slice(0, 5)) {
+        const { data, info } = await sharp(photo.jpeg)
+          .removeAlpha()
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+        const pixels = new Uint8Array(data.buffer, data.byteOffset, data.length);
+        const image = { pixels, width: info.width, height: info.height, channels: 3 as const };
+        const [result] = await classifier.classify(image, { topK: 10 });
+        const expected = await classifier.probabilities(prepareDigitImage(image).pixels, 1);
+        assert.ok(result);
+        for (const entry of result.top) {
+          assert.ok(
+            Math.abs(entry.probability - expected[entry.index]!) < 1e-6,
+            `${condition} #${photo.heldOutIndex}: class ${entry.index} ${entry.probability} vs ${expected[entry.index]}`,
+          );
+        }
+      }
+    }
+  });
 
   test('cnnx predict --report shows each photo, its cleaned page and the 28×28 the model saw', async () => {
     const files: string[] = [];
