@@ -1,4 +1,4 @@
-import { rgbaToGray } from '@cnnx/data';
+import { type PageImage, PREPARE_WORKING_SIZE, rgbaToGray } from '@cnnx/data';
 
 /** A grayscale image: one byte per pixel, row-major. */
 export interface GrayImage {
@@ -8,19 +8,19 @@ export interface GrayImage {
 }
 
 /**
- * The largest side an uploaded image is prepared at; bigger photos are scaled down first, as `prepareDigit`
- * (`cnnx predict`) does with its default `workingSize`.
+ * The largest side an uploaded image is prepared at: bigger photos are scaled down first, to the working
+ * size `prepareDigit` (`cnnx predict`, the server's /classify) decodes photos to.
  */
-export const MAX_UPLOAD_SIDE = 512;
+export const MAX_UPLOAD_SIDE = PREPARE_WORKING_SIZE;
 
 /**
- * Decodes an image file (PNG, JPEG, WebP, …) to gray pixels, without colour management, so a gray PNG keeps its
- * exact values.
+ * Decodes an image file (PNG, JPEG, WebP, …) to its RGBA pixels, without colour management, so a PNG keeps its
+ * exact values; the preparation then reads the colours, as `prepareDigit` does.
  *
  * @example
- * const { image, bitmap } = await decodeImageFile(input.files[0]); // image.width === bitmap.width
+ * const { image, bitmap } = await decodeImageFile(input.files[0]); // image.channels === 4, image.width <= 256
  */
-export async function decodeImageFile(file: Blob): Promise<{ image: GrayImage; bitmap: ImageBitmap }> {
+export async function decodeImageFile(file: Blob): Promise<{ image: PageImage; bitmap: ImageBitmap }> {
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
@@ -39,9 +39,10 @@ export async function decodeImageFile(file: Blob): Promise<{ image: GrayImage; b
   const canvas = new OffscreenCanvas(width, height);
   const context = canvas.getContext('2d', { willReadFrequently: true });
   if (context === null) throw new TypeError('this browser gives no 2d context to an OffscreenCanvas');
+  context.imageSmoothingQuality = 'high';
   context.drawImage(bitmap, 0, 0, width, height);
   const { data } = context.getImageData(0, 0, width, height);
-  return { image: { gray: rgbaToGray(data, width, height), width, height }, bitmap };
+  return { image: { pixels: data, width, height, channels: 4 }, bitmap };
 }
 
 /**

@@ -1,7 +1,7 @@
 import './styles.css';
-import { prepareDigitPixels } from '@cnnx/data';
+import { type PageImage, prepareDigitImage } from '@cnnx/data';
 import { Classifier } from '@cnnx/runtime';
-import { decodeImageFile, type GrayImage, grayOf } from './image.js';
+import { decodeImageFile, grayOf } from './image.js';
 import { DrawingPad } from './pad.js';
 import { debounce, latestOnly } from './scheduler.js';
 import type { DemoState, ShownPrediction } from './state.js';
@@ -101,13 +101,14 @@ function showNothing(): void {
   state.last = null;
 }
 
+/** Prepares an image as `cnnx predict` does (the same @cnnx/data code) and shows what the model makes of it. */
 async function classifyImage(
   classifier: Classifier,
-  image: GrayImage,
+  image: PageImage,
   source: ShownPrediction['source'],
   polarity: 'auto' | 'light-on-dark',
 ): Promise<boolean> {
-  const prepared = prepareDigitPixels(image.gray, image.width, image.height, { polarity });
+  const prepared = prepareDigitImage(image, { polarity });
   if (prepared.box === null) return false;
   const started = performance.now();
   const probabilities = await classifier.probabilities(prepared.pixels, 1);
@@ -234,7 +235,9 @@ async function start(): Promise<void> {
         showNothing();
         return;
       }
-      const shown = await classifyImage(classifier, grayOf(pad.imageData()), 'pad', 'light-on-dark');
+      const { gray, width, height } = grayOf(pad.imageData());
+      const image = { pixels: gray, width, height, channels: 1 } as const;
+      const shown = await classifyImage(classifier, image, 'pad', 'light-on-dark');
       if (!shown) showNothing();
       if (endedAt !== null) state.strokeLatenciesMs.push(performance.now() - endedAt);
       clearError();

@@ -7,11 +7,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { prepareDigit } from '@cnnx/data';
+import { createRandom, loadDataset, prepareDigit } from '@cnnx/data';
 import { Classifier } from '@cnnx/runtime';
-import { launchChromium } from '@cnnx/testing';
+import { launchChromium, PAPER_CONDITIONS, paperPhotoSet } from '@cnnx/testing';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import sharp from 'sharp';
+import { MAX_UPLOAD_SIDE } from '../src/image.js';
 import type { DemoState } from '../src/state.js';
 import { buildDemo, REPO_DIR, saveArtifact, startServer, temporaryDir, testModel } from './helpers.js';
 import { DIGIT_STROKES } from './strokes.js';
@@ -343,6 +344,53 @@ describe('the demo in headless Chromium', () => {
           `class ${index}: page ${page}, cnnx predict ${probability}`,
         );
       }
+    });
+
+    it('prepares uploaded photos of paper (ruled, pencil under a shadow, squared askew, plain) as cnnx predict does', async () => {
+      const { page } = opened;
+      const node = await Classifier.load(modelPath, { device: 'cpu' });
+      // one photo per condition, of four different digits
+      const set = await paperPhotoSet({
+        heldOut: await loadDataset('mnist-sample', { split: 'test' }),
+        random: createRandom(5),
+        perCondition: 10,
+      });
+      const photos = [2, 4, 7, 9].map((label, k) =>
+        set.find((photo) => photo.condition === PAPER_CONDITIONS[k] && photo.label === label),
+      );
+      for (const photo of photos) {
+        assert.ok(photo);
+        // at the working size, as PNG: the browser and sharp then decode the same RGB values
+        const png = await sharp(photo.jpeg)
+          .resize({ width: MAX_UPLOAD_SIDE, height: MAX_UPLOAD_SIDE, fit: 'inside' })
+          .png()
+          .toBuffer();
+        const prepared = await prepareDigit(png);
+        const probabilities = await node.probabilities(prepared.pixels, 1);
+        const path = await saveArtifact(`demo-paper-${photo.condition}.png`, png);
+        await page.evaluate(() => {
+          window.cnnxDemo.last = null;
+        });
+        await page.setInputFiles('#upload', path);
+        await page.waitForFunction(() => window.cnnxDemo.last?.source === 'upload');
+        const shown = (await demoState(page)).last;
+        assert.ok(shown, photo.condition);
+        assert.deepEqual(
+          shown.pixels,
+          Array.from(prepared.pixels),
+          `${photo.condition}: other 28×28 pixels than Node`,
+        );
+        const worst = Math.max(
+          ...shown.probabilities.map((p, i) => Math.abs(p - (probabilities[i] ?? Number.NaN))),
+        );
+        assert.ok(worst <= 1e-5, `${photo.condition}: max |Δp| ${worst}`);
+        console.log(`upload of a ${photo.label} on ${photo.condition} paper: read as ${shown.label}`);
+        await saveArtifact(
+          `demo-paper-${photo.condition}-page.png`,
+          await page.screenshot({ fullPage: true }),
+        );
+      }
+      await node.release();
     });
 
     it('logged no console error and no failed request', () => {

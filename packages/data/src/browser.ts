@@ -5,12 +5,13 @@ export {
   DatasetNotFoundError,
   DownloadError,
   ModelFormatError,
+  PathOutsideFolderError,
   type UnsupportedLayerDetails,
   UnsupportedLayerError,
 } from './errors.js';
 export { type CsvImages, parseCsv } from './formats/csv.js';
 export { encodeIdx, type IdxArray, parseIdx } from './formats/idx.js';
-export { encodeNpy, type NpyArray, parseNpy, parseNpz } from './formats/npy.js';
+export { encodeNpy, type NpyArray, parseNpy } from './formats/npy.js';
 export {
   affineOf,
   formatInputScale,
@@ -22,9 +23,16 @@ export {
 } from './input-scale.js';
 export { checkLabels, defaultClassNames } from './labels.js';
 export { luma, onWhite } from './luma.js';
-export { prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
+export {
+  type CleanedPage,
+  type CleanPageOptions,
+  cleanPage,
+  type PageImage,
+  PREPARE_WORKING_SIZE,
+} from './page/clean-page.js';
+export { prepareDigitImage, prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
 export { createRandom, type Random } from './random.js';
-export { stratifiedSplit, subset } from './split.js';
+export { stratifiedSample, stratifiedSplit, subset } from './split.js';
 export { oneHot, pixelStatistics, scaleTable, standardization, toFloat32 } from './tensors.js';
 export type * from './types.js';
 

@@ -125,3 +125,25 @@ export class UnsupportedLayerError extends Error {
     this.reason = reason;
   }
 }
+
+/**
+ * A file names another file outside its own folder (`model.json` pointing its weights at
+ * `../../../../etc/passwd`): cnnx reads only what lies inside the folder it was given.
+ *
+ * @example
+ * // PathOutsideFolderError: runs/a/model.json: path "../../etc/passwd" leads outside runs/a; …
+ */
+export class PathOutsideFolderError extends Error {
+  readonly file: string;
+  readonly path: string;
+  readonly folder: string;
+  constructor(file: string, path: string, folder: string) {
+    super(
+      `${file}: path ${JSON.stringify(path)} leads outside ${folder}; files it names must lie inside its folder`,
+    );
+    this.name = 'PathOutsideFolderError';
+    this.file = file;
+    this.path = path;
+    this.folder = folder;
+  }
+}

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { DatasetFormatError } from './errors.js';
+import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { DatasetFormatError, PathOutsideFolderError } from './errors.js';
 
 /**
  * SHA-256 of bytes, as lowercase hex.
@@ -99,4 +99,33 @@ export async function writeFolderAtomic(dir: string, contents: FolderContents): 
     await rm(temporary, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** Whether `path`, relative to a folder, stays inside it. */
+function staysInside(path: string): boolean {
+  return path !== '' && path !== '..' && !path.startsWith(`..${sep}`) && !isAbsolute(path);
+}
+
+/**
+ * Resolves a path that a file names relative to its own folder (a weights shard in `model.json`, say), and
+ * throws a {@link PathOutsideFolderError} naming `file` when it leads outside `folder`: an absolute path, `..`
+ * segments, a NUL byte, or a symbolic link whose target lies elsewhere. Returns the absolute path.
+ *
+ * @example
+ * await resolveInsideFolder('runs/a/model', 'weights.bin', 'runs/a/model/model.json'); // '/home/ada/runs/a/model/weights.bin'
+ * await resolveInsideFolder('runs/a/model', '../../../../etc/passwd', 'runs/a/model/model.json'); // throws
+ */
+export async function resolveInsideFolder(folder: string, name: string, file: string): Promise<string> {
+  const base = resolve(folder);
+  const target = resolve(base, name);
+  if (name.includes('\0') || isAbsolute(name) || !staysInside(relative(base, target))) {
+    throw new PathOutsideFolderError(file, name, base);
+  }
+  // a link inside the folder may still point out of it: compare where both really are
+  const realBase = await realpath(base).catch(() => base);
+  const realTarget = await realpath(target).catch(() => undefined);
+  if (realTarget !== undefined && !staysInside(relative(realBase, realTarget))) {
+    throw new PathOutsideFolderError(file, name, base);
+  }
+  return target;
 }

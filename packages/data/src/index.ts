@@ -12,19 +12,22 @@ export {
   DatasetNotFoundError,
   DownloadError,
   ModelFormatError,
+  PathOutsideFolderError,
   type UnsupportedLayerDetails,
   UnsupportedLayerError,
 } from './errors.js';
 export {
   type FolderContents,
   readDatasetFile,
+  resolveInsideFolder,
   sha256,
   writeFileAtomic,
   writeFolderAtomic,
 } from './files.js';
 export { type CsvImages, parseCsv } from './formats/csv.js';
 export { encodeIdx, type IdxArray, parseIdx } from './formats/idx.js';
-export { encodeNpy, type NpyArray, parseNpy, parseNpz } from './formats/npy.js';
+export { encodeNpy, type NpyArray, parseNpy } from './formats/npy.js';
+export { type NpzContents, type ParseNpzOptions, parseNpz } from './formats/npz.js';
 export {
   affineOf,
   formatInputScale,
@@ -41,6 +44,7 @@ export {
   summarizeDataset,
 } from './inspect.js';
 export { checkLabels, defaultClassNames } from './labels.js';
+export { decompressedLimit, MAX_EXPANSION, MIN_DECOMPRESSED_LIMIT } from './limits.js';
 export {
   DATASET_SPECS,
   HOLDOUT_FRACTION,
@@ -50,8 +54,15 @@ export {
 } from './load-dataset.js';
 export { luma, onWhite } from './luma.js';
 export { installedVersion } from './package-version.js';
+export {
+  type CleanedPage,
+  type CleanPageOptions,
+  cleanPage,
+  type PageImage,
+  PREPARE_WORKING_SIZE,
+} from './page/clean-page.js';
 export { type PrepareDigitFileOptions, prepareDigit } from './prepare-digit.js';
-export { prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
+export { prepareDigitImage, prepareDigitPixels, rgbaToGray } from './prepare-digit-pixels.js';
 export { createRandom, type Random } from './random.js';
 export { type ImageFolderOptions, loadImageFolder } from './sources/image-folder.js';
 export { loadMnistSample } from './sources/mnist-sample.js';
@@ -64,8 +75,9 @@ export {
   namedDatasetFolders,
   namedDatasets,
 } from './sources/named.js';
-export { stratifiedSplit, subset } from './split.js';
+export { stratifiedSample, stratifiedSplit, subset } from './split.js';
 export { oneHot, pixelStatistics, scaleTable, standardization, toFloat32 } from './tensors.js';
 export type * from './types.js';
+export { weightsByteLength, weightsManifestProblem } from './weights-manifest.js';
 
 export const version = '0.1.0';

@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { DatasetFormatError } from './errors.js';
-import { prepareDigitPixels } from './prepare-digit-pixels.js';
+import { PREPARE_WORKING_SIZE } from './page/clean-page.js';
+import { prepareDigitImage } from './prepare-digit-pixels.js';
 import type { PrepareDigitOptions, PreparedDigit } from './types.js';
 
 /** Options of {@link prepareDigit}. */
@@ -9,11 +10,12 @@ export interface PrepareDigitFileOptions extends PrepareDigitOptions {
   /** Images with more pixels than this are refused before decoding (decompression bombs). Default 100 M. */
   maxPixels?: number;
   /**
-   * The longest side the photo is reduced to before the pure preparation runs (default 256): a 12 MP
+   * The longest side the photo is reduced to before the pure preparation runs (default 256,
+   * `PREPARE_WORKING_SIZE`): a 12 MP
    * photo's digit does not need 12 M pixels to become 20×20, and JPEG decodes at ⅛ scale this way.
    */
   workingSize?: number;
-  /** Also return the decoded grayscale image the preparation started from (`source`), e.g. for reports. */
+  /** Also return the decoded image the preparation started from (`source`), e.g. for reports. */
   keepSource?: boolean;
 }
 
@@ -21,8 +23,9 @@ const DEFAULT_MAX_PIXELS = 100_000_000;
 
 /**
  * A photo or scan of one digit, in any format sharp reads (PNG, JPEG, WebP, GIF, TIFF, AVIF, SVG), as
- * MNIST's 28×28 input: decoded, turned upright by its EXIF orientation, transparency flattened on white,
- * made grayscale, then prepared by {@link prepareDigitPixels}. `box` is in the upright source's pixels.
+ * MNIST's 28×28 input: decoded at no more than `workingSize` on its longer side (JPEGs shrink while they
+ * decode), turned upright by its EXIF orientation, transparency flattened on white, then prepared in colour
+ * by {@link prepareDigitImage}. `box` is in the upright source's pixels.
  *
  * @example
  * const digit = await prepareDigit('7.png');
@@ -34,7 +37,7 @@ export async function prepareDigit(
 ): Promise<PreparedDigit> {
   const {
     maxPixels = DEFAULT_MAX_PIXELS,
-    workingSize = 256,
+    workingSize = PREPARE_WORKING_SIZE,
     keepSource = false,
     ...prepareOptions
   } = options;
@@ -78,15 +81,20 @@ export async function prepareDigit(
       .autoOrient()
       .flatten({ background: '#ffffff' })
       .resize({ width: workingSize, height: workingSize, fit: 'inside', withoutEnlargement: true })
-      .grayscale()
+      .toColourspace('srgb')
       .raw()
       .toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw new DatasetFormatError(name, `could not be decoded (${firstLine(error)})`, { cause: error });
   }
   const { info, data } = decoded;
-  const gray = info.channels === 1 ? data : takeFirstChannel(data, info.channels);
-  const prepared = prepareDigitPixels(gray, info.width, info.height, prepareOptions);
+  const pixels = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  const channels = info.channels === 1 ? 1 : 3;
+  const decodedPixels = channels === info.channels ? pixels : keepChannels(pixels, info.channels, channels);
+  const prepared = prepareDigitImage(
+    { pixels: decodedPixels, width: info.width, height: info.height, channels },
+    prepareOptions,
+  );
   if (prepared.box && (info.width !== width || info.height !== height)) {
     const scaleX = width / info.width;
     const scaleY = height / info.height;
@@ -99,14 +107,24 @@ export async function prepareDigit(
       height: Math.min(height - top, Math.ceil(prepared.box.height * scaleY)),
     };
   }
-  if (keepSource) prepared.source = { pixels: new Uint8Array(gray), width: info.width, height: info.height };
+  if (keepSource) {
+    prepared.source = {
+      pixels: new Uint8Array(decodedPixels),
+      width: info.width,
+      height: info.height,
+      channels,
+    };
+  }
   return prepared;
 }
 
-function takeFirstChannel(data: Uint8Array, channels: number): Uint8Array {
-  const gray = new Uint8Array(data.length / channels);
-  for (let i = 0; i < gray.length; i += 1) gray[i] = data[i * channels]!;
-  return gray;
+/** The first `keep` channels of pixels that have `channels` (a gray image with alpha → gray, RGBA → RGB). */
+function keepChannels(data: Uint8Array, channels: number, keep: 1 | 3): Uint8Array {
+  const count = data.length / channels;
+  const out = new Uint8Array(count * keep);
+  for (let i = 0; i < count; i += 1)
+    for (let c = 0; c < keep; c += 1) out[i * keep + c] = data[i * channels + c]!;
+  return out;
 }
 
 function firstLine(error: unknown): string {

@@ -46,6 +46,45 @@ export function stratifiedSplit(
 }
 
 /**
+ * Exactly `count` sample indices, drawn so that every class keeps its share (the largest remainders get the
+ * samples left over after each class's whole share), seeded. Unlike a {@link stratifiedSplit} by fraction, a
+ * small count on a balanced set still gives `count` samples, not zero. Sorted ascending.
+ *
+ * @example
+ * stratifiedSample(fashion.labels, 5, 42).length; // 5 (a split by fraction 1 - 5/60000 rounds every class to 0)
+ */
+export function stratifiedSample(labels: Uint8Array, count: number, seed: number): Uint32Array {
+  if (!(labels instanceof Uint8Array)) throw new TypeError(`'labels' must be a Uint8Array`);
+  if (!Number.isInteger(count) || count < 0 || count > labels.length) {
+    throw new RangeError(`'count' must be an integer from 0 to ${labels.length}, got ${count}`);
+  }
+  const random = createRandom(seed);
+  const byClass = new Map<number, number[]>();
+  labels.forEach((label, index) => {
+    const members = byClass.get(label);
+    if (members) members.push(index);
+    else byClass.set(label, [index]);
+  });
+  const classes = [...byClass.keys()].sort((a, b) => a - b);
+  const shares = classes.map((label) => (byClass.get(label)!.length * count) / labels.length);
+  const takes = shares.map(Math.floor);
+  let left = count - takes.reduce((sum, take) => sum + take, 0);
+  const byRemainder = classes
+    .map((_, position) => position)
+    .sort((a, b) => shares[b]! - takes[b]! - (shares[a]! - takes[a]!) || a - b);
+  for (const position of byRemainder) {
+    if (left === 0) break;
+    takes[position]! += 1;
+    left -= 1;
+  }
+  const chosen: number[] = [];
+  classes.forEach((label, position) => {
+    chosen.push(...random.shuffle(byClass.get(label)!).slice(0, takes[position]));
+  });
+  return Uint32Array.from(chosen.sort((a, b) => a - b));
+}
+
+/**
  * A new dataset holding only the samples at `indices`, in that order (images and labels copied).
  *
  * @example

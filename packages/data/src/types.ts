@@ -37,8 +37,16 @@ export interface PreparedDigit {
   inverted: boolean;
   /** Where the ink was found in the source image; `null` when the image held no ink at all. */
   box: DigitBox | null;
-  /** The decoded grayscale image the preparation started from, when asked for (`keepSource`). */
-  source?: { pixels: Uint8Array; width: number; height: number };
+  /**
+   * The decoded image the preparation started from (gray or RGB, at the working size), when asked for
+   * (`prepareDigit`'s `keepSource`).
+   */
+  source?: { pixels: Uint8Array; width: number; height: number; channels: 1 | 3 };
+  /**
+   * The cleaned page, gray, as large as the image prepared: white paper, the digit's ink dark, the marks
+   * that were dropped (printed lines, specks, other marks) light gray. Only with `keepPage`.
+   */
+  page?: { pixels: Uint8Array; width: number; height: number };
 }
 
 /** Options of the pure 28×28 preparation. */
@@ -50,4 +58,6 @@ export interface PrepareDigitOptions {
   polarity?: 'auto' | 'dark-on-light' | 'light-on-dark';
   /** Side of the square the ink's box is scaled to fit (default 20, as MNIST). */
   fitSize?: number;
+  /** Also return the cleaned page (`page`), e.g. to show why an image was read as it was. */
+  keepPage?: boolean;
 }

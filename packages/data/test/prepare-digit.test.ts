@@ -84,15 +84,23 @@ describe('prepareDigit', () => {
     assert.ok(agree / 784 > 0.95, `agreement with the upright digit ${agree / 784}`);
   });
 
-  it('returns the decoded source only when asked (keepSource), at most workingSize on its longest side', async () => {
+  it('returns the decoded source and the cleaned page only when asked, at most workingSize on the longest side', async () => {
     const png = await renderDigit(4);
-    assert.equal((await prepareDigit(png)).source, undefined);
-    const kept = await prepareDigit(png, { keepSource: true, workingSize: 100 });
-    assert.ok(kept.source);
+    const plain = await prepareDigit(png);
+    assert.equal(plain.source, undefined);
+    assert.equal(plain.page, undefined);
+    const kept = await prepareDigit(png, { keepSource: true, keepPage: true, workingSize: 100 });
+    assert.ok(kept.source && kept.page);
     assert.equal(Math.max(kept.source.width, kept.source.height), 100);
-    assert.equal(kept.source.pixels.length, kept.source.width * kept.source.height);
-    // the source is the page as given: light paper, dark ink
+    // in colour, as decoded: light paper, dark ink
+    assert.equal(kept.source.channels, 3);
+    assert.equal(kept.source.pixels.length, kept.source.width * kept.source.height * 3);
     assert.ok(kept.source.pixels[0]! > 200);
+    // the cleaned page: as large, white paper, the digit's ink dark inside its box
+    assert.equal(kept.page.width, kept.source.width);
+    assert.equal(kept.page.pixels.length, kept.page.width * kept.page.height);
+    assert.equal(kept.page.pixels[0], 255);
+    assert.ok(kept.box && Math.min(...kept.page.pixels) < 60);
   });
 
   it('refuses what is not an image, empty files, missing files and images over the pixel limit', async () => {

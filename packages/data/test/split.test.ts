@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createRandom, stratifiedSplit, subset } from '../src/index.js';
+import { createRandom, stratifiedSample, stratifiedSplit, subset } from '../src/index.js';
 import type { Dataset } from '../src/types.js';
 
 function labelsWithCounts(counts: number[]): Uint8Array {
@@ -53,6 +53,38 @@ describe('stratifiedSplit', () => {
 
   it('rejects a fraction outside 0..1 naming the argument', () => {
     assert.throws(() => stratifiedSplit(new Uint8Array(4), 1.5, 1), /'testFraction'.*1\.5/);
+  });
+});
+
+describe('stratifiedSample', () => {
+  it('gives exactly the count asked for, even 5 of a balanced 60,000 (a split by fraction gives 0)', () => {
+    const balanced = labelsWithCounts(new Array(10).fill(6000));
+    assert.equal(stratifiedSplit(balanced, 1 - 5 / balanced.length, 44).train.length, 0);
+    for (const count of [0, 1, 5, 9, 10, 11, 999, 60_000]) {
+      const chosen = stratifiedSample(balanced, count, 44);
+      assert.equal(chosen.length, count);
+      assert.equal(new Set(chosen).size, count, 'no index twice');
+      assert.ok(
+        chosen.every((index, i) => i === 0 || index > chosen[i - 1]!),
+        'ascending',
+      );
+      const perClass = new Array<number>(10).fill(0);
+      for (const index of chosen) perClass[balanced[index]!]! += 1;
+      assert.ok(Math.max(...perClass) - Math.min(...perClass) <= 1, `${count}: ${perClass}`);
+    }
+    assert.deepEqual(stratifiedSample(balanced, 50, 1), stratifiedSample(balanced, 50, 1));
+    assert.notDeepEqual(stratifiedSample(balanced, 50, 1), stratifiedSample(balanced, 50, 2));
+  });
+
+  it('keeps class shares of an unbalanced set and refuses a count it cannot give', () => {
+    const labels = labelsWithCounts([700, 200, 100]);
+    const perClass = new Array<number>(3).fill(0);
+    for (const index of stratifiedSample(labels, 100, 3)) perClass[labels[index]!]! += 1;
+    assert.deepEqual(perClass, [70, 20, 10]);
+    assert.throws(
+      () => stratifiedSample(labels, 1001, 3),
+      /'count' must be an integer from 0 to 1000, got 1001/,
+    );
   });
 });
 

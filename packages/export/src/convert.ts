@@ -3,6 +3,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { createDefaultRegistry } from './converters/index.js';
 import type { ConverterRegistry } from './converters/registry.js';
 import type { ConversionContext, LayerWeight, ValueRef } from './converters/types.js';
+import { NonFiniteWeightError } from './errors.js';
 import { GraphBuilder, irVersionForOpset, serializeModel } from './graph/graph-builder.js';
 import { quantizeGraph } from './quantize/quantize.js';
 import type { ConvertOptions } from './types.js';
@@ -28,10 +29,10 @@ function layerWeights(layer: tf.layers.Layer): Map<string, LayerWeight> {
       .slice(variable.originalName.lastIndexOf('/') + 1)
       .replace(/_\d+$/, '');
     const tensor = variable.read();
-    weights.set(short, {
-      shape: [...tensor.shape],
-      values: Float32Array.from(tensor.dataSync() as Float32Array),
-    });
+    const values = Float32Array.from(tensor.dataSync() as Float32Array);
+    const bad = values.findIndex((value) => !Number.isFinite(value));
+    if (bad !== -1) throw new NonFiniteWeightError(layer.name, variable.originalName, bad, values[bad]!);
+    weights.set(short, { shape: [...tensor.shape], values });
   }
   return weights;
 }

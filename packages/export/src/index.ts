@@ -4,10 +4,17 @@ export { buildGraph, convertToOnnx, EXPORTER_VERSION, SUPPORTED_OPSETS } from '.
 export { converterConfigs, createDefaultRegistry } from './converters/index.js';
 export { ConverterRegistry } from './converters/registry.js';
 export type { ConversionContext, ConverterConfig, LayerConverter, ValueRef } from './converters/types.js';
-export { ModelFormatError, UnsupportedLayerError, VerificationError } from './errors.js';
+export {
+  ModelFormatError,
+  NonFiniteWeightError,
+  OnnxDecodeError,
+  UnsupportedLayerError,
+  VerificationError,
+} from './errors.js';
 export { exportToOnnx } from './export-to-onnx.js';
 export { GraphBuilder, irVersionForOpset, serializeModel } from './graph/graph-builder.js';
 export { readOnnx } from './read-onnx.js';
+export * from './training/index.js';
 export type * from './types.js';
 export {
   assertVerified,

@@ -1,3 +1,4 @@
+import { OnnxDecodeError } from './errors.js';
 import { onnx } from './graph/proto.js';
 import type { OnnxModelInfo, OnnxValueInfo } from './types.js';
 
@@ -33,7 +34,8 @@ function valueInfo(value: onnx.ValueInfoProto.$Properties): OnnxValueInfo {
 }
 
 /**
- * Reads an ONNX file's description: inputs, outputs, opset, metadata and the operator histogram.
+ * Reads an ONNX file's description: inputs, outputs, opset, metadata and the operator histogram. Bytes that
+ * are not an ONNX model throw {@link OnnxDecodeError}.
  *
  * @example
  * const info = readOnnx(await readFile('model.onnx'));
@@ -46,9 +48,9 @@ export function readOnnx(bytes: Uint8Array): OnnxModelInfo {
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (error) {
-    throw new RangeError(`not an ONNX model: ${(error as Error).message}`, { cause: error });
+    throw new OnnxDecodeError((error as Error).message.split('\n')[0] ?? String(error), { cause: error });
   }
-  if (!model.graph) throw new RangeError('not an ONNX model: no graph');
+  if (!model.graph) throw new OnnxDecodeError('no graph');
   const graph = model.graph;
   const operators: Record<string, number> = {};
   for (const node of graph.node ?? []) operators[node.opType ?? ''] = (operators[node.opType ?? ''] ?? 0) + 1;

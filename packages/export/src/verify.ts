@@ -30,7 +30,8 @@ const CHUNK = 256;
 
 /**
  * Runs `onnxBytes` with onnxruntime-node and `model.predict` on the same inputs (random uniform [0, 1)
- * samples unless `inputs` is given), 256 samples at a time, and compares every output.
+ * samples unless `inputs` is given), 256 samples at a time, and compares every output. An output that is NaN
+ * or infinite on either side throws a {@link VerificationError} naming it: there is nothing to compare.
  *
  * @example
  * const result = await verifyOnnx(bytes, model);
@@ -61,6 +62,7 @@ export async function verifyOnnx(
   const session = await ort.InferenceSession.create(onnxBytes, options.session ?? {});
   let maxAbsDiff = 0;
   let agreeing = 0;
+  let nonFinite: string | undefined;
   try {
     for (let start = 0; start < count; start += CHUNK) {
       const chunk = Math.min(CHUNK, count - start);
@@ -96,6 +98,9 @@ export async function verifyOnnx(
         for (let i = 0; i < expected.length; i++) {
           const diff = Math.abs(onnxValues[i]! - expected[i]!);
           if (!(diff <= maxAbsDiff)) maxAbsDiff = Number.isNaN(diff) ? Number.POSITIVE_INFINITY : diff;
+          if (!Number.isFinite(onnxValues[i]!) || !Number.isFinite(expected[i]!)) {
+            nonFinite ??= `${Number.isFinite(onnxValues[i]!) ? 'tfjs' : 'ONNX'} output '${output.name}' is ${Number.isFinite(onnxValues[i]!) ? expected[i] : onnxValues[i]} at value ${start * (expected.length / chunk) + i}`;
+          }
         }
       });
       const onnxFirst = results[info.outputs[0]!.name]!.data as Float32Array;
@@ -105,6 +110,14 @@ export async function verifyOnnx(
         const b = argmax(predicted[0]!, sample * classes, classes);
         if (a === b) agreeing++;
       }
+    }
+    if (nonFinite !== undefined) {
+      // NaN matches nothing: reporting 100% agreement on NaN outputs would be a lie
+      throw new VerificationError(
+        `${nonFinite} for finite inputs: the model cannot give numbers (do its weights hold NaN?)`,
+        Number.POSITIVE_INFINITY,
+        0,
+      );
     }
     return { maxAbsDiff, agreement: agreeing / count, samples: count };
   } finally {

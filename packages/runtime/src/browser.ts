@@ -13,6 +13,8 @@ export { type Backend, type BackendSession, registerBackend, registeredDevices }
 export { type OnnxModelSummary, readOnnxSummary } from './core/onnx-model.js';
 export { rankClasses } from './core/rank.js';
 export { DeviceUnavailableError, OnnxFormatError } from './errors.js';
+export type * from './training/types.js';
+export { type BrowserTrainingSessionOptions, TrainingSession } from './training/web.js';
 export type * from './types.js';
 export { type BrowserClassifierOptions, type BrowserModelSource, Classifier } from './web/classifier.js';
 export { type BrowserEnvironment, browserEnvironment } from './web/environment.js';

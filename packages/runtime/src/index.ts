@@ -47,6 +47,8 @@ export {
   type PrepareImageOptions,
   prepareImage,
 } from './node/prepare-image.js';
+export { TrainingSession } from './training/node.js';
+export type * from './training/types.js';
 export type * from './types.js';
 
 export const version = '0.1.0';

@@ -47,7 +47,7 @@ describe('measureLatencies', () => {
           calls++;
         },
       ],
-      { batch: 1, seconds: 0.002, warmupRuns: 5, minimumRuns: 200 },
+      { batch: 1, seconds: 0.05, warmupRuns: 5, minimumRuns: 200 },
     );
     assert.ok(latencies);
     assert.ok(latencies.length >= 200, `${latencies.length} runs`);

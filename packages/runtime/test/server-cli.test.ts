@@ -139,6 +139,29 @@ describe('cnnx serve', () => {
     }
   });
 
+  test('--max-files and --max-body-mb bound a multipart upload: its file count and its whole body', async () => {
+    const server = await startCli([
+      ...['--model', modelFile, '--port', '0', '--log-level', 'warn'],
+      ...['--max-files', '2', '--max-body-mb', '0.01'],
+    ]);
+    try {
+      const form = (files: number, size: number) => {
+        const body = new FormData();
+        for (let i = 0; i < files; i++) body.append('image', new Blob([new Uint8Array(size)]), `${i}.png`);
+        return fetch(`${server.url}/v2/models/mnist/classify`, { method: 'POST', body });
+      };
+      const three = await form(3, 10);
+      assert.equal(three.status, 413);
+      assert.match(((await three.json()) as { error: string }).error, /more than 2 files/);
+      // two files of 6 kB each pass the per-file size but not 0.01 MB together
+      const big = await form(2, 6000);
+      assert.equal(big.status, 413);
+      assert.match(((await big.json()) as { error: string }).error, /larger than the limit of 10486 bytes/);
+    } finally {
+      await stopChild(server.child);
+    }
+  });
+
   test('usage mistakes exit 2 and a missing model exits 1, each with one line', async () => {
     const run = (...args: string[]) =>
       new Promise<{ status: number | null; stderr: string }>((resolve) => {

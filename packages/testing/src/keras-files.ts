@@ -1,6 +1,5 @@
 // Writes small Keras model files for the Keras reader's and the CLI's tests: legacy HDF5 as Keras 2 / Keras 3 save them, and
 // Keras 3 `.keras` zips, with h5wasm (libhdf5 in wasm, writing to its in-memory file system) and fflate.
-import { createRandom } from '@cnnx/data';
 import { strToU8, zipSync } from 'fflate';
 import h5wasm, { type File as H5File, type Group as H5Group } from 'h5wasm';
 
@@ -15,16 +14,32 @@ export interface TestWeight {
 }
 
 /**
+ * A seeded source of floats in [0, 1): mulberry32, the generator of `@cnnx/data`'s `createRandom` (the same
+ * seed gives the same weights), written out here because @cnnx/data's own tests use this workspace and a
+ * dependency back on it would be a cycle.
+ */
+function seededFloats(seed: number): () => number {
+  let state = Math.trunc(seed) >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
  * Seeded values in [-scale, scale) for a weight of `shape`.
  *
  * @example
  * randomWeight('dense/kernel:0', [16, 3], 1).values.length; // 48
  */
 export function randomWeight(name: string, shape: number[], seed: number, scale = 0.5): TestWeight {
-  const random = createRandom(seed);
+  const next = seededFloats(seed);
   const count = shape.reduce((product, size) => product * size, 1);
   const values = new Float32Array(count);
-  for (let index = 0; index < count; index += 1) values[index] = (random.next() * 2 - 1) * scale;
+  for (let index = 0; index < count; index += 1) values[index] = (next() * 2 - 1) * scale;
   return { name, shape, values };
 }
 

@@ -9,6 +9,7 @@
  *   npm run bench:train -- --steps 40 --no-cpu --no-pytorch
  *   npm run bench:train -- --no-cpu --no-baseline --no-pytorch --stock-adam   # tfjs's Adam, to compare
  *   npm run bench:train -- --batch-norm --no-cpu --no-baseline   # also classic with batch norm after each conv
+ *   npm run bench:train -- --no-wasm --profile      # onnxruntime and PyTorch only, with onnxruntime's operator table
  *
  * Backends measured, in one process:
  * - `wasm`: tfjs-backend-wasm with cnnx's gradient kernels (registerWasmTrainingKernels), on
@@ -17,6 +18,11 @@
  * - `wasm-stock`: the stock wasm kernels; stock tfjs cannot train a conv net there (no
  *   Conv2DBackpropFilter), so this baseline adds the naive adapter through Conv3DBackpropFilterV2.
  * - `cpu`: the pure-JS backend, one step of 8 images only (it runs at about 2 images/s).
+ * - `onnxruntime`: cnnx's onnxruntime engine (the training step as one ONNX graph, `@cnnx/runtime`'s
+ *   TrainingSession on onnxruntime-node, `--threads` intra-op threads), from
+ *   `packages/runtime/bench/train-step.bench.ts` in a child process per run, alternating with PyTorch runs
+ *   (`--rounds`), because a second onnxruntime session in one process keeps its threads spinning and this VM
+ *   drifts; the ratio is the best onnxruntime run over the best PyTorch run.
  */
 import { spawnSync } from 'node:child_process';
 import { writeSync } from 'node:fs';
@@ -64,6 +70,15 @@ const OPTIONS = {
   'stock-adam': { type: 'boolean', default: false },
   /** Also `classic` with a batch norm after each conv (422,026 parameters), on wasm and PyTorch. */
   'batch-norm': { type: 'boolean', default: false },
+  /** Skip the tfjs backends (wasm, its stock baseline, cpu): onnxruntime and PyTorch only. */
+  'no-wasm': { type: 'boolean', default: false },
+  'no-onnxruntime': { type: 'boolean', default: false },
+  /** onnxruntime and PyTorch runs, alternating, each in its own process. */
+  rounds: { type: 'string', default: '2' },
+  /** onnxruntime's per-operator profile of the classic step. */
+  profile: { type: 'boolean', default: false },
+  /** onnxruntime's idle threads spin-wait (its own default) instead of sleeping: slower on a busy machine. */
+  spin: { type: 'boolean', default: false },
 } as const;
 
 function parseFlags() {
@@ -90,6 +105,7 @@ function positiveInteger(name: string, value: string | undefined): number {
 const steps = positiveInteger('steps', flags.steps);
 const baselineSteps = positiveInteger('baseline-steps', flags['baseline-steps']);
 const threads = positiveInteger('threads', flags.threads);
+const rounds = positiveInteger('rounds', flags.rounds);
 /** Human text goes to stderr when stdout carries the JSON document. */
 const say = (line: string) => writeSync(flags.json ? 2 : 1, `${line}\n`);
 
@@ -266,6 +282,49 @@ function runPytorch(threads: number, count: number, batchNorm = false): PytorchR
   return JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '') as PytorchResult;
 }
 
+/** One run of cnnx's onnxruntime engine, from the runtime's bench script in a child process. */
+interface OnnxruntimeResult extends BackendResult {
+  model: string;
+  operators: { operator: string; ms: number; nodes: number }[];
+}
+
+const ONNXRUNTIME_SCRIPT = fileURLToPath(new URL('../../runtime/bench/train-step.bench.ts', import.meta.url));
+
+function runOnnxruntime(threadCount: number, batchNorm = false, profile = false): OnnxruntimeResult {
+  const child = spawnSync(
+    process.execPath,
+    [
+      ...process.execArgv,
+      ONNXRUNTIME_SCRIPT,
+      '--threads',
+      String(threadCount),
+      '--steps',
+      String(steps),
+      ...(batchNorm ? ['--batch-norm'] : []),
+      ...(profile ? ['--profile'] : []),
+      ...(flags.spin ? ['--spin'] : []),
+    ],
+    { encoding: 'utf8', timeout: 600_000 },
+  );
+  const last = child.stdout.trim().split('\n').at(-1) ?? '';
+  if (child.status !== 0 || !last.startsWith('{')) {
+    throw new Error(`onnxruntime run failed: ${child.stderr.trim().split('\n').at(-1)}`);
+  }
+  const result = JSON.parse(last) as Omit<OnnxruntimeResult, 'kernels'>;
+  return { ...result, kernels: [] };
+}
+
+function formatOperators(operators: OnnxruntimeResult['operators'], top = 15): string {
+  const total = operators.reduce((sum, operator) => sum + operator.ms, 0);
+  return operators
+    .slice(0, top)
+    .map(
+      (operator) =>
+        `    ${operator.operator.padEnd(18)} ${operator.ms.toFixed(2).padStart(7)} ms  ${((100 * operator.ms) / total).toFixed(1).padStart(5)}%  (${operator.nodes} nodes)`,
+    )
+    .join('\n');
+}
+
 function formatKernels(kernels: BackendResult['kernels'], top = 12): string {
   return kernels
     .slice(0, top)
@@ -280,55 +339,110 @@ function report(result: BackendResult): void {
   if (result.kernels.length > 0) say(`  kernel time of one step:\n${formatKernels(result.kernels)}`);
 }
 
+/** The onnxruntime figures of one model against PyTorch: alternating runs, each side's best, their ratio. */
+interface OnnxruntimeComparison {
+  onnxruntime: OnnxruntimeResult;
+  pytorch: PytorchResult | null;
+  ratio: number | null;
+  rounds: { onnxruntime: number; pytorch: number | null; ratio: number | null }[];
+}
+
+/** Alternates onnxruntime and PyTorch runs (`--rounds`), so both see the same spells of this VM. */
+function compareOnnxruntime(
+  label: string,
+  batchNorm: boolean,
+  peerThreads: number | null,
+): OnnxruntimeComparison {
+  const runs: { onnxruntime: OnnxruntimeResult; pytorch: PytorchResult | null }[] = [];
+  for (let round = 0; round < rounds; round++) {
+    // The profile (10 steps more, its own session) is taken once, on the first run.
+    const onnxruntime = runOnnxruntime(threads, batchNorm, flags.profile && round === 0 && !batchNorm);
+    const pytorch = peerThreads === null ? null : runPytorch(peerThreads, steps, batchNorm);
+    runs.push({ onnxruntime, pytorch });
+    say(
+      `${`${label} ×${threads}`.padEnd(14)} ${onnxruntime.imagesPerSecond.toFixed(1).padStart(8)} images/s  (${onnxruntime.msPerStep.toFixed(1)} ms/step; ${onnxruntime.imagesPerCpuSecond.toFixed(1)} per CPU-second)` +
+        (pytorch === null ? '' : `;  PyTorch ×${pytorch.threads} ${pytorch.imagesPerSecond.toFixed(1)}`),
+    );
+  }
+  const best = runs
+    .map((run) => run.onnxruntime)
+    .reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+  const operators = runs[0]!.onnxruntime.operators;
+  const peers = runs.flatMap((run) => (run.pytorch === null ? [] : [run.pytorch]));
+  const peer =
+    peers.length === 0 ? null : peers.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+  const ratio = peer === null ? null : best.imagesPerSecond / peer.imagesPerSecond;
+  if (operators.length > 0)
+    say(`  onnxruntime's profile of one step, by operator:\n${formatOperators(operators)}`);
+  if (ratio !== null && peer !== null) {
+    say(
+      `cnnx ${label} ×${best.threads} / PyTorch ×${peer.threads} (best of ${rounds} each): ${ratio.toFixed(2)}`,
+    );
+  }
+  return {
+    onnxruntime: { ...best, operators },
+    pytorch: peer,
+    ratio,
+    rounds: runs.map((run) => ({
+      onnxruntime: run.onnxruntime.imagesPerSecond,
+      pytorch: run.pytorch?.imagesPerSecond ?? null,
+      ratio: run.pytorch === null ? null : run.onnxruntime.imagesPerSecond / run.pytorch.imagesPerSecond,
+    })),
+  };
+}
+
 async function main(): Promise<void> {
   say(`classic CNN, 421,642 parameters, batch ${BATCH_SIZE}, Adam: training images/s`);
   const results: BackendResult[] = [];
-
-  await useWasmTrainingBackend({ threads });
-  const wasm = await measure('wasm', steps, 3, wasmThreadsCount());
-  if (flags.child) {
-    writeSync(1, `${JSON.stringify(wasm)}\n`);
-    return;
-  }
-  results.push(wasm);
-  report(wasm);
+  let wasm: BackendResult | null = null;
   let normed: BackendResult | null = null;
-  if (flags['batch-norm']) {
-    registerBatchNormGradient(); // as the training loop does
-    normed = await measure('wasm+bn', steps, 3, wasm.threads, BATCH_SIZE, true);
-    report(normed);
-    say(
-      `  with batch norm after each conv: ×${(normed.imagesPerSecond / wasm.imagesPerSecond).toFixed(2)} of classic's speed`,
-    );
-  }
-  if (threads > 1) {
-    const single = measureSingleThreadInChild();
-    results.push(single);
-    report(single);
-  }
 
-  if (!flags['no-baseline']) {
-    unregisterWasmTrainingKernels();
-    tf.registerKernel(conv3dFilterAdapter);
-    try {
-      const stock = await measure('wasm-stock', baselineSteps, 1, wasm.threads);
-      results.push(stock);
-      report(stock);
-      say(
-        `  cnnx kernels speed-up over stock wasm (same backend, ×${wasm.threads}): ×${(wasm.imagesPerSecond / stock.imagesPerSecond).toFixed(1)}`,
-      );
-    } finally {
-      tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
-      registerWasmTrainingKernels();
+  if (!flags['no-wasm']) {
+    await useWasmTrainingBackend({ threads });
+    wasm = await measure('wasm', steps, 3, wasmThreadsCount());
+    if (flags.child) {
+      writeSync(1, `${JSON.stringify(wasm)}\n`);
+      return;
     }
-  }
+    results.push(wasm);
+    report(wasm);
+    if (flags['batch-norm']) {
+      registerBatchNormGradient(); // as the training loop does
+      normed = await measure('wasm+bn', steps, 3, wasm.threads, BATCH_SIZE, true);
+      report(normed);
+      say(
+        `  with batch norm after each conv: ×${(normed.imagesPerSecond / wasm.imagesPerSecond).toFixed(2)} of classic's speed`,
+      );
+    }
+    if (threads > 1) {
+      const single = measureSingleThreadInChild();
+      results.push(single);
+      report(single);
+    }
 
-  if (!flags['no-cpu']) {
-    await tf.setBackend('cpu');
-    // One step of 8 images: the pure-JS backend takes about 30 s for a batch of 64 here.
-    const cpu = await measure('cpu', 1, 0, 1, CPU_BATCH_SIZE);
-    results.push(cpu);
-    report(cpu);
+    if (!flags['no-baseline']) {
+      unregisterWasmTrainingKernels();
+      tf.registerKernel(conv3dFilterAdapter);
+      try {
+        const stock = await measure('wasm-stock', baselineSteps, 1, wasm.threads);
+        results.push(stock);
+        report(stock);
+        say(
+          `  cnnx kernels speed-up over stock wasm (same backend, ×${wasm.threads}): ×${(wasm.imagesPerSecond / stock.imagesPerSecond).toFixed(1)}`,
+        );
+      } finally {
+        tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+        registerWasmTrainingKernels();
+      }
+    }
+
+    if (!flags['no-cpu']) {
+      await tf.setBackend('cpu');
+      // One step of 8 images: the pure-JS backend takes about 30 s for a batch of 64 here.
+      const cpu = await measure('cpu', 1, 0, 1, CPU_BATCH_SIZE);
+      results.push(cpu);
+      report(cpu);
+    }
   }
 
   let pytorch: (PytorchResult & { byThreads: PytorchResult[] }) | null = null;
@@ -337,23 +451,20 @@ async function main(): Promise<void> {
   } else if (!pytorchAvailable()) {
     say(`pytorch: ${PYTHON} cannot import torch (apt-get install python3-torch to compare)`);
   } else {
-    const byThreads = [...new Set([1, wasm.threads])].map((count) => runPytorch(count, steps));
+    const byThreads = [...new Set([1, wasm?.threads ?? threads])].map((count) => runPytorch(count, steps));
     for (const run of byThreads) {
       say(`${`pytorch ×${run.threads}`.padEnd(14)} ${run.imagesPerSecond.toFixed(1).padStart(8)} images/s`);
     }
-    pytorch = { ...byThreads[0]!, byThreads };
+    // PyTorch's best: on a busy machine its multi-threaded run can be the slower one.
+    const peer = byThreads.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+    pytorch = { ...peer, byThreads };
   }
-  // The headline: the faster wasm configuration…
-  const best = results
-    .filter((result) => result.backend === 'wasm')
-    .reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
-  if (pytorch !== null) {
-    // …and PyTorch's best: on a busy machine its multi-threaded run can be the slower one.
-    const peer = pytorch.byThreads.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
-    pytorch = { ...peer, byThreads: pytorch.byThreads };
-  }
-  const ratio = pytorch === null ? null : best.imagesPerSecond / pytorch.imagesPerSecond;
-  if (ratio !== null && pytorch !== null) {
+  // The headline of the tfjs backends: the faster wasm configuration against PyTorch's best.
+  const wasmRuns = results.filter((result) => result.backend === 'wasm');
+  const best =
+    wasmRuns.length === 0 ? null : wasmRuns.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+  const ratio = pytorch === null || best === null ? null : best.imagesPerSecond / pytorch.imagesPerSecond;
+  if (ratio !== null && pytorch !== null && best !== null) {
     say(`cnnx wasm ×${best.threads} / PyTorch ×${pytorch.threads}: ${ratio.toFixed(2)}`);
   }
   let batchNorm: { wasm: BackendResult; pytorch: PytorchResult | null; ratio: number | null } | null = null;
@@ -371,6 +482,20 @@ async function main(): Promise<void> {
     batchNorm = { wasm: normed, pytorch: peer, ratio: normedRatio };
   }
 
+  let onnxruntime: { classic: OnnxruntimeComparison; batchNorm: OnnxruntimeComparison | null } | null = null;
+  if (flags['no-onnxruntime']) {
+    say('onnxruntime: skipped (--no-onnxruntime)');
+  } else {
+    const peerThreads = pytorch?.threads ?? null;
+    const classic = compareOnnxruntime('onnxruntime', false, peerThreads);
+    results.push(classic.onnxruntime);
+    const normedComparison = flags['batch-norm']
+      ? compareOnnxruntime('onnxruntime+bn', true, peerThreads)
+      : null;
+    if (normedComparison !== null) results.push(normedComparison.onnxruntime);
+    onnxruntime = { classic, batchNorm: normedComparison };
+  }
+
   if (flags.json) {
     const document = {
       model: 'classic',
@@ -379,6 +504,7 @@ async function main(): Promise<void> {
       pytorch,
       ratio,
       batchNorm,
+      onnxruntime,
     };
     writeSync(1, `${JSON.stringify(document, null, 2)}\n`);
   }

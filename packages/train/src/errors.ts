@@ -51,6 +51,18 @@ export class NonFiniteLossError extends Error {
   }
 }
 
+/** The model's output is NaN or infinite for an image: its weights are not numbers (training diverged). */
+export class NonFiniteOutputError extends Error {
+  readonly image: number;
+  constructor(image: number, value: number) {
+    super(
+      `the model's output for image ${image} is ${value}: its weights hold NaN or infinite values (did its training diverge?)`,
+    );
+    this.name = 'NonFiniteOutputError';
+    this.image = image;
+  }
+}
+
 /** A folder that holds no loadable model (or a checkpoint that cannot be resumed). */
 export class ModelNotFoundError extends Error {
   readonly path: string;

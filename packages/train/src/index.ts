@@ -14,6 +14,7 @@ export {
   ModelNotFoundError,
   ModelSpecError,
   NonFiniteLossError,
+  NonFiniteOutputError,
 } from './errors.js';
 export * from './keras/index.js';
 export { registerWasmTrainingKernels } from './kernels/index.js';

@@ -1,6 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ModelFormatError, writeFolderAtomic } from '@cnnx/data';
+import {
+  ModelFormatError,
+  resolveInsideFolder,
+  weightsByteLength,
+  weightsManifestProblem,
+  writeFolderAtomic,
+} from '@cnnx/data';
 import * as tf from '@tensorflow/tfjs';
 import { ModelNotFoundError } from './errors.js';
 
@@ -99,17 +105,15 @@ async function readModelArtifacts(file: string): Promise<tf.io.ModelArtifacts> {
   if (!isRecord(json) || !isRecord(json.modelTopology)) {
     throw new ModelFormatError(file, "expected an object with 'modelTopology' (a tfjs Layers model)");
   }
-  if (!Array.isArray(json.weightsManifest))
-    throw new ModelFormatError(file, "expected a 'weightsManifest' array");
+  const problem = weightsManifestProblem(json.weightsManifest);
+  if (problem !== undefined) throw new ModelFormatError(file, problem);
+  const groups = json.weightsManifest as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
   const folder = dirname(file);
   const shards: Uint8Array[] = [];
   const specs: tf.io.WeightsManifestEntry[] = [];
-  for (const group of json.weightsManifest as unknown[]) {
-    if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
-      throw new ModelFormatError(file, "each 'weightsManifest' entry needs 'paths' and 'weights' arrays");
-    }
+  for (const group of groups) {
     for (const name of group.paths) {
-      const shard = join(folder, String(name));
+      const shard = await resolveInsideFolder(folder, String(name), file);
       try {
         shards.push(await readFile(shard));
       } catch (error) {
@@ -119,17 +123,13 @@ async function readModelArtifacts(file: string): Promise<tf.io.ModelArtifacts> {
         throw new ModelFormatError(shard, reason, { cause: error });
       }
     }
-    specs.push(...(group.weights as tf.io.WeightsManifestEntry[]));
+    specs.push(...group.weights);
   }
   const total = shards.reduce((sum, shard) => sum + shard.byteLength, 0);
-  const expected = specs.reduce((sum, spec) => {
-    const bytes = spec.dtype === 'float32' || spec.dtype === 'int32' ? 4 : 1;
-    return sum + spec.shape.reduce((product, dim) => product * dim, 1) * bytes;
-  }, 0);
-  if (!specs.some((spec) => spec.quantization) && total !== expected) {
-    const first = (json.weightsManifest as { paths?: unknown[] }[])[0]?.paths?.[0] ?? WEIGHTS_FILE;
+  const expected = weightsByteLength(groups);
+  if (total !== expected) {
     throw new ModelFormatError(
-      join(folder, String(first)),
+      join(folder, String(groups[0]?.paths[0] ?? WEIGHTS_FILE)),
       `weight shards hold ${total} bytes but model.json describes ${expected}`,
     );
   }

@@ -1,11 +1,12 @@
 import { parseInputScale, scaleTable } from '@cnnx/data';
 import * as tf from '@tensorflow/tfjs';
-import { InputShapeError } from './errors.js';
+import { InputShapeError, NonFiniteOutputError } from './errors.js';
 
 /**
  * Class probabilities for byte images (n × h × w × c, 0-255, scaled as `inputScale` says: `unit` (÷255,
  * the default, as cnnx trains), `none` or `standard:MEAN:STD`), in batches so memory stays flat. Returns
- * n × classes floats, row-major.
+ * n × classes floats, row-major; an output that is NaN or infinite (weights that hold NaN) throws
+ * {@link NonFiniteOutputError} instead.
  *
  * @example
  * const probabilities = await predict(model, test.images, test.shape);
@@ -52,5 +53,7 @@ export async function predict(
     probabilities.set(await batch.data<'float32'>(), start * classes);
     batch.dispose();
   }
+  const bad = probabilities.findIndex((value) => !Number.isFinite(value));
+  if (bad !== -1) throw new NonFiniteOutputError(Math.floor(bad / classes), probabilities[bad]!);
   return probabilities;
 }

@@ -200,7 +200,7 @@ describe('renderPage', () => {
 });
 
 describe('writePredictionReport', () => {
-  it('shows each input, the 28×28 image the model saw and its top classes', async () => {
+  it('shows each input, the cleaned page when given, the 28×28 image the model saw and its top classes', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cnnx-predictions-'));
     try {
       const rgba = new Uint8Array(60 * 40 * 4).fill(255);
@@ -210,6 +210,7 @@ describe('writePredictionReport', () => {
         {
           name: 'seven.png',
           image: { pixels: rgba, width: 60, height: 40, channels: 4 },
+          page: { pixels: new Uint8Array(60 * 40).fill(255), width: 60, height: 40 },
           prepared: { pixels: prepared, width: 28, height: 28 },
           top: [
             { label: '7', probability: 0.97 },
@@ -226,10 +227,14 @@ describe('writePredictionReport', () => {
       ]);
       assert.deepEqual(written.files, ['predictions.svg', 'predictions.png', 'predictions.html']);
       const svg = await readFile(join(dir, 'predictions.svg'), 'utf8');
-      for (const text of ['seven.png', 'one.jpg', '97.0%', '60.0%', 'model input (28×28)']) {
+      for (const text of ['seven.png', 'one.jpg', '97.0%', '60.0%', 'cleaned page', 'model input (28×28)']) {
         assert.ok(svg.includes(text), text);
       }
-      assert.equal((svg.match(/<image /g) ?? []).length, 4, 'two images per prediction');
+      assert.equal(
+        (svg.match(/<image /g) ?? []).length,
+        5,
+        'input, cleaned page and model input for the first; no cleaned page for the second',
+      );
       const png = await sharp(join(dir, 'predictions.png')).metadata();
       assert.equal(png.format, 'png');
       const html = await readFile(join(dir, 'predictions.html'), 'utf8');
@@ -244,6 +249,18 @@ describe('writePredictionReport', () => {
           },
         ]),
         /'items'\[0\].image has 9600 values; expected 10×10×4/,
+      );
+      await assert.rejects(
+        writePredictionReport(dir, [
+          {
+            name: 'x',
+            image: { pixels: rgba, width: 60, height: 40, channels: 4 },
+            page: { pixels: new Uint8Array(10), width: 60, height: 40 },
+            prepared: { pixels: prepared, width: 28, height: 28 },
+            top: [],
+          },
+        ]),
+        /'items'\[0\].page has 10 values; expected 60×40/,
       );
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -36,10 +36,8 @@ interface Predictor {
 }
 
 async function onnxPredictor(file: string, flags: PredictFlags): Promise<Predictor> {
-  const classifier = await loadClassifier(file, flags.model, {
-    device: flags.device,
-    inputScale: flags.inputScale,
-  });
+  const { device, inputScale: scale } = flags;
+  const classifier = await loadClassifier(file, flags.model, { device, inputScale: scale });
   const image = classifier.info.image;
   return {
     image,
@@ -95,13 +93,17 @@ function formatResult(file: string, result: Classification): string {
   return `${file}: ${result.label}  (${top})`;
 }
 
-/** The report's row for one image: the decoded input, the 28×28 image the model saw, its top classes. */
+/**
+ * The report's row for one image: the decoded input (in colour), the cleaned page, the 28×28 image the model
+ * saw, its top classes.
+ */
 function reportItem(file: string, prepared: PreparedImage, result: Classification): PredictionItem | null {
   const digit = prepared.digit;
   if (!digit?.source) return null;
   return {
     name: basename(file),
-    image: { ...digit.source, channels: 1 },
+    image: digit.source,
+    ...(digit.page ? { page: digit.page } : {}),
     prepared: { pixels: digit.pixels, width: 28, height: 28 },
     top: result.top.map(({ label, probability }) => ({ label, probability })),
   };
@@ -132,7 +134,7 @@ export function register(program: Command, _context: CliContext): void {
     )
     .option(
       '--report <dir>',
-      'also write predictions.{html,png,svg}: each input, the 28×28 image the model saw, its top classes',
+      'also write predictions.{html,png,svg}: each input, the cleaned page, the 28×28 image the model saw, its top classes',
     )
     .option('--input-scale <scale>', `${INPUT_SCALE_HELP} (default: the model's own)`, inputScale())
     .option('--json', 'print one JSON array on stdout: [{file, label, index, probability, top}]')
@@ -154,7 +156,11 @@ export function register(program: Command, _context: CliContext): void {
       const results: (Classification & { file: string })[] = [];
       const reportItems: PredictionItem[] = [];
       const failures: string[] = [];
-      const preparing = { prepare: flags.prepare, keepSource: Boolean(flags.report) };
+      const preparing = {
+        prepare: flags.prepare,
+        keepSource: Boolean(flags.report),
+        keepPage: Boolean(flags.report),
+      };
       try {
         for (const file of images) {
           try {

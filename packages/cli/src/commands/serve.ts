@@ -22,6 +22,7 @@ interface ServeFlags {
   worker: boolean;
   maxBodyMb: number;
   maxImagePixels: number;
+  maxFiles: number;
   shutdownTimeoutMs: number;
   drainDelayMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
@@ -68,7 +69,7 @@ export function register(program: Command, context: CliContext): void {
     .option('--no-worker', 'run onnxruntime on the HTTP thread instead of a worker thread')
     .option(
       '--max-body-mb <mb>',
-      'largest request body (413 above)',
+      'largest request body, a multipart form with all its files included (413 above)',
       number('--max-body-mb', { above: 0 }),
       16,
     )
@@ -77,6 +78,12 @@ export function register(program: Command, context: CliContext): void {
       'largest uploaded image, width × height (413 above)',
       integer('--max-image-pixels', { min: 784 }),
       4096 * 4096,
+    )
+    .option(
+      '--max-files <n>',
+      'most image files in one multipart /classify request (413 above)',
+      integer('--max-files', { min: 1, max: 4096 }),
+      64,
     )
     .option(
       '--shutdown-timeout-ms <ms>',
@@ -128,6 +135,7 @@ export function register(program: Command, context: CliContext): void {
           token,
           maxBodyBytes: Math.round(flags.maxBodyMb * 1024 * 1024),
           maxImagePixels: flags.maxImagePixels,
+          maxFiles: flags.maxFiles,
           logLevel: flags.logLevel,
           version: context.version,
           onModelFailure: (error) => modelFailed(error),

@@ -1,4 +1,3 @@
-import { unzipSync } from 'fflate';
 import { DatasetFormatError } from '../errors.js';
 
 /** A NumPy array read from `.npy` bytes. */
@@ -20,9 +19,25 @@ export interface NpyArray {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
+const ELEMENT_SIZES: Record<string, number> = {
+  u1: 1,
+  b1: 1,
+  i1: 1,
+  u2: 2,
+  i2: 2,
+  u4: 4,
+  i4: 4,
+  f4: 4,
+  f8: 8,
+  i8: 8,
+  u8: 8,
+};
+
 /**
  * Parses a `.npy` file: magic, version, a Python-dict header (`descr`, `fortran_order`, `shape`), then
- * C-ordered little-endian values. Supports unsigned and signed integers (1-8 bytes) and float32/64.
+ * C-ordered little-endian values. Supports unsigned and signed integers (1-8 bytes) and float32/64. The
+ * values must all be there: a header whose shape needs more bytes than follow is refused before anything is
+ * allocated. Values are a view of `bytes` when aligned for their type, otherwise a copy.
  *
  * @example
  * const { dtype, shape, data } = parseNpy(bytes, 'x_train.npy'); // '|u1', [60000, 28, 28], Uint8Array
@@ -32,63 +47,88 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
     throw new DatasetFormatError(file, 'is not a .npy array (no \\x93NUMPY magic)');
   }
   const major = bytes[6]!;
+  if (major < 1 || major > 3)
+    throw new DatasetFormatError(file, `is .npy format version ${major}, expected 1-3`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const headerStart = major === 1 ? 10 : 12;
+  if (bytes.length < headerStart) throw new DatasetFormatError(file, 'is truncated inside its .npy header');
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (headerStart + headerLength > bytes.length) {
+    throw new DatasetFormatError(
+      file,
+      `declares a ${headerLength}-byte .npy header but only ${bytes.length - headerStart} bytes follow`,
+    );
+  }
   const header = new TextDecoder().decode(bytes.subarray(headerStart, headerStart + headerLength));
   const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeText === undefined) {
-    throw new DatasetFormatError(file, `has an unreadable .npy header ${JSON.stringify(header.trim())}`);
-  }
-  if (fortran === 'True') throw new DatasetFormatError(file, 'is in Fortran order, expected C order');
-  const shape = shapeText
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean)
-    .map(Number);
-  const count = shape.reduce((product, dim) => product * dim, 1);
-  const offset = headerStart + headerLength;
-  const kind = descr.slice(1);
-  const size = Number(kind.slice(1));
-  if (descr[0] === '>' && size > 1)
-    throw new DatasetFormatError(file, `dtype ${descr} is big-endian, expected little`);
-  if (bytes.length - offset < count * size) {
     throw new DatasetFormatError(
       file,
-      `holds ${bytes.length - offset} bytes of values, its header (${descr} ${shape.join('×')}) needs ${count * size} (truncated)`,
+      `has an unreadable .npy header ${JSON.stringify(header.trim().slice(0, 120))}`,
     );
   }
-  // copy so the values are aligned for their typed array
-  const raw = bytes.slice(offset, offset + count * size).buffer;
+  if (fortran === 'True') throw new DatasetFormatError(file, 'is in Fortran order, expected C order');
+  const parts = shapeText
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  if (parts.some((part) => !/^\d{1,15}L?$/.test(part))) {
+    throw new DatasetFormatError(
+      file,
+      `has shape (${parts.join(', ')}), expected sizes that are whole numbers of at least 0`,
+    );
+  }
+  const shape = parts.map((part) => Number.parseInt(part, 10));
+  const order = descr[0];
+  const kind = descr.slice(1);
+  const size = ELEMENT_SIZES[kind];
+  if (size === undefined || (order !== '<' && order !== '>' && order !== '|' && order !== '=')) {
+    throw new DatasetFormatError(file, `dtype ${descr} is not supported (expected integers or float32/64)`);
+  }
+  if (order === '>' && size > 1) {
+    throw new DatasetFormatError(file, `dtype ${descr} is big-endian, expected little`);
+  }
+  const count = shape.reduce((product, dim) => product * dim, 1);
+  const offset = headerStart + headerLength;
+  const available = bytes.length - offset;
+  if (available < count * size) {
+    throw new DatasetFormatError(
+      file,
+      `holds ${available} bytes of values, its header (${descr} ${shape.join('×')}) needs ${count * size} (truncated)`,
+    );
+  }
+  // a view when the values are aligned for their typed array (numpy pads headers to 64 bytes), else a copy
+  const start = bytes.byteOffset + offset;
+  const aligned = start % size === 0;
+  const buffer = aligned ? bytes.buffer : bytes.slice(offset, offset + count * size).buffer;
+  const at = aligned ? start : 0;
   switch (kind) {
     case 'u1':
     case 'b1':
-      return { dtype: descr, shape, data: new Uint8Array(raw) };
+      return { dtype: descr, shape, data: new Uint8Array(buffer, at, count) };
     case 'i1':
-      return { dtype: descr, shape, data: new Int8Array(raw) };
+      return { dtype: descr, shape, data: new Int8Array(buffer, at, count) };
     case 'u2':
-      return { dtype: descr, shape, data: new Uint16Array(raw) };
+      return { dtype: descr, shape, data: new Uint16Array(buffer, at, count) };
     case 'i2':
-      return { dtype: descr, shape, data: new Int16Array(raw) };
+      return { dtype: descr, shape, data: new Int16Array(buffer, at, count) };
     case 'u4':
-      return { dtype: descr, shape, data: new Uint32Array(raw) };
+      return { dtype: descr, shape, data: new Uint32Array(buffer, at, count) };
     case 'i4':
-      return { dtype: descr, shape, data: new Int32Array(raw) };
+      return { dtype: descr, shape, data: new Int32Array(buffer, at, count) };
     case 'f4':
-      return { dtype: descr, shape, data: new Float32Array(raw) };
+      return { dtype: descr, shape, data: new Float32Array(buffer, at, count) };
     case 'f8':
-      return { dtype: descr, shape, data: new Float64Array(raw) };
-    case 'i8':
-    case 'u8':
-      return {
-        dtype: descr,
-        shape,
-        data: Float64Array.from(kind === 'i8' ? new BigInt64Array(raw) : new BigUint64Array(raw), Number),
-      };
-    default:
-      throw new DatasetFormatError(file, `dtype ${descr} is not supported (expected integers or float32/64)`);
+      return { dtype: descr, shape, data: new Float64Array(buffer, at, count) };
+    default: {
+      const integers =
+        kind === 'i8' ? new BigInt64Array(buffer, at, count) : new BigUint64Array(buffer, at, count);
+      const data = new Float64Array(count);
+      for (let i = 0; i < count; i += 1) data[i] = Number(integers[i]!);
+      return { dtype: descr, shape, data };
+    }
   }
 }
 
@@ -112,26 +152,4 @@ export function encodeNpy(dtype: string, shape: number[], data: ArrayBufferView)
   bytes.set(new TextEncoder().encode(header), 10);
   bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
   return bytes;
-}
-
-/**
- * Reads the arrays of an `.npz` file (a zip of `.npy` files, unzipped with fflate), by name without `.npy`.
- *
- * @example
- * const arrays = parseNpz(bytes, 'mnist.npz'); // { x_train: {...}, y_train: {...}, x_test: ..., y_test: ... }
- */
-export function parseNpz(bytes: Uint8Array, file: string): Record<string, NpyArray> {
-  let entries: Record<string, Uint8Array>;
-  try {
-    entries = unzipSync(bytes);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new DatasetFormatError(file, `is not a readable .npz (zip) file (${reason})`, { cause: error });
-  }
-  const arrays: Record<string, NpyArray> = {};
-  for (const [name, content] of Object.entries(entries)) {
-    if (!name.endsWith('.npy')) continue;
-    arrays[name.slice(0, -4)] = parseNpy(content, `${file}:${name}`);
-  }
-  return arrays;
 }

@@ -14,10 +14,17 @@ export function imagesToBytes(array: NpyArray, file: string): Uint8Array {
   let min = 0;
   for (let i = 0; i < array.data.length; i += 1) {
     const value = array.data[i]!;
+    if (!Number.isFinite(value)) {
+      const pixels = array.shape.slice(1).reduce((product, dim) => product * dim, 1);
+      throw new DatasetFormatError(
+        file,
+        `pixel ${i % pixels} of image ${Math.floor(i / pixels)} is ${value}, expected 0-255 or 0-1`,
+      );
+    }
     if (value > max) max = value;
     if (value < min) min = value;
   }
-  if (min < 0 || max > 255 || Number.isNaN(max)) {
+  if (min < 0 || max > 255) {
     throw new DatasetFormatError(file, `pixel values range from ${min} to ${max}, expected 0-255 or 0-1`);
   }
   const isFloat = array.data instanceof Float32Array || array.data instanceof Float64Array;
@@ -37,11 +44,17 @@ export function labelsToBytes(array: NpyArray, file: string): Uint8Array {
   const count = array.shape[0] ?? 0;
   if (array.shape.length === 2) {
     const classes = array.shape[1]!;
+    if (classes < 1 || classes > 256) {
+      throw new DatasetFormatError(file, `one-hot labels have ${classes} columns, expected 1-256 classes`);
+    }
     const labels = new Uint8Array(count);
     for (let i = 0; i < count; i += 1) {
       let best = 0;
       for (let k = 1; k < classes; k += 1) {
         if (array.data[i * classes + k]! > array.data[i * classes + best]!) best = k;
+      }
+      if (!Number.isFinite(array.data[i * classes + best]!)) {
+        throw new DatasetFormatError(file, `one-hot label ${i} is not a row of finite numbers`);
       }
       labels[i] = best;
     }
@@ -75,12 +88,16 @@ export function labelsToBytes(array: NpyArray, file: string): Uint8Array {
  * imageShapeOf([60000, 784], 'x.npy'); // [28, 28, 1]
  */
 export function imageShapeOf(shape: number[], file: string): [number, number, number] {
-  if (shape.length === 3) return [shape[1]!, shape[2]!, 1];
-  if (shape.length === 4) return [shape[1]!, shape[2]!, shape[3]!];
-  if (shape.length === 2) {
-    const side = Math.round(Math.sqrt(shape[1]!));
-    if (side * side === shape[1]) return [side, side, 1];
-  }
+  const side = Math.round(Math.sqrt(shape[1] ?? 0));
+  const image: [number, number, number] | undefined =
+    shape.length === 3
+      ? [shape[1]!, shape[2]!, 1]
+      : shape.length === 4
+        ? [shape[1]!, shape[2]!, shape[3]!]
+        : shape.length === 2 && side * side === shape[1]
+          ? [side, side, 1]
+          : undefined;
+  if (image?.every((dim) => dim >= 1)) return image;
   throw new DatasetFormatError(
     file,
     `images have shape [${shape.join(', ')}], expected [n, height, width], [n, height, width, channels] or [n, side²]`,

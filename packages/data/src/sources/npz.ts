@@ -1,6 +1,6 @@
 import { DatasetFormatError } from '../errors.js';
 import { readDatasetFile, sha256 } from '../files.js';
-import { parseNpz } from '../formats/npy.js';
+import { parseNpz } from '../formats/npz.js';
 import { checkLabels, defaultClassNames } from '../labels.js';
 import type { Dataset, DatasetSplit } from '../types.js';
 import { imageShapeOf, imagesToBytes, labelsToBytes } from './arrays.js';
@@ -17,13 +17,17 @@ export async function loadNpz(
   context: { spec: string; split?: DatasetSplit; classNames?: string[] },
 ): Promise<Dataset> {
   const bytes = await readDatasetFile(path);
-  const arrays = parseNpz(bytes, path);
   const split = context.split ?? 'train';
+  // only the split's two arrays are inflated: anything else in the zip is never read
+  const wanted = new Set([`x_${split}`, `y_${split}`]);
+  const { arrays, names } = await parseNpz(bytes, path, {
+    select: (name) => wanted.has(name.toLowerCase()),
+  });
   const byLowerName = new Map(Object.keys(arrays).map((name) => [name.toLowerCase(), name]));
   const imagesName = byLowerName.get(`x_${split}`);
   const labelsName = byLowerName.get(`y_${split}`);
   if (!imagesName || !labelsName) {
-    const has = Object.keys(arrays);
+    const has = names;
     throw new DatasetFormatError(
       path,
       `has no x_${split}/y_${split} arrays (it has ${has.length ? has.join(', ') : 'none'})`,

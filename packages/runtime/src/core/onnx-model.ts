@@ -17,7 +17,10 @@ export interface OnnxModelSummary {
   initializers: Set<string>;
 }
 
-/** A malformed or truncated protobuf message; the caller turns it into an OnnxFormatError. */
+/**
+ * A malformed or truncated protobuf message, or weights that hold NaN; the caller turns it into an
+ * OnnxFormatError.
+ */
 export class ProtobufError extends Error {
   constructor(message: string) {
     super(message);
@@ -179,25 +182,67 @@ function readShape(reader: WireReader): (number | string)[] {
   return shape;
 }
 
+/**
+ * An initializer's name, and whether its floats hold a NaN (weights no model can run with; infinities are
+ * left alone, since masks and clip bounds may use them on purpose). Reads raw_data (9), float_data (4) and
+ * double_data (10) of FLOAT, FLOAT16 and DOUBLE tensors in place, without copying them.
+ */
+function readInitializer(tensor: WireReader, summary: OnnxModelSummary): void {
+  let name = '';
+  let dataType = 0;
+  const spans: { field: number; start: number; end: number }[] = [];
+  while (!tensor.done) {
+    const { field, wireType } = tensor.key();
+    if (field === 8 && wireType === 2) name = tensor.string();
+    else if (field === 2 && wireType === 0) dataType = tensor.varint();
+    else if ((field === 9 || field === 4 || field === 10) && wireType === 2)
+      spans.push({ field, ...tensor.span() });
+    else tensor.skip(wireType);
+  }
+  summary.initializers.add(name);
+  for (const { field, start, end } of spans) {
+    if (field === 9 && dataType !== 1 && dataType !== 10 && dataType !== 11) continue;
+    // float_data holds FLOAT and FLOAT16 alike as 32-bit floats; raw_data's width follows data_type
+    const width =
+      field === 10 || (field === 9 && dataType === 11) ? 8 : field === 9 && dataType === 10 ? 2 : 4;
+    const index = firstNaN(tensor.bytes, start, end, width);
+    if (index !== -1) {
+      throw new ProtobufError(
+        `initializer '${name}' holds NaN at index ${index}: its weights are not numbers (did training diverge?)`,
+      );
+    }
+  }
+}
+
+/** The index of the first NaN among the little-endian floats of `width` bytes in `bytes[start, end)`, or -1. */
+function firstNaN(bytes: Uint8Array, start: number, end: number, width: 2 | 4 | 8): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + start, end - start);
+  const count = Math.floor((end - start) / width);
+  for (let index = 0; index < count; index++) {
+    if (width === 4) {
+      if (Number.isNaN(view.getFloat32(index * 4, true))) return index;
+    } else if (width === 8) {
+      if (Number.isNaN(view.getFloat64(index * 8, true))) return index;
+    } else if ((view.getUint16(index * 2, true) & 0x7fff) > 0x7c00) {
+      return index; // float16: every exponent bit set and a mantissa that is not zero
+    }
+  }
+  return -1;
+}
+
 function readGraph(reader: WireReader, summary: OnnxModelSummary): void {
   while (!reader.done) {
     const { field, wireType } = reader.key();
     if (field === 11 && wireType === 2) summary.inputs.push(readValueInfo(reader.sub()));
     else if (field === 12 && wireType === 2) summary.outputs.push(readValueInfo(reader.sub()));
-    else if (field === 5 && wireType === 2) {
-      const tensor = reader.sub();
-      while (!tensor.done) {
-        const inner = tensor.key();
-        if (inner.field === 8 && inner.wireType === 2) summary.initializers.add(tensor.string());
-        else tensor.skip(inner.wireType);
-      }
-    } else reader.skip(wireType);
+    else if (field === 5 && wireType === 2) readInitializer(reader.sub(), summary);
+    else reader.skip(wireType);
   }
 }
 
 /**
  * Reads the summary of an ONNX ModelProto. Throws {@link ProtobufError} on bytes that are not a
- * well-formed protobuf message or that lack an ONNX graph.
+ * well-formed protobuf message, that lack an ONNX graph, or whose float initializers hold a NaN.
  *
  * @example
  * const summary = readOnnxSummary(bytes);

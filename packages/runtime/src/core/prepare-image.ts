@@ -4,7 +4,7 @@
  * (`@cnnx/data`'s polarity, crop and centring) when a digit model gets an image of another size. The Node
  * entry (`node/prepare-image.ts`) decodes image files and hands their pixels to {@link preparePixels}.
  */
-import { luma, prepareDigitPixels, rgbaToGray } from '@cnnx/data/browser';
+import { prepareDigitImage } from '@cnnx/data/browser';
 import type { ClassifyOptions } from '../types.js';
 import type { ImageShape } from './pixels.js';
 
@@ -37,7 +37,7 @@ export function isPixelArray(value: unknown): value is Uint8Array | Uint8Clamped
   return value instanceof Uint8Array || value instanceof Uint8ClampedArray || value instanceof Float32Array;
 }
 
-/** An image of any size as MNIST's 28×28 digit (`@cnnx/data`'s preparation: polarity, crop, centre). */
+/** An image of any size as MNIST's 28×28 digit (`@cnnx/data`'s preparation: page cleaning, polarity, crop, centre). */
 function digitFromPixels(
   pixels: Uint8Array | Uint8ClampedArray | Float32Array,
   width: number,
@@ -57,16 +57,11 @@ function digitFromPixels(
         `image ${index}: pixel ${bad} is ${pixels[bad]}; pixels must be numbers from 0 to 255`,
       );
   }
-  let gray: Uint8Array | Uint8ClampedArray | Float32Array = pixels;
-  if (channels === 4)
-    gray = rgbaToGray(pixels instanceof Float32Array ? Uint8Array.from(pixels) : pixels, width, height);
-  else if (channels === 3) {
-    gray = new Float32Array(width * height);
-    for (let p = 0; p < gray.length; p++) {
-      gray[p] = luma(pixels[p * 3] as number, pixels[p * 3 + 1] as number, pixels[p * 3 + 2] as number);
-    }
+  if (channels !== 1 && channels !== 3 && channels !== 4) {
+    throw new RangeError(`image ${index} has ${channels} channels; expected 1 (gray), 3 (RGB) or 4 (RGBA)`);
   }
-  return prepareDigitPixels(gray, width, height).pixels;
+  // In colour where there is colour: ink is told from ruled lines and paper by its hue, not only its luma.
+  return prepareDigitImage({ pixels, width, height, channels }).pixels;
 }
 
 /**

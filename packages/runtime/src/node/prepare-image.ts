@@ -19,6 +19,8 @@ export interface PrepareImageOptions extends Pick<ClassifyOptions, 'prepare'> {
   maxPixels?: number;
   /** Keep the decoded grayscale image a file's digit preparation started from, in `digit.source` (reports). */
   keepSource?: boolean;
+  /** Keep the cleaned page (the digit's ink dark, dropped lines and specks light), in `digit.page` (reports). */
+  keepPage?: boolean;
 }
 
 /** An image at the model's size, and for an image file the digit preparation it went through. */
@@ -88,6 +90,7 @@ export async function prepareImage(
   const digit = await prepareDigit(input, {
     ...(options.maxPixels === undefined ? {} : { maxPixels: options.maxPixels }),
     keepSource: Boolean(options.keepSource),
+    keepPage: Boolean(options.keepPage),
   });
   const pixels = preparePixels(
     { pixels: digit.pixels, width: digit.width, height: digit.height },

@@ -59,7 +59,7 @@ export async function registerClassifyRoute(
     }
     active++;
     try {
-      const uploads = await readUploads(request);
+      const uploads = await readUploads(request, options.maxBodyBytes, maxFiles);
       const pixels = new Uint8Array(uploads.length * 784);
       for (const [index, upload] of uploads.entries()) {
         checkImageBytes(upload);
@@ -88,7 +88,16 @@ export async function registerClassifyRoute(
   scope.post('/v2/models/:name/versions/:version/classify', handler);
 }
 
-async function readUploads(request: FastifyRequest): Promise<Upload[]> {
+/**
+ * The images of a request: its body, or each file of a multipart form. The whole multipart body counts
+ * against `maxBodyBytes` (Fastify's body limit does not see a multipart stream): a declared length over it
+ * is refused before reading, and reading stops as soon as the bytes received pass it.
+ */
+async function readUploads(
+  request: FastifyRequest,
+  maxBodyBytes: number,
+  maxFiles: number,
+): Promise<Upload[]> {
   if (Buffer.isBuffer(request.body)) return [{ name: 'body', bytes: request.body }];
   if (!request.isMultipart()) {
     const type = request.headers['content-type'] ?? 'none';
@@ -97,14 +106,72 @@ async function readUploads(request: FastifyRequest): Promise<Upload[]> {
       `content-type '${type}' is not an image (${IMAGE_TYPES.join(', ')}) or multipart/form-data`,
     );
   }
-  const uploads: Upload[] = [];
-  for await (const part of request.parts()) {
-    if (part.type !== 'file') continue;
-    uploads.push({ name: part.filename || part.fieldname, bytes: await part.toBuffer() });
+  const type = request.headers['content-type'] ?? '';
+  if (!/;\s*boundary=("[^"]+"|[^\s;]+)/i.test(type)) {
+    throw new HttpError(
+      400,
+      `content-type '${type}' has no boundary parameter; expected multipart/form-data; boundary=...`,
+    );
   }
+  const tooLarge = () => new HttpError(413, `request body is larger than the limit of ${maxBodyBytes} bytes`);
+  // The rest of a refused body is read and dropped, so the client sees the answer instead of a reset.
+  const discardRest = () => {
+    request.raw.unpipe();
+    request.raw.resume();
+  };
+  if (Number(request.headers['content-length']) > maxBodyBytes) {
+    discardRest();
+    throw tooLarge();
+  }
+  let received = 0;
+  const count = (chunk: Buffer) => {
+    received += chunk.length;
+  };
+  request.raw.on('data', count);
+  const uploads: Upload[] = [];
+  try {
+    for await (const part of request.parts()) {
+      if (received > maxBodyBytes) throw tooLarge();
+      if (part.type !== 'file') continue;
+      const chunks: Buffer[] = [];
+      for await (const chunk of part.file as AsyncIterable<Buffer>) {
+        if (received > maxBodyBytes) throw tooLarge();
+        chunks.push(chunk);
+      }
+      if (part.file.truncated) throw tooLarge();
+      uploads.push({ name: part.filename || part.fieldname, bytes: Buffer.concat(chunks) });
+    }
+  } catch (error) {
+    discardRest();
+    throw multipartError(error, maxFiles, tooLarge);
+  } finally {
+    request.raw.off('data', count);
+  }
+  if (received > maxBodyBytes) throw tooLarge();
   if (uploads.length === 0)
     throw new HttpError(400, 'the multipart form holds no file; expected image files');
   return uploads;
+}
+
+/** The multipart parser's failures as the client's faults: a status of ours and one line saying which. */
+function multipartError(error: unknown, maxFiles: number, tooLarge: () => HttpError): HttpError {
+  if (error instanceof HttpError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT') {
+    return new HttpError(
+      413,
+      `the multipart form holds more than ${maxFiles} files; send at most ${maxFiles} images per request`,
+      { cause: error },
+    );
+  }
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return tooLarge();
+  if (code === 'FST_FIELDS_LIMIT') {
+    return new HttpError(413, 'the multipart form holds too many fields; send only image files', {
+      cause: error,
+    });
+  }
+  const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  return new HttpError(400, `the multipart form is malformed: ${reason}`, { cause: error });
 }
 
 /** Only PNG, JPEG and WebP go to the decoder: no SVG (which may name other files), no TIFF, no GIF. */

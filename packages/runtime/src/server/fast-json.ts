@@ -11,8 +11,16 @@ export class NumberList {
   constructor(
     readonly values: Float64Array,
     readonly length: number,
+    /** How deeply its arrays nest: 1 for a flat list, 2 for a list of lists, and so on. */
+    readonly depth = 1,
   ) {}
 }
+
+/**
+ * Objects and arrays outside `"data"` nest at most this deep on the fast path; deeper bodies go to
+ * `JSON.parse` (which does not recurse) instead of growing this reader's call stack.
+ */
+export const MAX_NESTING = 64;
 
 class GiveUp extends Error {}
 const giveUp = new GiveUp('fast path not applicable');
@@ -49,6 +57,8 @@ let scratch = new Float64Array(1024);
 
 class Reader {
   position = 0;
+  /** Objects and arrays open around the current position. */
+  nesting = 0;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -96,10 +106,12 @@ class Reader {
 
   object(): Record<string, unknown> {
     const result: Record<string, unknown> = {};
+    if (++this.nesting > MAX_NESTING) throw giveUp;
     this.position++; // {
     this.skipSpace();
     if (this.bytes[this.position] === 0x7d) {
       this.position++;
+      this.nesting--;
       return result;
     }
     for (;;) {
@@ -116,17 +128,22 @@ class Reader {
       this.skipSpace();
       const next = this.bytes[this.position];
       this.position++;
-      if (next === 0x7d) return result; // }
+      if (next === 0x7d) {
+        this.nesting--;
+        return result; // }
+      }
       if (next !== 0x2c) throw giveUp; // ,
     }
   }
 
   array(): unknown[] {
     const result: unknown[] = [];
+    if (++this.nesting > MAX_NESTING) throw giveUp;
     this.position++; // [
     this.skipSpace();
     if (this.bytes[this.position] === 0x5d) {
       this.position++;
+      this.nesting--;
       return result;
     }
     for (;;) {
@@ -135,7 +152,10 @@ class Reader {
       this.skipSpace();
       const next = this.bytes[this.position];
       this.position++;
-      if (next === 0x5d) return result; // ]
+      if (next === 0x5d) {
+        this.nesting--;
+        return result; // ]
+      }
       if (next !== 0x2c) throw giveUp;
     }
   }
@@ -161,6 +181,7 @@ class Reader {
     let numbers = scratch;
     let count = 0;
     let depth = 0;
+    let deepest = 0;
     let expectValue = true;
     let position = this.position;
     for (;;) {
@@ -175,6 +196,7 @@ class Reader {
       } else if (code === 0x5b) {
         if (!expectValue) throw giveUp;
         depth++;
+        if (depth > deepest) deepest = depth;
         position++;
         let next = bytes[position] as number;
         while (next === 0x20 || next === 0x0a || next === 0x0d || next === 0x09)
@@ -249,7 +271,7 @@ class Reader {
       }
     }
     this.position = position;
-    return new NumberList(numbers.slice(0, count), count);
+    return new NumberList(numbers.slice(0, count), count, deepest);
   }
 
   /** A JSON number, exactly as `JSON.parse` reads it when it has ≤ 15 significant digits. */

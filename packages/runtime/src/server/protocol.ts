@@ -135,17 +135,35 @@ export function parseInferRequest(
   } catch (error) {
     throw badRequest(`request body is not valid JSON: ${(error as Error).message.split('\n')[0]}`);
   }
-  return validateInferRequest(parsed, body.subarray(jsonEnd), model);
+  return validateInferRequest(parsed, body.subarray(jsonEnd), model, body.length);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A short JSON rendering of a request value for an error message; never deeper than a few levels. */
 function show(value: unknown): string {
-  const text = JSON.stringify(value);
+  const text = JSON.stringify(shallow(value, 3));
   return text === undefined ? String(value) : text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
+
+/** `value` cut off below `levels` of nesting (and after a few entries), so stringifying it cannot recurse deeply. */
+function shallow(value: unknown, levels: number): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (levels === 0) return Array.isArray(value) ? ['...'] : { '...': '...' };
+  if (Array.isArray(value)) return value.slice(0, 8).map((item) => shallow(item, levels - 1));
+  const entries = Object.entries(value).slice(0, 8);
+  return Object.fromEntries(entries.map(([key, item]) => [key, shallow(item, levels - 1)]));
+}
+
+/** A count for a message: exact below a million, else in exponent form (`7.84e+17`). */
+function showCount(count: number): string {
+  return count < 1e6 ? String(count) : count.toExponential(2);
+}
+
+/** What an FP32 value must be: a double that rounds to a finite float32 (beyond ±3.4028235e38 it rounds to ±Infinity). */
+const FLOAT32_LIMIT = 'a finite number that fits FP32 (magnitude at most 3.4028235e38)';
 
 /**
  * Validates a parsed JSON infer request (and the binary section that followed its JSON header).
@@ -153,7 +171,12 @@ function show(value: unknown): string {
  * @example
  * validateInferRequest({ inputs: [{ name: 'input', shape: [1, 784], datatype: 'UINT8', data: pixels }] }, Buffer.alloc(0), model);
  */
-export function validateInferRequest(parsed: unknown, binary: Buffer, model: ModelSignature): InferRequest {
+export function validateInferRequest(
+  parsed: unknown,
+  binary: Buffer,
+  model: ModelSignature,
+  bodyLength = Number.POSITIVE_INFINITY,
+): InferRequest {
   if (!isRecord(parsed)) throw badRequest('request body must be a JSON object with an "inputs" array');
   const { id, inputs, outputs, parameters } = parsed;
   if (id !== undefined && typeof id !== 'string') throw badRequest(`"id" must be a string, got ${show(id)}`);
@@ -203,9 +226,16 @@ export function validateInferRequest(parsed: unknown, binary: Buffer, model: Mod
           `${field} needs ${bytes} bytes of binary data but only ${binary.length - binaryOffset} follow the JSON header`,
         );
       }
-      tensors[index] = fromBinary(binary, binaryOffset, length, datatype, model.pixelAffine);
+      tensors[index] = fromBinary(binary, binaryOffset, length, datatype, model.pixelAffine, field);
       binaryOffset += bytes;
     } else {
+      // Every JSON value takes at least one byte of the body: a shape that claims more values than the body
+      // holds is refused before anything is allocated for it.
+      if (length > bodyLength) {
+        throw badRequest(
+          `${field}.shape ${show(dims)} holds ${showCount(length)} values, more than a ${bodyLength}-byte request body can carry`,
+        );
+      }
       if (data instanceof NumberList) {
         tensors[index] = fromNumberList(data, length, datatype, dims, model.pixelAffine, `${field}.data`);
       } else if (Array.isArray(data)) {
@@ -254,11 +284,18 @@ function fromBinary(
   length: number,
   datatype: 'FP32' | 'UINT8',
   scale: PixelAffine,
+  field: string,
 ): Float32Array {
   const values = new Float32Array(length);
   if (datatype === 'FP32') {
     // Copies into an aligned buffer; the protocol's byte order is little-endian, as is every host here.
     new Uint8Array(values.buffer).set(binary.subarray(offset, offset + length * 4));
+    for (let i = 0; i < length; i++) {
+      const value = values[i] as number;
+      if (value - value !== 0) {
+        throw badRequest(`${field} binary data[${i}] is ${value}; expected a finite number (FP32)`);
+      }
+    }
     return values;
   }
   const { multiplier, offset: shift } = scale;
@@ -274,11 +311,21 @@ function fromNumberList(
   scale: PixelAffine,
   field: string,
 ): Float32Array {
+  if (list.depth > dims.length) throw tooDeep(field, dims);
   if (list.length !== length) {
     throw badRequest(`${field} has ${list.length} values but shape ${show(dims)} needs ${length}`);
   }
   const { values } = list;
-  if (datatype === 'FP32') return Float32Array.from(values);
+  if (datatype === 'FP32') {
+    const floats = Float32Array.from(values);
+    for (let i = 0; i < length; i++) {
+      const value = floats[i] as number;
+      // a double beyond float32's range rounds to ±Infinity here
+      if (value - value !== 0)
+        throw badRequest(`${field}[${i}] is ${show(values[i])}; expected ${FLOAT32_LIMIT}`);
+    }
+    return floats;
+  }
   const { multiplier, offset } = scale;
   const scaled = new Float32Array(length);
   for (let i = 0; i < length; i++) {
@@ -289,6 +336,10 @@ function fromNumberList(
     scaled[i] = value * multiplier + offset;
   }
   return scaled;
+}
+
+function tooDeep(field: string, dims: number[]) {
+  return badRequest(`${field} is nested deeper than its shape ${show(dims)} (${dims.length} dimensions)`);
 }
 
 function fromJson(
@@ -302,25 +353,37 @@ function fromJson(
   const values = new Float32Array(length);
   const uint8 = datatype === 'UINT8';
   let written = 0;
-  const fill = (items: unknown[]): void => {
-    for (let i = 0; i < items.length; i++) {
-      const value = items[i];
-      if (typeof value === 'number') {
-        if (uint8 ? !(Number.isInteger(value) && value >= 0 && value <= 255) : !Number.isFinite(value)) {
-          throw badRequest(
-            `${field}[${written}] is ${show(value)}; expected ${uint8 ? 'an integer 0-255 (UINT8)' : 'a finite number (FP32)'}`,
-          );
-        }
-        if (written < length) values[written] = value;
-        written++;
-      } else if (Array.isArray(value)) {
-        fill(value);
-      } else {
-        throw badRequest(`${field}[${written}] is ${show(value)}; expected a number`);
-      }
+  // Walks the nested arrays with an explicit stack (a request may nest them deeper than any call stack).
+  const arrays: unknown[][] = [data];
+  const next: number[] = [0];
+  while (arrays.length > 0) {
+    const level = arrays.length - 1;
+    const items = arrays[level] as unknown[];
+    const i = next[level] as number;
+    if (i === items.length) {
+      arrays.pop();
+      next.pop();
+      continue;
     }
-  };
-  fill(data);
+    next[level] = i + 1;
+    const value = items[i];
+    if (typeof value === 'number') {
+      const stored = uint8 ? value : Math.fround(value);
+      if (uint8 ? !(Number.isInteger(value) && value >= 0 && value <= 255) : stored - stored !== 0) {
+        throw badRequest(
+          `${field}[${written}] is ${show(value)}; expected ${uint8 ? 'an integer 0-255 (UINT8)' : FLOAT32_LIMIT}`,
+        );
+      }
+      if (written < length) values[written] = value;
+      written++;
+    } else if (Array.isArray(value)) {
+      if (arrays.length === dims.length) throw tooDeep(field, dims);
+      arrays.push(value);
+      next.push(0);
+    } else {
+      throw badRequest(`${field}[${written}] is ${show(value)}; expected a number`);
+    }
+  }
   if (written !== length) {
     throw badRequest(`${field} has ${written} values but shape ${show(dims)} needs ${length}`);
   }

@@ -20,7 +20,7 @@ export interface BrowserClassifierOptions extends ClassifierOptions {
 let wasmThreads: number | null = null;
 
 /** Sets where the .wasm files are and how many threads wasm gets; onnxruntime-web reads both once, at its first session. */
-function configureWasm(options: BrowserClassifierOptions): number {
+export function configureWasm(options: Pick<BrowserClassifierOptions, 'wasmPaths' | 'threads'>): number {
   if (options.wasmPaths !== undefined) ortEnvironment.wasm.wasmPaths = options.wasmPaths;
   if (wasmThreads === null) {
     const environment = browserEnvironment();

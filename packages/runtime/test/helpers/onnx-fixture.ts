@@ -96,6 +96,8 @@ export interface BandModelOptions {
   opset?: number;
   /** Name the final op `NoSuchOp`, which no onnxruntime provider knows. */
   unknownOp?: boolean;
+  /** Put a NaN into the weights at this index (what a diverged training leaves behind). */
+  nanWeightAt?: number;
 }
 
 /** Which feature index (in the model's input layout) a pixel lands on. */
@@ -135,6 +137,7 @@ export function buildBandModel(options: BandModelOptions = {}): Uint8Array {
     logits = false,
     opset = 17,
     unknownOp = false,
+    nanWeightAt,
   } = options;
   const features = height * width * channels;
   const weights = new Float32Array(features * classes);
@@ -150,6 +153,7 @@ export function buildBandModel(options: BandModelOptions = {}): Uint8Array {
       }
     }
   }
+  if (nanWeightAt !== undefined) weights[nanWeightAt] = Number.NaN;
   const bias = new Float32Array(classes).map((_, k) => -0.01 * k);
   const inputDims =
     layout === 'nhwc' ? ['batch', height, width, channels] : ['batch', channels, height, width];

@@ -1,9 +1,9 @@
-import { stratifiedSplit } from '@cnnx/data';
+import { stratifiedSample as sampleIndices } from '@cnnx/data';
 import type { ImageSet } from '../types.js';
 
 /**
- * About `limit` images of `set` (each class rounded on its own), the same share of each class as in the whole set (seeded), in their
- * original order; the set itself when it has no more than `limit` images.
+ * Exactly `limit` images of `set`, the same share of each class as in the whole set (seeded, through
+ * `@cnnx/data`'s `stratifiedSample`), in their original order; the set itself when it has no more than `limit`.
  *
  * @example
  * stratifiedSample(train, 10_000, 42).count; // 10,000 of Fashion-MNIST's 60,000, 1,000 of each class
@@ -13,7 +13,7 @@ export function stratifiedSample(set: ImageSet, limit: number, seed: number): Im
     throw new RangeError(`'limit' is ${limit}; expected an integer ≥ 1`);
   }
   if (set.count <= limit) return set;
-  const { test: kept } = stratifiedSplit(set.labels, limit / set.count, seed);
+  const kept = sampleIndices(set.labels, limit, seed);
   const features = set.images.length / set.count;
   const images = new Uint8Array(kept.length * features);
   const labels = new Uint8Array(kept.length);

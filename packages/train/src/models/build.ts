@@ -46,6 +46,14 @@ function checkSpecShape(spec: ModelSpec, where: string): void {
   }
 }
 
+/** tfjs's error for a layer it could not add, as a ModelSpecError; images too small for the layer say so. */
+function layerError(where: string, error: unknown, inputShape: readonly number[]): ModelSpecError {
+  const message = (error as Error).message;
+  const small = /Negative dimension size/.test(message)
+    ? `images of ${inputShape.join('×')} are too small for it (${message}); use larger images (28×28 like MNIST)`
+    : message;
+  return new ModelSpecError(where, undefined, `model spec ${where}: ${small}`, { cause: error });
+}
 function buildSequential(spec: ModelSpec, options: BuildModelOptions, seed: number): tf.LayersModel {
   const model = tf.sequential({ name: spec.name });
   model.add(tf.layers.inputLayer({ inputShape: options.inputShape }));
@@ -73,9 +81,7 @@ function buildSequential(spec: ModelSpec, options: BuildModelOptions, seed: numb
     try {
       model.add(resolved.create());
     } catch (error) {
-      throw new ModelSpecError(where, undefined, `model spec ${where}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw layerError(where, error, options.inputShape);
     }
   });
   return model;
@@ -140,9 +146,7 @@ function buildFunctional(spec: ModelSpec, options: BuildModelOptions, seed: numb
       const created = resolved.create();
       output = created.apply(resolved.kind.merge ? tensors : tensors[0]!) as tf.SymbolicTensor;
     } catch (error) {
-      throw new ModelSpecError(where, undefined, `model spec ${where}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw layerError(where, error, options.inputShape);
     }
     outputs.set(name, output);
     previous = name;
@@ -201,6 +205,23 @@ export function buildModel(presetOrSpec: string | ModelSpec, options: BuildModel
   const seed = options.seed ?? 42;
   const model =
     spec.inputs === undefined ? buildSequential(spec, options, seed) : buildFunctional(spec, options, seed);
+  // a layer that shrinks the image to nothing leaves a model that trains to NaN: refuse it by name
+  const emptied = model.layers.find((layer) => {
+    const shape = layer.outputShape as (number | null)[] | (number | null)[][];
+    return (Array.isArray(shape[0]) ? (shape as (number | null)[][]) : [shape as (number | null)[]]).some(
+      (dims) => dims.some((size) => size === 0),
+    );
+  });
+  if (emptied !== undefined) {
+    const [height, width, channels] = options.inputShape;
+    const name = typeof presetOrSpec === 'string' ? presetOrSpec : 'the model';
+    model.dispose();
+    throw new ModelSpecError(
+      emptied.name,
+      undefined,
+      `images of ${height}×${width}×${channels} are too small for ${name}: its layer ${emptied.getClassName()} '${emptied.name}' shrinks them to [${(emptied.outputShape as (number | null)[]).slice(1).join(', ')}]; use larger images (28×28 like MNIST)`,
+    );
+  }
   const outputShape = model.outputs[0]?.shape ?? [];
   if (outputShape.length !== 2 || outputShape[1] !== options.numClasses) {
     model.dispose();

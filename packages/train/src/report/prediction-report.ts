@@ -11,6 +11,11 @@ export interface PredictionItem {
   name: string;
   /** The decoded input image, 0-255, row-major, `channels` values per pixel (1, 3 or 4). */
   image: { pixels: Uint8Array; width: number; height: number; channels: number };
+  /**
+   * The cleaned page the digit was taken from (gray, 0-255): what the preparation kept as the digit's ink,
+   * and what it dropped as printed lines, shadows and specks. Shown between the input and the 28×28 image.
+   */
+  page?: { pixels: Uint8Array; width: number; height: number };
   /** The 28×28 grayscale image the model saw after preparation (0-255). */
   prepared: { pixels: Uint8Array; width: number; height: number };
   /** The best classes, best first (usually three). */
@@ -21,7 +26,8 @@ const SIZE = 112;
 
 /**
  * Writes `predictions.html` (self-contained), `predictions.svg` and `predictions.png` into `dir`: for
- * each image, the input as given, the 28×28 image the model saw, and its top classes with probabilities.
+ * each image, the input as given, the cleaned page when given (`page`), the 28×28 image the model saw,
+ * and its top classes with probabilities.
  *
  * @example
  * await writePredictionReport('runs/predict', [{
@@ -51,6 +57,13 @@ export async function writePredictionReport(
       );
     }
     const original = await thumbnail(image);
+    const { page } = item;
+    if (page && page.pixels.length !== page.width * page.height) {
+      throw new RangeError(
+        `'items'[${index}].page has ${page.pixels.length} values; expected ${page.width}×${page.height}`,
+      );
+    }
+    const cleaned = page ? await thumbnail({ ...page, channels: 1 }) : null;
     const seen = await pixelsDataUri(
       prepared.pixels,
       prepared.width,
@@ -58,11 +71,16 @@ export async function writePredictionReport(
       1,
       SIZE / prepared.width,
     );
-    rows.push(predictionRow(item, original, seen));
+    rows.push(predictionRow(item, original, cleaned, seen));
   }
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Predictions: input, what the model saw (28×28), top classes', anchor: 'start' },
+    title: {
+      text: items.some((item) => item.page)
+        ? 'Predictions: input, cleaned page, what the model saw (28×28), top classes'
+        : 'Predictions: input, what the model saw (28×28), top classes',
+      anchor: 'start',
+    },
     vconcat: rows,
     spacing: 16,
     config: {
@@ -115,7 +133,12 @@ function imageCell(title: string, url: string): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-function predictionRow(item: PredictionItem, original: string, seen: string): TopLevelSpec {
+function predictionRow(
+  item: PredictionItem,
+  original: string,
+  cleaned: string | null,
+  seen: string,
+): TopLevelSpec {
   const values = item.top.map((entry, rank) => ({
     ...entry,
     rank,
@@ -125,6 +148,7 @@ function predictionRow(item: PredictionItem, original: string, seen: string): To
     title: { text: item.name, anchor: 'start', fontSize: 13 },
     hconcat: [
       imageCell('input', original),
+      ...(cleaned ? [imageCell('cleaned page', cleaned)] : []),
       imageCell('model input (28×28)', seen),
       {
         title: { text: `top ${item.top.length}`, fontSize: 11, fontWeight: 'normal' },

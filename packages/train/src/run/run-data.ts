@@ -4,6 +4,7 @@ import {
   HOLDOUT_FRACTION,
   loadDataset,
   type SourceFile,
+  stratifiedSample,
   stratifiedSplit,
   subset,
 } from '@cnnx/data';
@@ -21,15 +22,15 @@ export interface RunData {
 }
 
 /**
- * A stratified sample of about `limit` of `set`'s images (every class in proportion), drawn from `seed`; the
- * whole set when it holds no more than `limit`.
+ * A stratified sample of exactly `limit` of `set`'s images (every class in proportion), drawn from `seed`;
+ * the whole set when it holds no more than `limit`.
  *
  * @example
- * limitImages(digits, 600, 42).count; // ≈ 600, each class as common as in `digits`
+ * limitImages(digits, 600, 42).count; // 600, each class as common as in `digits`
  */
 export function limitImages(set: Dataset, limit: number | null, seed: number): Dataset {
   if (limit === null || limit >= set.count) return set;
-  return subset(set, stratifiedSplit(set.labels, 1 - limit / set.count, seed).train);
+  return subset(set, stratifiedSample(set.labels, limit, seed));
 }
 
 /** `set` less a stratified validation part of `fraction` (none for 0), drawn from `seed`. */

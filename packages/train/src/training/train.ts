@@ -148,6 +148,38 @@ function checkTrainOptions(
   if (typeof classes === 'number' && maxLabel >= classes) {
     throw new RangeError(`the training set has label ${maxLabel} but the model has only ${classes} outputs`);
   }
+  checkWasmMemory(model, batchSize, train.shape);
+}
+
+/** The wasm backend addresses tensors below 2 GiB (offsets past it overflow a signed 32-bit integer). */
+const WASM_TENSOR_BYTES = 2 * 1024 ** 3;
+
+/**
+ * On the wasm backend, refuses a model and batch whose tensors cannot fit below {@link WASM_TENSOR_BYTES}:
+ * the weights with their gradients and two Adam moments, and every layer's output kept for the backward pass
+ * plus its gradient. Past that, tfjs fails deep inside a kernel ("Start offset -1441393064 is outside the
+ * bounds of the buffer"); this says what to change instead.
+ */
+function checkWasmMemory(model: tf.LayersModel, batchSize: number, shape: readonly number[]): void {
+  if (tf.getBackend() !== 'wasm') return;
+  let activations = 0;
+  for (const layer of model.layers) {
+    const shapes = layer.outputShape as (number | null)[] | (number | null)[][];
+    for (const dims of Array.isArray(shapes[0])
+      ? (shapes as (number | null)[][])
+      : [shapes as (number | null)[]]) {
+      activations += dims.slice(1).reduce<number>((product, size) => product * (size ?? 1), 1);
+    }
+  }
+  const bytes = 4 * (4 * model.countParams() + 2 * batchSize * activations);
+  if (bytes > WASM_TENSOR_BYTES) {
+    const gigabytes = (bytes / 1e9).toFixed(1);
+    throw new RangeError(
+      `training on images of ${shape.join('×')} at batch ${batchSize} needs about ${gigabytes} GB of tensors ` +
+        `(${model.countParams().toLocaleString('en-US')} weights with their gradients and Adam moments, and each ` +
+        `layer's outputs), more than the 2.1 GB the wasm backend can address: use smaller images or a smaller batch`,
+    );
+  }
 }
 
 /**

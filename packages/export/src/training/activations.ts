@@ -1,0 +1,149 @@
+import { float } from '../graph/graph-builder.js';
+import type { Ops } from './ops.js';
+
+/**
+ * The tfjs activations the training step differentiates: every one a cnnx model spec can name. Each
+ * gradient is written as tfjs's cpu backend computes it (its gradient kernel or the chain of its ops), so
+ * that a step agrees with tfjs to rounding.
+ */
+export const TRAINABLE_ACTIVATIONS = [
+  'linear',
+  'relu',
+  'relu6',
+  'elu',
+  'selu',
+  'sigmoid',
+  'tanh',
+  'softmax',
+  'swish',
+] as const;
+
+/** An activation applied in the forward pass, and its gradient. */
+export interface ActivationStep {
+  output: string;
+  /** `dy` (gradient of the output) → gradient of the input. */
+  backward(dy: string): string;
+}
+
+// tfjs's selu constants (tfjs-core selu_util).
+const SELU_SCALE = 1.0507009873554805;
+const SELU_SCALE_ALPHA = 1.7580993408473768;
+
+/**
+ * Whether the training step can differentiate activation `name` (a tfjs config's `activation`).
+ *
+ * @example
+ * isTrainableActivation('relu'); // true
+ * isTrainableActivation('gelu'); // false
+ */
+export function isTrainableActivation(name: unknown): boolean {
+  const value = name === null || name === undefined ? 'linear' : String(name);
+  return (TRAINABLE_ACTIVATIONS as readonly string[]).includes(value);
+}
+
+/**
+ * Adds tfjs activation `name` on `x` and returns its output and gradient. `axis` is the ONNX axis of
+ * tfjs's last axis (softmax works on it).
+ *
+ * @example
+ * const relu = applyTrainableActivation(ops, x, 'relu', 1);
+ * const dx = relu.backward(dy); // dy · step(x), as tfjs's Relu gradient
+ */
+export function applyTrainableActivation(
+  ops: Ops,
+  x: string,
+  activation: unknown,
+  axis: number,
+): ActivationStep {
+  const name = activation === null || activation === undefined ? 'linear' : String(activation);
+  switch (name) {
+    case 'linear':
+      return { output: x, backward: (dy) => dy };
+    case 'relu': {
+      const y = ops.node('Relu', [x]);
+      // tfjs's step(x): 1 where x > 0, else 0 (Greater + Cast runs faster than Sign here).
+      return {
+        output: y,
+        backward: (dy) => ops.mul(dy, ops.cast(ops.node('Greater', [y, ops.scalar(0, 'zero')]), 'float32')),
+      };
+    }
+    case 'relu6': {
+      // tfjs-layers: minimum(6, relu(x)); autodiff passes dy where 0 < x < 6.
+      const y = ops.node('Min', [ops.node('Relu', [x]), ops.scalar(6, 'six')]);
+      return {
+        output: y,
+        backward: (dy) => {
+          const below = ops.cast(ops.node('Less', [y, ops.scalar(6, 'six')]), 'float32');
+          return ops.mul(dy, ops.mul(ops.node('Sign', [y]), below));
+        },
+      };
+    }
+    case 'elu': {
+      const y = ops.node('Elu', [x], { alpha: float(1) });
+      // tfjs's EluGrad: dy where y ≥ 0, else dy · (y + 1); min(y, 0) + 1 is that factor.
+      return {
+        output: y,
+        backward: (dy) =>
+          ops.mul(dy, ops.add(ops.node('Min', [y, ops.scalar(0, 'zero')]), ops.scalar(1, 'one'))),
+      };
+    }
+    case 'selu': {
+      const y = ops.node('Selu', [x], {
+        alpha: float(SELU_SCALE_ALPHA / SELU_SCALE),
+        gamma: float(SELU_SCALE),
+      });
+      return {
+        output: y,
+        backward: (dy) => {
+          const positive = ops.node('Greater', [x, ops.scalar(0, 'zero')]);
+          const above = ops.mul(dy, ops.scalar(SELU_SCALE, 'scale'));
+          const below = ops.mul(
+            ops.mul(dy, ops.scalar(SELU_SCALE_ALPHA, 'scale_alpha')),
+            ops.node('Exp', [x]),
+          );
+          return ops.node('Where', [positive, above, below]);
+        },
+      };
+    }
+    case 'sigmoid': {
+      const y = ops.node('Sigmoid', [x]);
+      return {
+        output: y,
+        backward: (dy) => ops.mul(dy, ops.mul(y, ops.sub(ops.scalar(1, 'one'), y))),
+      };
+    }
+    case 'tanh': {
+      const y = ops.node('Tanh', [x]);
+      return {
+        output: y,
+        backward: (dy) => ops.mul(ops.sub(ops.scalar(1, 'one'), ops.mul(y, y)), dy),
+      };
+    }
+    case 'softmax': {
+      const y = ops.node('Softmax', [x], { axis });
+      return {
+        output: y,
+        backward: (dy) => {
+          const dyTimesY = ops.mul(dy, y);
+          return ops.sub(dyTimesY, ops.mul(ops.reduceSum(dyTimesY, [axis], true), y));
+        },
+      };
+    }
+    case 'swish': {
+      // tfjs-layers: sigmoid(x) · x; autodiff: dy · s + dy · x · s · (1 − s).
+      const s = ops.node('Sigmoid', [x]);
+      const y = ops.mul(s, x);
+      return {
+        output: y,
+        backward: (dy) => {
+          const throughSigmoid = ops.mul(ops.mul(dy, x), ops.mul(s, ops.sub(ops.scalar(1, 'one'), s)));
+          return ops.add(throughSigmoid, ops.mul(dy, s));
+        },
+      };
+    }
+    default:
+      throw new RangeError(
+        `activation '${name}' cannot be trained on onnxruntime; expected one of ${TRAINABLE_ACTIVATIONS.join(', ')}`,
+      );
+  }
+}

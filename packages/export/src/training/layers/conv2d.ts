@@ -1,0 +1,157 @@
+import { explicitPads, pair } from '../../converters/common.js';
+import { applyTrainableActivation, isTrainableActivation, TRAINABLE_ACTIVATIONS } from '../activations.js';
+import type { TrainerConfig } from './types.js';
+import { windowsOf } from './windows.js';
+
+/** The configuration a Conv2D must have to be trained, or why not. */
+function check(config: Record<string, unknown>, inputShapes: (number | null)[][]): string | null {
+  const shape = inputShapes[0] ?? [];
+  if (shape.length !== 4 || typeof shape[1] !== 'number' || typeof shape[2] !== 'number') {
+    return `its input must be [batch, height, width, channels] with known sizes, got [${shape.join(', ')}]`;
+  }
+  if ((config.dataFormat ?? 'channelsLast') !== 'channelsLast') return `dataFormat ${config.dataFormat}`;
+  if (config.padding !== 'same' && config.padding !== 'valid') return `padding '${config.padding}'`;
+  if (!isTrainableActivation(config.activation)) {
+    return `activation '${config.activation}' (trainable: ${TRAINABLE_ACTIVATIONS.join(', ')})`;
+  }
+  const dilations = pair(config.dilationRate ?? 1, 'dilationRate');
+  // tfjs has no gradient for dilated convolutions either ("dilation rates greater than 1 are not yet
+  // supported in gradients"): no engine could check or continue such a run.
+  if (dilations.some((d) => d > 1))
+    return `dilationRate ${dilations.join('×')} (tfjs has no gradient for it either)`;
+  return null;
+}
+
+/**
+ * Conv2D on the NCHW value as im2col and a GEMM: the input's windows come from a one-hot Conv
+ * (`windowsOf`), and the forward is a 1×1 Conv of them with the fed HWIO kernel transposed to OIHW in the
+ * graph (so the parameter is tfjs's array), then the fused activation. onnxruntime's Conv with a kernel
+ * that is a graph input (not a constant) is no faster, and the windows serve the kernel gradient too.
+ * Gradients:
+ * - kernel: one batched MatMul of the windows with the output gradient and a sum over the batch (faster
+ *   here than a Conv with batch and channels swapped, which is a GEMM with only kh·kw output pixels);
+ * - bias: a sum of the output gradient over batch and space;
+ * - input: with stride 1 a Conv of the output gradient with the flipped, transposed kernel (faster than
+ *   ConvTranspose); with stride 2 or more a ConvTranspose with the forward's pads.
+ */
+export const conv2dTrainer: TrainerConfig = {
+  className: 'Conv2D',
+  check,
+  forward: (context) => {
+    const { ops, config } = context;
+    const input = context.inputs[0]!;
+    const kernel = context.weight('kernel')!;
+    const bias = context.weight('bias');
+    const [kernelHeight, kernelWidth, inChannels, filters] = kernel.shape as [number, number, number, number];
+    const [, height, width] = input.shape as [null, number, number, number];
+    const outputShape = context.outputShapes[0]!;
+    const [, outHeight, outWidth] = outputShape as [null, number, number, number];
+    const strides = pair(config.strides ?? 1, 'strides');
+    const dilations = pair(config.dilationRate ?? 1, 'dilationRate');
+    const kernelSize: [number, number] = [kernelHeight, kernelWidth];
+    const pads = explicitPads([height, width], kernelSize, strides, dilations, String(config.padding));
+    const geometry = { kernel_shape: kernelSize, pads, strides, dilations };
+
+    // The input's windows, `[batch, inChannels·kh·kw, outHeight, outWidth]`: the forward is then a 1×1 Conv
+    // (a plain GEMM, no im2col inside), and the kernel gradient reuses them.
+    const taps = kernelHeight * kernelWidth;
+    const patchChannels = inChannels * taps;
+    const patches = windowsOf(
+      ops,
+      input.name,
+      inChannels,
+      { kernel: kernelSize, strides, pads, dilations },
+      context.groupedWindows,
+    );
+    const weights = ops.transpose(kernel.name, [3, 2, 0, 1]);
+    const pointwise = ops.reshape(weights, [filters, patchChannels, 1, 1]);
+    const linear = ops.node('Conv', bias ? [patches, pointwise, bias.name] : [patches, pointwise], {
+      kernel_shape: [1, 1],
+      pads: [0, 0, 0, 0],
+      strides: [1, 1],
+      group: 1,
+    });
+    const activation = applyTrainableActivation(ops, linear, config.activation, 1);
+
+    return {
+      outputs: [{ name: activation.output, shape: outputShape }],
+      backward: ([outputGradient]) => {
+        if (outputGradient === undefined) return [undefined];
+        const gradient = activation.backward(outputGradient);
+        // Over space, then over the batch: two short float32 sums round less than one long one, and near a
+        // batch norm the bias gradient is a small difference of large terms.
+        if (bias)
+          context.addGradient(
+            'bias',
+            ops.reduceSum(ops.reduceSum(ops.reshape(gradient, [0, filters, -1]), [2]), [0]),
+          );
+
+        // Kernel: Σ over batch and output pixels of patches × output gradient.
+        const patchRows = ops.reshape(patches, [0, patchChannels, -1]);
+        const gradientRows = ops.reshape(gradient, [0, filters, -1]);
+        let kernelGradient: string;
+        if (filters <= patchChannels) {
+          const product = ops.node('MatMul', [patchRows, ops.transpose(gradientRows, [0, 2, 1])]);
+          const summed = ops.reshape(ops.reduceSum(product, [0]), [
+            inChannels,
+            kernelHeight,
+            kernelWidth,
+            filters,
+          ]);
+          kernelGradient = ops.transpose(summed, [1, 2, 0, 3]);
+        } else {
+          const product = ops.node('MatMul', [gradientRows, ops.transpose(patchRows, [0, 2, 1])]);
+          const summed = ops.reshape(ops.reduceSum(product, [0]), [
+            filters,
+            inChannels,
+            kernelHeight,
+            kernelWidth,
+          ]);
+          kernelGradient = ops.transpose(summed, [2, 3, 1, 0]);
+        }
+        context.addGradient('kernel', kernelGradient);
+
+        if (!context.inputsNeedGradient[0]) return [undefined];
+        if (strides[0] === 1 && strides[1] === 1) {
+          // Flip the taps (reverse the flattened kh·kw axis) and swap in/out channels: [Ci, Co, kh, kw].
+          const reversed = Array.from({ length: taps }, (_, index) => taps - 1 - index);
+          const flat = ops.reshape(kernel.name, [taps, inChannels, filters]);
+          const flipped = ops.node('Gather', [flat, ops.int32s([taps], reversed, 'reversed_taps')], {
+            axis: 0,
+          });
+          const flippedWeights = ops.transpose(
+            ops.reshape(flipped, [kernelHeight, kernelWidth, inChannels, filters]),
+            [2, 3, 0, 1],
+          );
+          const effective = kernelSize.map((size, axis) => (size - 1) * dilations[axis]! + 1);
+          const before = [effective[0]! - 1 - pads[0]!, effective[1]! - 1 - pads[1]!];
+          const after = [
+            height - outHeight - before[0]! + effective[0]! - 1,
+            width - outWidth - before[1]! + effective[1]! - 1,
+          ];
+          return [
+            ops.node('Conv', [gradient, flippedWeights], {
+              kernel_shape: kernelSize,
+              pads: [...before, ...after],
+              strides: [1, 1],
+              dilations,
+              group: 1,
+            }),
+          ];
+        }
+        const effective = kernelSize.map((size, axis) => (size - 1) * dilations[axis]! + 1);
+        const outputPadding = [
+          height - (strides[0] * (outHeight - 1) + effective[0]! - pads[0]! - pads[2]!),
+          width - (strides[1] * (outWidth - 1) + effective[1]! - pads[1]! - pads[3]!),
+        ];
+        return [
+          ops.node('ConvTranspose', [gradient, weights], {
+            ...geometry,
+            group: 1,
+            output_padding: outputPadding,
+          }),
+        ];
+      },
+    };
+  },
+};

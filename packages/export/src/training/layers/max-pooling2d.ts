@@ -1,0 +1,138 @@
+import { checkPooling, earlierOnes, outputPadding, poolGeometry } from './pooling.js';
+import type { TrainerConfig } from './types.js';
+import { addWindowsBack, windowsOf } from './windows.js';
+
+/**
+ * The 0/1 matrix that, multiplied on the right of a row of `kh` image rows (`kh · width` values), lists its
+ * windows' cells cell by cell: `taps` blocks of `width / kw` values, block `r · kw + c` holding cell (r, c)
+ * of every window (row-major within the window, tfjs's scan order). A GEMM moves the data exactly (every
+ * other product is 0 · x) and far faster than onnxruntime's SpaceToDepth.
+ */
+function windowGather(kernel: [number, number], width: number): Float32Array {
+  const [kernelHeight, kernelWidth] = kernel;
+  const outWidth = width / kernelWidth;
+  const columns = kernelHeight * kernelWidth * outWidth;
+  const matrix = new Float32Array(kernelHeight * width * columns);
+  for (let row = 0; row < kernelHeight; row++) {
+    for (let x = 0; x < width; x++) {
+      const cell = row * kernelWidth + (x % kernelWidth);
+      matrix[(row * width + x) * columns + cell * outWidth + Math.floor(x / kernelWidth)] = 1;
+    }
+  }
+  return matrix;
+}
+
+function transpose(matrix: Float32Array, rows: number, columns: number): Float32Array {
+  const result = new Float32Array(matrix.length);
+  for (let row = 0; row < rows; row++)
+    for (let column = 0; column < columns; column++)
+      result[column * rows + row] = matrix[row * columns + column]!;
+  return result;
+}
+
+/** A value below every float32 but -Infinity, for padding windows (0 · it is still 0, unlike -Infinity). */
+const LOWEST = -3.4028234663852886e38;
+
+/**
+ * MaxPooling2D: MaxPool with explicit pads. Its gradient goes to the first maximum of each window in
+ * row-major order, tfjs's tie rule (padded cells never win). Real images have many tied windows (the
+ * background's zeros), so a mask of all the maxima would send a window's gradient to several cells.
+ *
+ * With windows that tile the input exactly (pool size = strides, no padding) a constant 0/1 GEMM lists each
+ * window's cells ({@link windowGather}); the output gradient goes to the first cell equal to the window's
+ * maximum and the rest of it on to the later cells (so it reaches exactly one), at a quarter of the input's
+ * size for 2×2 windows; the transposed GEMM puts it back in place. The GEMMs assume finite activations
+ * (∞ · 0 is NaN), which a finite loss implies. Otherwise the windows come from a one-hot grouped Conv,
+ * the first maximum is found by counting the maxima before each cell with a `k² × k²` MatMul and
+ * `Relu(mask − earlier)`, and a grouped ConvTranspose adds each window's share back, overlaps included.
+ */
+export const maxPooling2dTrainer: TrainerConfig = {
+  className: 'MaxPooling2D',
+  check: checkPooling,
+  forward: (context) => {
+    const { ops } = context;
+    const input = context.inputs[0]!;
+    const outputShape = context.outputShapes[0]!;
+    const geometry = poolGeometry(context.config, input.shape, outputShape);
+    const { kernel, strides, pads, height, width, outHeight, outWidth } = geometry;
+    const output = ops.node('MaxPool', [input.name], { kernel_shape: kernel, pads, strides });
+    const channels = input.shape[3] as number;
+    const taps = kernel[0] * kernel[1];
+    return {
+      outputs: [{ name: output, shape: outputShape }],
+      backward: ([gradient]) => {
+        if (gradient === undefined || !context.inputsNeedGradient[0]) return [undefined];
+        const tiles =
+          strides[0] === kernel[0] &&
+          strides[1] === kernel[1] &&
+          pads.every((pad) => pad === 0) &&
+          height % kernel[0] === 0 &&
+          width % kernel[1] === 0;
+        if (tiles) {
+          // Each row of `rows` holds kh image rows: one window row of every window along the width.
+          const rowLength = kernel[0] * width;
+          const windowsLength = taps * outWidth;
+          const gather = windowGather(kernel, width);
+          const rows = ops.reshape(input.name, [-1, rowLength]);
+          const maxima = ops.reshape(output, [-1, outWidth]);
+          // The gradient goes to the first cell equal to the maximum; what is left goes on to the next cells.
+          // One GEMM per cell: a Split of one GEMM's output would copy outWidth values at a time.
+          let rest = ops.reshape(gradient, [-1, outWidth]);
+          const shares = Array.from({ length: taps }, (_, cell) => {
+            const columns = new Float32Array(rowLength * outWidth);
+            for (let row = 0; row < rowLength; row++) {
+              const from = row * windowsLength + cell * outWidth;
+              columns.set(gather.subarray(from, from + outWidth), row * outWidth);
+            }
+            const values = ops.node('MatMul', [rows, ops.floats([rowLength, outWidth], columns, 'gather')]);
+            const share = ops.mul(rest, ops.cast(ops.node('Equal', [values, maxima]), 'float32'));
+            if (cell < taps - 1) rest = ops.sub(rest, share);
+            return share;
+          });
+          const routed = ops.reshape(ops.node('Concat', shares, { axis: 1 }), [-1, windowsLength]);
+          const scatter = ops.floats(
+            [windowsLength, rowLength],
+            transpose(gather, rowLength, windowsLength),
+            'scatter',
+          );
+          return [ops.reshape(ops.node('MatMul', [routed, scatter]), [-1, channels, height, width])];
+        }
+        const padded = pads.some((pad) => pad > 0)
+          ? ops.node('Pad', [
+              input.name,
+              ops.int64s([0, 0, pads[0]!, pads[1]!, 0, 0, pads[2]!, pads[3]!], 'pads'),
+              ops.scalar(LOWEST, 'lowest'),
+            ])
+          : input.name;
+        const patches = windowsOf(
+          ops,
+          padded,
+          channels,
+          { kernel, strides, pads: [0, 0, 0, 0] },
+          context.groupedWindows,
+        );
+        const windows = ops.reshape(patches, [0, channels, taps, -1]);
+        const maxima = ops.cast(
+          ops.node('Equal', [windows, ops.reshape(output, [0, channels, 1, -1])]),
+          'float32',
+        );
+        const first = ops.node('Relu', [
+          ops.sub(maxima, ops.node('MatMul', [earlierOnes(ops, taps), maxima])),
+        ]);
+        const routed = ops.mul(first, ops.reshape(gradient, [0, channels, 1, -1]));
+        const shares = ops.reshape(routed, [0, channels * taps, outHeight, outWidth]);
+        return [
+          addWindowsBack(
+            ops,
+            shares,
+            channels,
+            { kernel, strides, pads },
+            outputPadding(geometry),
+            height,
+            width,
+          ),
+        ];
+      },
+    };
+  },
+};

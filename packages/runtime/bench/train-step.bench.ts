@@ -1,0 +1,168 @@
+/**
+ * Training speed of `classic` (Conv32-same, MaxPool, Conv64-same, MaxPool, Dense128, Dense10 softmax;
+ * 421,642 parameters) on cnnx's onnxruntime engine: the training step as one ONNX graph
+ * (`@cnnx/export`'s buildTrainingGraph, Adam) run by `TrainingSession` on onnxruntime-node, at batch 64 on
+ * random images. `npm run bench:train` runs this in child processes beside PyTorch (each variant in its own
+ * process: an idle onnxruntime session keeps its threads spinning and slows whatever runs beside it).
+ *
+ *   node --import tsx packages/runtime/bench/train-step.bench.ts --threads 2 --steps 30 [--batch-norm] [--profile] [--spin]
+ *
+ * Prints one JSON line: `{ backend: 'onnxruntime', threads, batchSize, imagesPerSecond, msPerStep,
+ * imagesPerCpuSecond, steps, operators }`; with `--profile`, `operators` is onnxruntime's profile of 10 more
+ * steps summed by operator type (ms per step, largest first).
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildTrainingGraph, readTrainingState } from '@cnnx/export';
+import * as tf from '@tensorflow/tfjs';
+import { TrainingSession } from '../src/index.js';
+
+const BATCH_SIZE = 64;
+
+const OPTIONS = {
+  threads: { type: 'string', default: String(Math.min(4, availableParallelism())) },
+  steps: { type: 'string', default: '30' },
+  'batch-norm': { type: 'boolean', default: false },
+  profile: { type: 'boolean', default: false },
+  /** Let idle intra-op threads spin-wait (onnxruntime's default; the session's is to sleep). */
+  spin: { type: 'boolean', default: false },
+} as const;
+
+function parseFlags() {
+  try {
+    return parseArgs({ options: OPTIONS }).values;
+  } catch (error) {
+    console.error(
+      `train-step bench: ${(error as Error).message}; options: --${Object.keys(OPTIONS).join(', --')}`,
+    );
+    process.exit(2);
+  }
+}
+
+function positiveInteger(name: string, value: string | undefined): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) {
+    console.error(`--${name}: expected a positive integer, got '${value}'`);
+    process.exit(2);
+  }
+  return parsed;
+}
+
+/** `classic`, or with `batchNorm` a batch norm after each conv's ReLU: the models of bench:train. */
+function buildClassic(batchNorm: boolean): tf.Sequential {
+  const norm = () => (batchNorm ? [tf.layers.batchNormalization({ axis: -1 })] : []);
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [28, 28, 1],
+        filters: 32,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+      }),
+      ...norm(),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      ...norm(),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 128, activation: 'relu' }),
+      tf.layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
+}
+
+/** onnxruntime's profile file summed by operator type: ms per step, largest first. */
+function operatorTable(file: string, steps: number): { operator: string; ms: number; nodes: number }[] {
+  const events = JSON.parse(readFileSync(file, 'utf8')) as {
+    cat?: string;
+    name: string;
+    dur: number;
+    args?: { op_name?: string };
+  }[];
+  const byOperator = new Map<string, { us: number; names: Set<string> }>();
+  for (const event of events) {
+    if (event.cat !== 'Node' || !event.name.endsWith('_kernel_time')) continue;
+    const operator = event.args?.op_name ?? '?';
+    const entry = byOperator.get(operator) ?? { us: 0, names: new Set<string>() };
+    entry.us += event.dur;
+    entry.names.add(event.name);
+    byOperator.set(operator, entry);
+  }
+  return [...byOperator]
+    .map(([operator, { us, names }]) => ({ operator, ms: us / 1000 / steps, nodes: names.size }))
+    .sort((a, b) => b.ms - a.ms);
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags();
+  const threads = positiveInteger('threads', flags.threads);
+  const steps = positiveInteger('steps', flags.steps);
+  await tf.setBackend('cpu');
+  const model = buildClassic(flags['batch-norm']);
+  const expected = flags['batch-norm'] ? 422_026 : 421_642;
+  if (model.countParams() !== expected) throw new Error(`the model has ${model.countParams()} parameters`);
+  const graph = buildTrainingGraph(model, { optimizer: 'adam' });
+  const images = new Float32Array(BATCH_SIZE * 784);
+  const labels = new Int32Array(BATCH_SIZE);
+  let seed = 1;
+  const random = () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 2 ** 32;
+  };
+  for (let index = 0; index < images.length; index++) images[index] = random();
+  for (let index = 0; index < labels.length; index++) labels[index] = Math.floor(random() * 10);
+  const batch = { images, labels, count: BATCH_SIZE };
+  const state = readTrainingState(model, graph);
+
+  const session = await TrainingSession.open(graph, state, { threads, spinWait: flags.spin });
+  let msPerStep: number;
+  let cpuMsPerStep: number;
+  try {
+    for (let step = 0; step < 5; step++) await session.step(batch, { learningRate: 0.001 });
+    const started = performance.now();
+    const cpuStarted = process.cpuUsage();
+    for (let step = 0; step < steps; step++) await session.step(batch, { learningRate: 0.001 });
+    msPerStep = (performance.now() - started) / steps;
+    const cpu = process.cpuUsage(cpuStarted);
+    cpuMsPerStep = (cpu.user + cpu.system) / 1000 / steps;
+  } finally {
+    await session.release();
+  }
+
+  let operators: { operator: string; ms: number; nodes: number }[] = [];
+  if (flags.profile) {
+    const folder = mkdtempSync(join(tmpdir(), 'cnnx-train-profile-'));
+    const profiled = await TrainingSession.open(graph, state, {
+      threads,
+      profileFilePrefix: join(folder, 'step'),
+    });
+    try {
+      const profiledSteps = 10;
+      for (let step = 0; step < profiledSteps; step++) await profiled.step(batch, { learningRate: 0.001 });
+      profiled.endProfiling();
+      const file = readdirSync(folder).find((name) => name.endsWith('.json'));
+      if (file) operators = operatorTable(join(folder, file), profiledSteps);
+    } finally {
+      await profiled.release();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }
+  const result = {
+    backend: 'onnxruntime',
+    model: flags['batch-norm'] ? 'classic+bn' : 'classic',
+    threads,
+    spinWait: flags.spin,
+    batchSize: BATCH_SIZE,
+    imagesPerSecond: (BATCH_SIZE * 1000) / msPerStep,
+    msPerStep,
+    imagesPerCpuSecond: (BATCH_SIZE * 1000) / cpuMsPerStep,
+    steps,
+    operators,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+await main();

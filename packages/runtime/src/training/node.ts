@@ -1,0 +1,68 @@
+/** The training session on onnxruntime-node: CPU, or the CUDA provider when it is installed. */
+import * as ort from 'onnxruntime-node';
+import { DeviceUnavailableError } from '../errors.js';
+import { cudaUnavailableReason } from '../node/backends.js';
+import {
+  TrainingSession as CoreTrainingSession,
+  type OrtTrainingSession,
+  type TrainingBackend,
+} from './training-session.js';
+import type { TrainingSessionOptions, TrainingStepGraph } from './types.js';
+
+function nodeTrainingBackend(device: 'cpu' | 'cuda'): TrainingBackend {
+  return {
+    device,
+    provider: device,
+    preallocatedOutputs: true,
+    async open(bytes, options) {
+      if (device === 'cuda') {
+        // The same words as inference (`Classifier.load(…, { device: 'cuda' })`).
+        const reason = cudaUnavailableReason();
+        if (reason !== null) throw new DeviceUnavailableError([{ device: 'cuda', reason }]);
+      }
+      const session = await ort.InferenceSession.create(bytes, {
+        executionProviders: [device],
+        graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+        ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+        extra: { session: { intra_op: { allow_spinning: options.spinWait ? '1' : '0' } } },
+        ...(options.profileFilePrefix
+          ? { enableProfiling: true, profileFilePrefix: options.profileFilePrefix }
+          : {}),
+      });
+      return session as unknown as OrtTrainingSession;
+    },
+    tensor: ((type: 'float32' | 'int32', data: Float32Array | Int32Array, dims: readonly number[]) =>
+      new ort.Tensor(type, data, dims)) as TrainingBackend['tensor'],
+  };
+}
+
+/**
+ * The training session of `@cnnx/runtime` in Node, on onnxruntime-node.
+ *
+ * @example
+ * const session = await TrainingSession.open(step, readTrainingState(model, step), { device: 'cpu', threads: 2 });
+ * await session.step({ images, labels, count: 64 }, { learningRate: 0.001 }); // → { loss: 2.3, correct: 6 }
+ */
+export class TrainingSession extends CoreTrainingSession {
+  /**
+   * Opens a training session for `graph` (from `@cnnx/export`'s `buildTrainingGraph`) starting from `state`
+   * after `iterations` steps. `device: 'cuda'` without the CUDA provider fails with the same message as
+   * inference does.
+   *
+   * @example
+   * const session = await TrainingSession.open(step, state, { device: 'cuda' });
+   * // DeviceUnavailableError: device cuda cannot run the model: the CUDA execution provider is not installed…
+   */
+  static async open(
+    graph: TrainingStepGraph,
+    state: ReadonlyMap<string, Float32Array>,
+    options: TrainingSessionOptions = {},
+    iterations = 0,
+  ): Promise<CoreTrainingSession> {
+    const device = options.device ?? 'cpu';
+    if (device !== 'cpu' && device !== 'cuda') {
+      throw new RangeError(`'device' must be cpu or cuda in Node, got '${device}'`);
+    }
+    return TrainingSession.create(graph, state, nodeTrainingBackend(device), options, iterations);
+  }
+}

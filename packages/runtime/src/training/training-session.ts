@@ -1,0 +1,309 @@
+/** The training step runner, generic over onnxruntime-node and onnxruntime-web. */
+import type {
+  TrainingBatch,
+  TrainingSessionInfo,
+  TrainingSessionOptions,
+  TrainingStepGraph,
+  TrainingStepOptions,
+  TrainingStepResult,
+} from './types.js';
+
+/** A tensor as both onnxruntime packages expose it. */
+export interface OrtTensor {
+  readonly type: string;
+  readonly dims: readonly number[];
+  readonly data: unknown;
+  /** onnxruntime-web: the data of a tensor that lives on the GPU. */
+  getData?(): Promise<unknown>;
+  dispose?(): void;
+}
+
+/** An open onnxruntime session, as both packages expose it. */
+export interface OrtTrainingSession {
+  run(
+    feeds: Record<string, OrtTensor>,
+    fetches?: Record<string, OrtTensor | null> | readonly string[],
+  ): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+  endProfiling?(): void;
+}
+
+/** What an entry (node, web) supplies: how to open a session and make tensors. */
+export interface TrainingBackend {
+  device: string;
+  provider: string;
+  /** Opens the step's session with the entry's session options. */
+  open(bytes: Uint8Array, options: TrainingSessionOptions): Promise<OrtTrainingSession>;
+  tensor(type: 'float32', data: Float32Array, dims: readonly number[]): OrtTensor;
+  tensor(type: 'int32', data: Int32Array, dims: readonly number[]): OrtTensor;
+  /**
+   * Whether `run` writes into preallocated output tensors (onnxruntime-node); otherwise the session adopts
+   * the tensors `run` returns as the next state.
+   */
+  preallocatedOutputs: boolean;
+}
+
+/** One carried tensor's two buffers: fed from one, the next value written into the other. */
+interface Carried {
+  name: string;
+  input: string;
+  output: string;
+  shape: number[];
+  tensors: [OrtTensor, OrtTensor];
+}
+
+let openSession: TrainingSession | null = null;
+
+function size(shape: readonly number[]): number {
+  return shape.reduce((product, dim) => product * dim, 1);
+}
+
+function checkState(
+  graph: TrainingStepGraph,
+  state: ReadonlyMap<string, Float32Array>,
+  partial: boolean,
+): void {
+  const known = new Set(graph.state.map((tensor) => tensor.name));
+  for (const name of state.keys()) {
+    if (!known.has(name)) throw new RangeError(`the training graph carries no tensor named '${name}'`);
+  }
+  for (const tensor of graph.state) {
+    const values = state.get(tensor.name);
+    if (values === undefined) {
+      if (partial) continue;
+      throw new RangeError(`the state has no value for '${tensor.name}' (${tensor.kind})`);
+    }
+    if (!(values instanceof Float32Array) || values.length !== size(tensor.shape)) {
+      throw new RangeError(
+        `'${tensor.name}' must be a Float32Array of ${size(tensor.shape)} values (shape [${tensor.shape.join(', ')}]); got ${values?.length}`,
+      );
+    }
+  }
+}
+
+/**
+ * Runs a training graph built by `@cnnx/export`'s `buildTrainingGraph`, step after step, holding the
+ * parameters, optimizer slots and batch-norm statistics between steps: in onnxruntime-node in two sets of
+ * preallocated tensors that swap roles each step (fed from one, written into the other, no copies), in
+ * onnxruntime-web in the tensors each run returns. One session at a time per process: an idle onnxruntime
+ * session keeps its thread pool spinning and slows the one that works.
+ *
+ * @example
+ * const session = await TrainingSession.open(step, readTrainingState(model, step), { threads: 2 });
+ * const { loss, correct } = await session.step({ images, labels, count: 64 }, { learningRate: 0.001 });
+ * writeTrainedWeights(model, step, await session.readState());
+ * await session.release();
+ */
+export class TrainingSession {
+  readonly info: TrainingSessionInfo;
+  private readonly carried: Carried[];
+  private current: 0 | 1 = 0;
+  private steps = 0;
+  private released = false;
+  private readonly lossTensor: OrtTensor;
+  private readonly correctTensor: OrtTensor;
+
+  protected constructor(
+    private readonly graph: TrainingStepGraph,
+    private readonly backend: TrainingBackend,
+    private readonly session: OrtTrainingSession,
+    state: ReadonlyMap<string, Float32Array>,
+    options: TrainingSessionOptions,
+  ) {
+    this.info = { device: backend.device, provider: backend.provider, threads: options.threads || null };
+    this.carried = graph.state.map((tensor) => {
+      const initial = Float32Array.from(state.get(tensor.name)!);
+      const spare = new Float32Array(initial.length);
+      return {
+        name: tensor.name,
+        input: tensor.input,
+        output: tensor.output,
+        shape: tensor.shape,
+        tensors: [
+          backend.tensor('float32', initial, tensor.shape),
+          backend.tensor('float32', spare, tensor.shape),
+        ],
+      };
+    });
+    this.lossTensor = backend.tensor('float32', new Float32Array(1), []);
+    this.correctTensor = backend.tensor('float32', new Float32Array(1), []);
+  }
+
+  /**
+   * Opens a session for `graph` on `backend`, starting from `state` (every parameter, slot and statistic
+   * by its tfjs name, as `@cnnx/export`'s `readTrainingState` gives them) after `iterations` steps.
+   * Entries call this; use `TrainingSession.open` of `@cnnx/runtime`.
+   *
+   * @example
+   * const session = await TrainingSession.create(step, state, cpuTrainingBackend, {});
+   */
+  static async create(
+    graph: TrainingStepGraph,
+    state: ReadonlyMap<string, Float32Array>,
+    backend: TrainingBackend,
+    options: TrainingSessionOptions = {},
+    iterations = 0,
+  ): Promise<TrainingSession> {
+    if (openSession !== null) {
+      throw new Error(
+        'a training session is already open in this process; release() it first (an idle onnxruntime session keeps its threads spinning)',
+      );
+    }
+    if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 0)) {
+      throw new RangeError(`'threads' must be an integer ≥ 0, got ${options.threads}`);
+    }
+    if (!Number.isInteger(iterations) || iterations < 0) {
+      throw new RangeError(`'iterations' must be an integer ≥ 0, got ${iterations}`);
+    }
+    checkState(graph, state, false);
+    const ortSession = await backend.open(graph.bytes, options);
+    const session = new this(graph, backend, ortSession, state, options);
+    session.steps = iterations;
+    openSession = session;
+    return session;
+  }
+
+  /** Steps done so far (the optimizer's iteration count, tfjs's `iter`). */
+  get iterations(): number {
+    return this.steps;
+  }
+
+  private assertOpen(): void {
+    if (this.released) throw new Error('the training session was released');
+  }
+
+  /**
+   * Runs one training step on `batch` at `learningRate`: forward, loss, backward and the optimizer's update.
+   *
+   * @example
+   * await session.step({ images, labels, count: 64 }, { learningRate: 0.001 }); // → { loss: 2.29, correct: 7 }
+   */
+  async step(batch: TrainingBatch, options: TrainingStepOptions): Promise<TrainingStepResult> {
+    this.assertOpen();
+    const { graph, backend } = this;
+    const pixels = size(graph.imageShape);
+    if (!Number.isInteger(batch.count) || batch.count < 1) {
+      throw new RangeError(`'batch.count' must be an integer ≥ 1, got ${batch.count}`);
+    }
+    if (!(batch.images instanceof Float32Array) || batch.images.length !== batch.count * pixels) {
+      throw new RangeError(
+        `'batch.images' must be a Float32Array of ${batch.count} × ${pixels} values, got ${batch.images?.length}`,
+      );
+    }
+    const sparse = graph.loss === 'sparse-categorical-crossentropy';
+    const labelCount = sparse ? batch.count : batch.count * graph.classes;
+    if (sparse ? !(batch.labels instanceof Int32Array) : !(batch.labels instanceof Float32Array)) {
+      throw new TypeError(
+        `'batch.labels' must be ${sparse ? 'an Int32Array of class indices' : 'a Float32Array of targets'}`,
+      );
+    }
+    if (batch.labels.length !== labelCount) {
+      throw new RangeError(`'batch.labels' must hold ${labelCount} values, got ${batch.labels.length}`);
+    }
+    if (!Number.isFinite(options.learningRate)) {
+      throw new RangeError(`'learningRate' must be a finite number, got ${options.learningRate}`);
+    }
+    const names = graph.names;
+    const feeds: Record<string, OrtTensor> = {
+      [names.images]: backend.tensor('float32', batch.images, [batch.count, ...graph.imageShape]),
+      [names.labels]: sparse
+        ? backend.tensor('int32', batch.labels as Int32Array, [batch.count])
+        : backend.tensor('float32', batch.labels as Float32Array, [batch.count, graph.classes]),
+      [names.learningRate]: backend.tensor('float32', Float32Array.of(options.learningRate), []),
+      [names.step]: backend.tensor('float32', Float32Array.of(this.steps), []),
+      [names.seed]: backend.tensor('int32', Int32Array.of(options.seed ?? this.steps), []),
+    };
+    const from = this.current;
+    const to = from === 0 ? 1 : 0;
+    for (const carried of this.carried) feeds[carried.input] = carried.tensors[from];
+    let results: Record<string, OrtTensor>;
+    if (backend.preallocatedOutputs) {
+      const fetches: Record<string, OrtTensor> = {
+        [names.loss]: this.lossTensor,
+        [names.correct]: this.correctTensor,
+      };
+      for (const carried of this.carried) fetches[carried.output] = carried.tensors[to];
+      results = await this.session.run(feeds, fetches);
+    } else {
+      results = await this.session.run(feeds);
+      for (const carried of this.carried) {
+        carried.tensors[to].dispose?.();
+        carried.tensors[to] = results[carried.output]!;
+      }
+    }
+    this.current = to;
+    this.steps += 1;
+    const scalar = async (name: string): Promise<number> => {
+      const tensor = results[name]!;
+      const data = (tensor.getData ? await tensor.getData() : tensor.data) as Float32Array;
+      return data[0]!;
+    };
+    return { loss: await scalar(names.loss), correct: await scalar(names.correct) };
+  }
+
+  /**
+   * Every carried value (parameters, optimizer slots, batch-norm statistics) by tfjs name, copied out.
+   * Give it to `@cnnx/export`'s `writeTrainedWeights` to set the weights into the tfjs model, and to
+   * `optimizerWeightsFromState` for tfjs's optimizer weights (a checkpoint).
+   *
+   * @example
+   * const state = await session.readState();
+   * state.get('dense_Dense1/kernel/m'); // Float32Array: Adam's first moment of that kernel
+   */
+  async readState(): Promise<Map<string, Float32Array>> {
+    this.assertOpen();
+    const state = new Map<string, Float32Array>();
+    for (const carried of this.carried) {
+      const tensor = carried.tensors[this.current];
+      const data = (tensor.getData ? await tensor.getData() : tensor.data) as Float32Array;
+      state.set(carried.name, Float32Array.from(data));
+    }
+    return state;
+  }
+
+  /**
+   * Replaces some or all carried values (weights set in the tfjs model, a checkpoint's optimizer slots),
+   * and with `iterations` the step count, so training continues from there.
+   *
+   * @example
+   * session.writeState(stateFromOptimizerWeights(step, weights).slots, 120);
+   */
+  writeState(values: ReadonlyMap<string, Float32Array>, iterations?: number): void {
+    this.assertOpen();
+    checkState(this.graph, values, true);
+    if (iterations !== undefined) {
+      if (!Number.isInteger(iterations) || iterations < 0) {
+        throw new RangeError(`'iterations' must be an integer ≥ 0, got ${iterations}`);
+      }
+    }
+    for (const carried of this.carried) {
+      const values_ = values.get(carried.name);
+      if (values_ === undefined) continue;
+      const tensor = carried.tensors[this.current];
+      if (tensor.data instanceof Float32Array && !tensor.getData) {
+        tensor.data.set(values_);
+      } else {
+        tensor.dispose?.();
+        carried.tensors[this.current] = this.backend.tensor(
+          'float32',
+          Float32Array.from(values_),
+          carried.shape,
+        );
+      }
+    }
+    if (iterations !== undefined) this.steps = iterations;
+  }
+
+  /** Node: ends onnxruntime's profiling (when `profileFilePrefix` was given) and writes its file. */
+  endProfiling(): void {
+    this.session.endProfiling?.();
+  }
+
+  /** Frees the onnxruntime session; another training session may be opened afterwards. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    if (openSession === this) openSession = null;
+    await this.session.release();
+  }
+}

@@ -1,0 +1,58 @@
+/** The public types of the training session, shared by the node and browser entries. */
+import type { TrainingGraph } from '@cnnx/export';
+
+/** The parts of `@cnnx/export`'s `TrainingGraph` a session reads (the bytes and the description). */
+export type TrainingStepGraph = Pick<
+  TrainingGraph,
+  'bytes' | 'inputs' | 'outputs' | 'state' | 'names' | 'imageShape' | 'classes' | 'loss' | 'webgpu'
+>;
+
+/** Options of `TrainingSession.open`. */
+export interface TrainingSessionOptions {
+  /** Node: `cpu` (default) or `cuda`; browser: `wasm` (default) or `webgpu`. */
+  device?: 'cpu' | 'cuda' | 'wasm' | 'webgpu';
+  /** Intra-op threads (onnxruntime's `intraOpNumThreads`); 0 or unset lets onnxruntime choose. */
+  threads?: number;
+  /** Graph optimisation level (default `all`). */
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Node: let idle intra-op threads spin-wait for work (onnxruntime's default) instead of sleeping. Off by
+   * default: between steps the JavaScript thread builds the next batch, and on a busy or 2-core machine
+   * spinning threads take the cores it needs (classic, 2 threads, busy machine: 539 images/s spinning,
+   * 877 not).
+   */
+  spinWait?: boolean;
+  /** Node: write onnxruntime's per-operator profile to `<prefix>_<date>.json` (see `endProfiling`). */
+  profileFilePrefix?: string;
+}
+
+/** One batch: images in the model's own layout (NHWC for tfjs) and their labels. */
+export interface TrainingBatch {
+  images: Float32Array;
+  /** Class indices (sparse cross-entropy), or `count × classes` targets (categorical). */
+  labels: Int32Array | Float32Array;
+  count: number;
+}
+
+/** What one step needs besides the batch. */
+export interface TrainingStepOptions {
+  learningRate: number;
+  /** The seed of this step's dropout masks (int32); default: the step number. */
+  seed?: number;
+}
+
+/** What one step gives back. */
+export interface TrainingStepResult {
+  /** Mean loss over the batch, as `@cnnx/train`'s loop computes it. */
+  loss: number;
+  /** How many of the batch's images the model classified right (before this step's update). */
+  correct: number;
+}
+
+/** Where a session runs. */
+export interface TrainingSessionInfo {
+  device: string;
+  provider: string;
+  /** Intra-op threads asked for; null when onnxruntime chose. */
+  threads: number | null;
+}
