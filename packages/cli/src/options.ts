@@ -1,3 +1,4 @@
+import { formatInputScale, parseInputScale } from '@cnnx/data/browser';
 import { InvalidArgumentError } from 'commander';
 
 /**
@@ -87,4 +88,20 @@ export function libraryParser<T>(parse: (value: string) => T): (value: string) =
       throw error;
     }
   };
+}
+
+/** What `--input-scale` says in every command's help. */
+export const INPUT_SCALE_HELP =
+  'how raw 0-255 pixels reach the model: unit (÷255), none (as they are) or standard:MEAN:STD (on the ÷255 values)';
+
+/**
+ * A commander argument parser for `--input-scale`: `unit`, `none` or `standard:MEAN:STD`, in `@cnnx/data`'s one
+ * vocabulary (the ONNX metadata's), returned in its written form.
+ *
+ * @example
+ * program.option('--input-scale <scale>', INPUT_SCALE_HELP, inputScale());
+ * // `--input-scale half` → "error: option '--input-scale <scale>' argument 'half' is invalid. --input-scale must be unit, none or standard:MEAN:STD with STD > 0, got 'half'"
+ */
+export function inputScale(flag = '--input-scale'): (value: string) => string {
+  return libraryParser((value) => formatInputScale(parseInputScale(value, flag)));
 }

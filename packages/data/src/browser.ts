@@ -6,6 +6,8 @@ export {
   DownloadError,
   ModelFormatError,
   PathOutsideFolderError,
+  type UnsupportedLayerDetails,
+  UnsupportedLayerError,
 } from './errors.js';
 export { type CsvImages, parseCsv } from './formats/csv.js';
 export { encodeIdx, type IdxArray, parseIdx } from './formats/idx.js';

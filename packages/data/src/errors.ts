@@ -74,6 +74,58 @@ export class ModelFormatError extends Error {
   }
 }
 
+/** What {@link UnsupportedLayerError} is told: the layer, what refuses it, and what it supports instead. */
+export interface UnsupportedLayerDetails {
+  /** The layer's class (`LSTM`, `Lambda`, `Conv2D`). */
+  className: string;
+  /** The layer's name, where the one refusing it knows the name (the Keras reader does; the exporter checks classes). */
+  name?: string;
+  /** What refuses it, as the message says it: `the Keras reader`, `the ONNX exporter`. */
+  refusedBy: string;
+  /** The layer classes that one supports. */
+  supported: readonly string[];
+  /** The model file, when the layer came from one; the message then starts with it. */
+  file?: string;
+  /** Why a known class is refused: the option it cannot honour (`groups = 2`). */
+  detail?: string;
+}
+
+/**
+ * A layer that cnnx cannot take: the Keras reader meets a class it does not know (an LSTM, a Lambda, a custom
+ * layer) or an option TensorFlow.js cannot compute, or the ONNX exporter meets a tfjs class it has no
+ * converter for. One class for both, so that a caller catches one type; the message is one line naming the
+ * layer and listing the supported classes. Here because both `@cnnx/train` and `@cnnx/export` raise it (each
+ * re-exports it).
+ *
+ * @example
+ * try { await readKerasModel('model.keras'); } catch (error) {
+ *   if (error instanceof UnsupportedLayerError) console.log(error.layer, error.className); // "lstm" "LSTM"
+ * }
+ * // message: "model.keras: layer 'lstm' (LSTM) is not supported by the Keras reader; supported: Activation, Add, …"
+ */
+export class UnsupportedLayerError extends Error {
+  /** The layer's name where it is known, else its class (the exporter looks at classes only). */
+  readonly layer: string;
+  readonly className: string;
+  readonly supported: readonly string[];
+  /** The model file the layer came from, when there is one. */
+  readonly file: string | undefined;
+  /** The message without the file. */
+  readonly reason: string;
+  constructor(details: UnsupportedLayerDetails, options?: ErrorOptions) {
+    const { className, name, refusedBy, supported, file, detail } = details;
+    const what = name === undefined ? `layer class '${className}'` : `layer '${name}' (${className})`;
+    const reason = `${what} is not supported by ${refusedBy}${detail ? ` (${detail})` : ''}; supported: ${supported.join(', ')}`;
+    super(file === undefined ? reason : `${file}: ${reason}`, options);
+    this.name = 'UnsupportedLayerError';
+    this.layer = name ?? className;
+    this.className = className;
+    this.supported = supported;
+    this.file = file;
+    this.reason = reason;
+  }
+}
+
 /**
  * A file names another file outside its own folder (`model.json` pointing its weights at
  * `../../../../etc/passwd`): cnnx reads only what lies inside the folder it was given.

@@ -13,6 +13,8 @@ export {
   DownloadError,
   ModelFormatError,
   PathOutsideFolderError,
+  type UnsupportedLayerDetails,
+  UnsupportedLayerError,
 } from './errors.js';
 export {
   type FolderContents,

@@ -1,27 +1,10 @@
 /**
- * A tfjs layer class the exporter has no converter for. Nothing is written when it is raised.
- *
- * @example
- * try { await exportToOnnx(model); } catch (error) {
- *   if (error instanceof UnsupportedLayerError) console.log(error.layer); // "LSTM"
- * }
+ * A layer the exporter or the training-graph builder has no converter for (or the Keras reader cannot read):
+ * one class, defined in `@cnnx/data` and raised by `@cnnx/train`'s Keras reader too, so that callers catch one
+ * type. Nothing is written when it is raised.
  */
-export class UnsupportedLayerError extends Error {
-  readonly layer: string;
-  readonly supported: readonly string[];
-  /** `by` names what cannot take the layer (the exporter by default, or the training-graph builder). */
-  constructor(layer: string, supported: readonly string[], detail?: string, by = 'the ONNX exporter') {
-    super(
-      `layer class '${layer}' is not supported by ${by}${detail ? ` (${detail})` : ''}; supported: ${supported.join(', ')}`,
-    );
-    this.name = 'UnsupportedLayerError';
-    this.layer = layer;
-    this.supported = supported;
-  }
-}
-
 /** A saved model that cannot be read (defined in `@cnnx/data`, where every package reaches it). */
-export { ModelFormatError } from '@cnnx/data/browser';
+export { ModelFormatError, UnsupportedLayerError } from '@cnnx/data/browser';
 
 /**
  * The exported ONNX disagrees with tfjs beyond the tolerance: the exporter refuses to write it.

@@ -15,6 +15,22 @@ export {
   kerasReferenceUnavailable,
 } from './keras.js';
 export {
+  hdf5Bytes,
+  type Json,
+  type KerasZip,
+  keras2Layer,
+  keras2Node,
+  keras3Layer,
+  keras3Node,
+  keras3Object,
+  kerasZip,
+  type LegacyFile,
+  legacyH5,
+  positiveWeight,
+  randomWeight,
+  type TestWeight,
+} from './keras-files.js';
+export {
   drawPaperPhoto,
   PAPER_CONDITION_TITLES,
   PAPER_CONDITIONS,

@@ -1,22 +1,26 @@
+import { parseInputScale, scaleTable } from '@cnnx/data';
 import * as tf from '@tensorflow/tfjs';
 import { InputShapeError, NonFiniteOutputError } from './errors.js';
 
 /**
- * Class probabilities for byte images (n × h × w × c, 0-255, scaled to [0, 1] as in training), in
- * batches so memory stays flat. Returns n × classes floats, row-major; an output that is NaN or infinite
- * (weights that hold NaN) throws {@link NonFiniteOutputError} instead.
+ * Class probabilities for byte images (n × h × w × c, 0-255, scaled as `inputScale` says: `unit` (÷255,
+ * the default, as cnnx trains), `none` or `standard:MEAN:STD`), in batches so memory stays flat. Returns
+ * n × classes floats, row-major; an output that is NaN or infinite (weights that hold NaN) throws
+ * {@link NonFiniteOutputError} instead.
  *
  * @example
  * const probabilities = await predict(model, test.images, test.shape);
  * probabilities.length; // test.count * 10
+ * await predict(keras.model, test.images, test.shape, { inputScale: keras.inputScale }); // raw pixels for 'none'
  */
 export async function predict(
   model: tf.LayersModel,
   images: Uint8Array,
   shape: readonly number[],
-  options: { batchSize?: number } = {},
+  options: { batchSize?: number; inputScale?: string } = {},
 ): Promise<Float32Array> {
   const batchSize = options.batchSize ?? 256;
+  const table = scaleTable(parseInputScale(options.inputScale ?? 'unit', "'inputScale'"));
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new RangeError(`'batchSize' must be an integer ≥ 1; got ${batchSize}`);
   }
@@ -42,7 +46,7 @@ export async function predict(
     const batch = tf.tidy(() => {
       const floats = new Float32Array((end - start) * pixels);
       const bytes = images.subarray(start * pixels, end * pixels);
-      for (let index = 0; index < bytes.length; index += 1) floats[index] = bytes[index]! / 255;
+      for (let index = 0; index < bytes.length; index += 1) floats[index] = table[bytes[index]!]!;
       const input = tf.tensor4d(floats, [end - start, shape[0]!, shape[1]!, shape[2]!]);
       return model.predict(input) as tf.Tensor;
     });

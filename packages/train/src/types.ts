@@ -132,6 +132,11 @@ export interface TrainOptions {
   earlyStopping?: EarlyStoppingOptions;
   /** Random shifts, rotations and zoom of the training images (drawn from the seed, step by step). */
   augment?: Augmentation;
+  /**
+   * How the 0-255 bytes become the model's input: `unit` (÷255, the default), `none` (as they are) or
+   * `standard:MEAN:STD` (on the ÷255 values). A Keras model trained on raw pixels fine-tunes with `none`.
+   */
+  inputScale?: string;
 }
 
 /** One epoch's figures. `val*` are absent when there is no validation data. */

@@ -6,7 +6,16 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { kerasReferenceUnavailable } from '@cnnx/testing';
+import {
+  hdf5Bytes,
+  type Json,
+  keras2Layer,
+  keras3Layer,
+  kerasReferenceUnavailable,
+  kerasZip,
+  legacyH5,
+  randomWeight,
+} from '@cnnx/testing';
 import type { Group as H5Group } from 'h5wasm';
 import {
   initBackend,
@@ -16,15 +25,6 @@ import {
   SUPPORTED_KERAS_LAYERS,
   UnsupportedLayerError,
 } from '../src/index.js';
-import {
-  hdf5Bytes,
-  type Json,
-  keras2Layer,
-  keras3Layer,
-  kerasZip,
-  legacyH5,
-  randomWeight,
-} from './helpers/keras-files.js';
 
 let work: string;
 
@@ -431,7 +431,7 @@ describe('options', () => {
     for (const scale of ['raw', 'standard:0.1:0', 'standard:x:1']) {
       await assert.rejects(readKerasModelFromBytes(bytes, { inputScale: scale }), {
         name: 'RangeError',
-        message: `'inputScale' must be unit, none or standard:MEAN:STD with STD > 0, got ${JSON.stringify(scale)}`,
+        message: `'inputScale' must be unit, none or standard:MEAN:STD with STD > 0, got '${scale}'`,
       });
     }
   });

@@ -8,10 +8,21 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createRandom } from '@cnnx/data';
 import {
+  type Json,
   KERAS_FIXTURES,
+  keras2Layer,
+  keras2Node,
+  keras3Layer,
+  keras3Node,
+  keras3Object,
   kerasFixturesDir,
   kerasReferenceForward,
   kerasReferenceUnavailable,
+  kerasZip,
+  legacyH5,
+  positiveWeight,
+  randomWeight,
+  type TestWeight,
 } from '@cnnx/testing';
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -24,19 +35,6 @@ import {
   SUPPORTED_KERAS_LAYERS,
   saveModel,
 } from '../src/index.js';
-import {
-  type Json,
-  keras2Layer,
-  keras2Node,
-  keras3Layer,
-  keras3Node,
-  keras3Object,
-  kerasZip,
-  legacyH5,
-  positiveWeight,
-  randomWeight,
-  type TestWeight,
-} from './helpers/keras-files.js';
 
 let work: string;
 

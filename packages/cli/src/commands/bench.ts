@@ -12,7 +12,7 @@ import type { CliContext } from '../context.js';
 import { CliError, describeError, UsageError } from '../errors.js';
 import { formatBytes, formatShape } from '../format.js';
 import { printJson, say } from '../io.js';
-import { loadClassifier, locateModel } from '../model-location.js';
+import { loadClassifier, locateModel, onnxOnly } from '../model-location.js';
 import { choice, integer, number } from '../options.js';
 
 interface BenchFlags {
@@ -118,11 +118,7 @@ export function register(program: Command, _context: CliContext): void {
     .addHelpText('after', EXAMPLE)
     .action(async (flags: BenchFlags) => {
       const location = await locateModel(flags.model);
-      if (location.kind !== 'onnx') {
-        throw new CliError(
-          `--model ${flags.model} is a tfjs model; cnnx bench measures an .onnx file (cnnx export --model ${flags.model} --out model.onnx makes one)`,
-        );
-      }
+      if (location.kind !== 'onnx') throw onnxOnly(flags.model, location.kind, 'bench');
       const file = location.file;
       const bytes = (await stat(file)).size;
       const classifier = await loadClassifier(file, flags.model, {

@@ -5,8 +5,6 @@ import {
   type EvaluationMetrics,
   evaluatePredictions,
   formatClassificationReport,
-  initBackend,
-  loadModel,
   predict,
   writeReport,
 } from '@cnnx/train';
@@ -14,8 +12,9 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { printJson, say } from '../io.js';
+import { type LayersLocation, openLayersModel } from '../layers-model.js';
 import { locateModel } from '../model-location.js';
-import { choice, integer } from '../options.js';
+import { choice, INPUT_SCALE_HELP, inputScale, integer } from '../options.js';
 
 interface EvaluateOptions {
   model: string;
@@ -25,6 +24,7 @@ interface EvaluateOptions {
   json?: boolean;
   report?: string;
   batchSize: number;
+  inputScale?: string;
 }
 
 /** `cnnx evaluate`: scores a tfjs model folder or an ONNX file on a dataset split. */
@@ -32,9 +32,12 @@ export function register(program: Command, _context: CliContext): void {
   program
     .command('evaluate')
     .description(
-      'score a model (tfjs folder or .onnx file) on a dataset: loss, accuracy, classification report',
+      'score a model (tfjs folder, Keras .h5/.keras or .onnx file) on a dataset: loss, accuracy, classification report',
     )
-    .requiredOption('--model <path>', 'a tfjs model folder (model.json), a run folder, or an .onnx file')
+    .requiredOption(
+      '--model <path>',
+      'a tfjs model folder (model.json), a run folder, a Keras .h5/.keras file, or an .onnx file',
+    )
     .requiredOption('--dataset <spec>', 'dataset spec: mnist-sample, mnist, fashion-mnist, idx:DIR, …')
     .option('--split <split>', 'which split to score', choice('--split', ['train', 'test'] as const), 'test')
     .option(
@@ -44,11 +47,16 @@ export function register(program: Command, _context: CliContext): void {
       42,
     )
     .option('--batch-size <n>', 'images per inference batch', integer('--batch-size', { min: 1 }), 256)
+    .option(
+      '--input-scale <scale>',
+      `${INPUT_SCALE_HELP} (default: the model's own: ONNX metadata, manifest.json, else unit)`,
+      inputScale(),
+    )
     .option('--json', 'print the metrics as one JSON document on stdout')
     .option('--report <dir>', 'write report.html and the figures (PNG + SVG) into this folder')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ cnnx evaluate --model runs/quickstart/model --dataset mnist-sample\n  $ cnnx evaluate --model runs/quickstart/model.onnx --dataset mnist-sample --json --report runs/eval',
+      '\nExamples:\n  $ cnnx evaluate --model runs/quickstart/model --dataset mnist-sample\n  $ cnnx evaluate --model runs/quickstart/model.onnx --dataset mnist-sample --json --report runs/eval\n  $ cnnx evaluate --model mnist.keras --dataset mnist-sample --split test',
     )
     .action(async (options: EvaluateOptions) => {
       await runEvaluate(options);
@@ -68,9 +76,9 @@ export async function runEvaluate(options: EvaluateOptions): Promise<EvaluationM
   // sets without a test split of their own score the quickstart's seeded stratified 85/15 (`loadDataset`'s seed)
   const dataset = await loadDataset(options.dataset, { split: options.split, seed: options.seed });
   const probabilities =
-    location.kind === 'tfjs'
-      ? await predictWithTfjs(location.dir, dataset, options.batchSize)
-      : await predictWithOnnx(location.file, dataset, options.batchSize);
+    location.kind === 'onnx'
+      ? await predictWithOnnx(location.file, dataset, options)
+      : await predictWithLayers(location, dataset, options);
   const metrics = evaluatePredictions(probabilities, dataset.labels, dataset.classNames);
 
   const where = location.kind === 'tfjs' ? location.dir : location.file;
@@ -128,9 +136,13 @@ function mismatch(model: string, modelShape: string, modelClasses: number, datas
   );
 }
 
-async function predictWithTfjs(dir: string, dataset: Dataset, batchSize: number): Promise<Float32Array> {
-  await initBackend('auto');
-  const model = await loadModel(dir);
+async function predictWithLayers(
+  location: LayersLocation,
+  dataset: Dataset,
+  options: EvaluateOptions,
+): Promise<Float32Array> {
+  const { model, inputScale: scale } = await openLayersModel(location, options);
+  const where = location.kind === 'tfjs' ? location.dir : location.file;
   try {
     const inputShape = (model.inputs[0]?.shape ?? []).slice(1);
     const outputShape = model.outputs[0]?.shape ?? [];
@@ -139,16 +151,20 @@ async function predictWithTfjs(dir: string, dataset: Dataset, batchSize: number)
       inputShape.length === 3 &&
       inputShape.every((size, axis) => size === null || size === dataset.shape[axis]);
     if (!sameImages || outputShape.length !== 2 || classes !== dataset.classNames.length) {
-      throw mismatch(dir, describeShape(inputShape), classes ?? 0, dataset);
+      throw mismatch(where, describeShape(inputShape), classes ?? 0, dataset);
     }
-    return await predict(model, dataset.images, shapeOf(dataset), { batchSize });
+    return await predict(model, dataset.images, shapeOf(dataset), { ...options, inputScale: scale });
   } finally {
     model.dispose();
   }
 }
 
-async function predictWithOnnx(file: string, dataset: Dataset, batchSize: number): Promise<Float32Array> {
-  const classifier = await Classifier.load(file, { device: 'cpu' });
+async function predictWithOnnx(
+  file: string,
+  dataset: Dataset,
+  { batchSize, inputScale: scale }: EvaluateOptions,
+): Promise<Float32Array> {
+  const classifier = await Classifier.load(file, { device: 'cpu', inputScale: scale });
   try {
     const output = classifier.info.outputs[0];
     const shape = output?.shape ?? [];

@@ -14,12 +14,13 @@ import {
   verifyExport,
   writeTritonModel,
 } from '@cnnx/export';
-import { initBackend, loadModel, readModelManifest } from '@cnnx/train';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { printJson, say, writeFileAtomic } from '../io.js';
-import { choice, integer } from '../options.js';
+import { openLayersModel } from '../layers-model.js';
+import { locateModel } from '../model-location.js';
+import { choice, INPUT_SCALE_HELP, inputScale, integer } from '../options.js';
 
 interface ExportFlags {
   model?: string;
@@ -40,7 +41,9 @@ interface ExportFlags {
 }
 
 function checkFlags(flags: ExportFlags): { model: string; out: string } {
-  if (!flags.model) throw new UsageError('--model DIR is required (a tfjs model folder with model.json)');
+  if (!flags.model) {
+    throw new UsageError('--model is required (a tfjs model folder, or a Keras .h5/.keras file)');
+  }
   if (!flags.out) throw new UsageError('--out FILE.onnx is required');
   if (flags.quantize === 'int8' && !flags.calibration) {
     throw new UsageError('--quantize int8 needs --calibration SPEC (images to calibrate activations on)');
@@ -54,23 +57,17 @@ function checkFlags(flags: ExportFlags): { model: string; out: string } {
 }
 
 async function runExport(flags: ExportFlags): Promise<void> {
-  const { model: dir, out } = checkFlags(flags);
-  const manifest = await readModelManifest(dir);
-  const inputScale = flags.inputScale ?? manifest.inputScale ?? 'unit';
-  let scale: ReturnType<typeof parseInputScale>;
-  try {
-    scale = parseInputScale(inputScale, '--input-scale');
-  } catch (error) {
-    throw new UsageError((error as Error).message, { cause: error });
-  }
-  const classNames = flags.classNames ? flags.classNames.split(',') : manifest.classNames;
-  const runId = flags.runId ?? manifest.runId;
-
-  const model = await loadModel(dir);
-  if (flags.verify) {
-    // tfjs runs the reference predictions: the fastest backend that loads here (wasm without tfjs-node).
-    say(`tfjs backend for verification: ${(await initBackend('auto')).name}`);
-  }
+  const { model: path, out } = checkFlags(flags);
+  const location = await locateModel(path);
+  if (location.kind === 'onnx')
+    throw new CliError(`--model ${path} is ONNX already: export a tfjs or Keras model`);
+  // tfjs reads the model and runs the reference predictions: the fastest backend here (wasm without tfjs-node)
+  const opened = await openLayersModel(location, { inputScale: flags.inputScale });
+  const { model, inputScale } = opened;
+  if (flags.verify) say(`tfjs backend for verification: ${opened.backend}`);
+  const scale = parseInputScale(inputScale);
+  const classNames = flags.classNames ? flags.classNames.split(',') : opened.classNames;
+  const runId = flags.runId ?? opened.runId;
   // --calibration SPEC: its train split calibrates int8, its test split checks the export.
   let calibration: Float32Array | undefined;
   let images: VerificationInputs | undefined;
@@ -125,12 +122,17 @@ function describe(result: VerificationResult, what: string): string {
   return `verified on ${result.samples} ${what}: max |Δ| ${result.maxAbsDiff.toExponential(2)}, class agreement ${(result.agreement * 100).toFixed(2)}%`;
 }
 
-/** `cnnx export`: a saved tfjs Layers model folder → an ONNX file, verified against tfjs. */
+/** `cnnx export`: a saved tfjs Layers model folder or a Keras file → an ONNX file, verified against tfjs. */
 export function register(program: Command, _context: CliContext): void {
   program
     .command('export')
-    .description('export a tfjs Layers model folder to ONNX, checked against tfjs with onnxruntime-node')
-    .option('--model <dir>', 'tfjs model folder (model.json + weight shards)')
+    .description(
+      'export a tfjs Layers model folder or a Keras .h5/.keras file to ONNX, checked against tfjs with onnxruntime-node',
+    )
+    .option(
+      '--model <path>',
+      'tfjs model folder (model.json + weight shards), run folder, or Keras .h5/.keras file',
+    )
     .option('--out <file>', 'ONNX file to write')
     .option('--opset <n>', 'ONNX opset (13-21)', integer('--opset'), 17)
     .option(
@@ -161,7 +163,11 @@ export function register(program: Command, _context: CliContext): void {
       'minmax',
     )
     .option('--class-names <list>', 'comma-separated class names (default: from manifest.json)')
-    .option('--input-scale <scale>', 'unit, none or standard:MEAN:STD (default: manifest.json, else unit)')
+    .option(
+      '--input-scale <scale>',
+      `${INPUT_SCALE_HELP}; written into the ONNX file (default: manifest.json's, else unit; none for a Keras model that starts with Rescaling(1/255))`,
+      inputScale(),
+    )
     .option('--run-id <id>', 'training run id (default: from manifest.json)')
     .option('--no-verify', 'skip the onnxruntime-node vs tfjs check')
     .option('--triton <dir>', 'also write a Triton model repository entry under DIR')
@@ -169,7 +175,7 @@ export function register(program: Command, _context: CliContext): void {
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText(
       'after',
-      '\nExample:\n  cnnx export --model runs/quickstart/model --out digits.onnx --calibration mnist-sample --triton triton-repo',
+      '\nExamples:\n  cnnx export --model runs/quickstart/model --out digits.onnx --calibration mnist-sample --triton triton-repo\n  cnnx export --model mnist.keras --out mnist.onnx\n  cnnx export --model mnist.h5 --input-scale none --out mnist.onnx   # trained on raw 0-255 pixels',
     )
     .action(async (flags: ExportFlags) => {
       try {

@@ -6,14 +6,15 @@ import {
   prepareImage,
   rankClasses,
 } from '@cnnx/runtime';
-// @cnnx/train (TensorFlow.js) is imported only for a tfjs model folder or --report
+// @cnnx/train (TensorFlow.js) is imported only for a tfjs model folder, a Keras file or --report
 import type { PredictionItem } from '@cnnx/train';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError, describeError, UsageError } from '../errors.js';
 import { printJson, say } from '../io.js';
+import { type LayersLocation, openLayersModel } from '../layers-model.js';
 import { loadClassifier, locateModel } from '../model-location.js';
-import { choice, integer } from '../options.js';
+import { choice, INPUT_SCALE_HELP, inputScale, integer } from '../options.js';
 
 interface PredictFlags {
   model: string;
@@ -22,6 +23,7 @@ interface PredictFlags {
   prepare: boolean;
   device: 'auto' | 'cpu' | 'cuda';
   report?: string;
+  inputScale?: string;
 }
 
 /** What predict needs of a model, whichever format it came in. */
@@ -34,7 +36,8 @@ interface Predictor {
 }
 
 async function onnxPredictor(file: string, flags: PredictFlags): Promise<Predictor> {
-  const classifier = await loadClassifier(file, flags.model, { device: flags.device });
+  const { device, inputScale: scale } = flags;
+  const classifier = await loadClassifier(file, flags.model, { device, inputScale: scale });
   const image = classifier.info.image;
   return {
     image,
@@ -48,16 +51,15 @@ async function onnxPredictor(file: string, flags: PredictFlags): Promise<Predict
   };
 }
 
-/** A tfjs model folder: tfjs `predict` on the same prepared pixels, class names from its manifest. */
-async function tfjsPredictor(dir: string, flags: PredictFlags): Promise<Predictor> {
+/** A tfjs model folder or a Keras file: tfjs `predict` on the same prepared pixels, scaled as the model wants. */
+async function layersPredictor(location: LayersLocation, flags: PredictFlags): Promise<Predictor> {
   if (!flags.prepare) {
     throw new UsageError(
-      '--no-prepare works with .onnx models only; a tfjs model folder gets prepared digits',
+      '--no-prepare works with .onnx models only; a tfjs or Keras model gets prepared digits',
     );
   }
-  const { initBackend, loadModel, predict, readModelManifest } = await import('@cnnx/train');
-  await initBackend('auto');
-  const model = await loadModel(dir);
+  const { predict } = await import('@cnnx/train');
+  const { model, inputScale: scale, classNames: named } = await openLayersModel(location, flags);
   const inputShape = (model.inputs[0]?.shape ?? []).slice(1);
   if (inputShape.join('×') !== '28×28×1') {
     model.dispose();
@@ -66,7 +68,6 @@ async function tfjsPredictor(dir: string, flags: PredictFlags): Promise<Predicto
     );
   }
   const classes = model.outputs[0]?.shape.at(-1) ?? 0;
-  const named = (await readModelManifest(dir)).classNames;
   const classNames =
     named?.length === classes ? named : Array.from({ length: classes }, (_, index) => String(index));
   return {
@@ -76,6 +77,7 @@ async function tfjsPredictor(dir: string, flags: PredictFlags): Promise<Predicto
         model,
         pixels instanceof Uint8Array ? pixels : Uint8Array.from(pixels),
         [28, 28, 1],
+        { inputScale: scale },
       );
       return rankClasses(probabilities, classNames, Math.min(topK, classes));
     },
@@ -112,10 +114,13 @@ export function register(program: Command, _context: CliContext): void {
   program
     .command('predict')
     .description(
-      'classify image files with an ONNX model or a tfjs model folder: top classes and probabilities',
+      'classify image files with an ONNX model, a tfjs model folder or a Keras file: top classes and probabilities',
     )
     .argument('<images...>', 'image files (PNG, JPEG, WebP, GIF, TIFF, AVIF, SVG)')
-    .requiredOption('--model <path>', 'an .onnx file, a tfjs model folder, or a run folder')
+    .requiredOption(
+      '--model <path>',
+      'an .onnx file, a tfjs model folder, a run folder, or a Keras .h5/.keras file',
+    )
     .option('--top <k>', 'how many classes to list per image', integer('--top', { min: 1 }), 3)
     .option(
       '--no-prepare',
@@ -131,10 +136,11 @@ export function register(program: Command, _context: CliContext): void {
       '--report <dir>',
       'also write predictions.{html,png,svg}: each input, the cleaned page, the 28×28 image the model saw, its top classes',
     )
+    .option('--input-scale <scale>', `${INPUT_SCALE_HELP} (default: the model's own)`, inputScale())
     .option('--json', 'print one JSON array on stdout: [{file, label, index, probability, top}]')
     .addHelpText(
       'after',
-      '\nExamples:\n  cnnx predict --model runs/quickstart/model.onnx digit.png photo.jpg --top 3 --json\n  cnnx predict --model runs/quickstart/model 7.png --report runs/predict',
+      '\nExamples:\n  cnnx predict --model runs/quickstart/model.onnx digit.png photo.jpg --top 3 --json\n  cnnx predict --model runs/quickstart/model 7.png --report runs/predict\n  cnnx predict --model mnist.keras 7.png',
     )
     .action(async (images: string[], flags: PredictFlags) => {
       if (flags.report && !flags.prepare) {
@@ -146,7 +152,7 @@ export function register(program: Command, _context: CliContext): void {
       const predictor =
         location.kind === 'onnx'
           ? await onnxPredictor(location.file, flags)
-          : await tfjsPredictor(location.dir, flags);
+          : await layersPredictor(location, flags);
       const results: (Classification & { file: string })[] = [];
       const reportItems: PredictionItem[] = [];
       const failures: string[] = [];

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { say } from '../io.js';
+import { refuseKerasFile } from '../model-location.js';
 import { choice, integer, number } from '../options.js';
 
 interface ServeFlags {
@@ -192,4 +193,5 @@ async function checkModelFile(file: string): Promise<void> {
     });
   });
   if (!info.isFile()) throw new CliError(`${file}: is not a file; --model expects an ONNX file`);
+  await refuseKerasFile(file, 'serve');
 }

@@ -8,14 +8,15 @@ import {
 } from '@cnnx/train';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { choice, integer, libraryParser, number } from '../options.js';
+import { choice, INPUT_SCALE_HELP, inputScale, integer, libraryParser, number } from '../options.js';
 import { runTrain, type TrainFlags } from '../train/run.js';
 
 const EXAMPLES = `
 Examples:
   $ cnnx train --dataset mnist-sample --out runs/digits --epochs 3
   $ cnnx train --dataset fashion-mnist --out runs/fashion --model best --epochs 20 --schedule cosine
-  $ cnnx train --resume runs/digits          # after Ctrl-C or a crash`;
+  $ cnnx train --resume runs/digits          # after Ctrl-C or a crash
+  $ cnnx train --model mnist.keras --dataset mnist-sample --epochs 1 --out runs/tuned   # fine-tunes a Keras model`;
 
 /** `cnnx train`: trains a preset or a JSON spec on a dataset, with checkpoints and `--resume`. */
 export function register(program: Command, _context: CliContext): void {
@@ -25,8 +26,8 @@ export function register(program: Command, _context: CliContext): void {
     .option('--dataset <spec>', 'dataset spec: mnist-sample, mnist, fashion-mnist, idx:DIR, csv:FILE, …')
     .option('--out <dir>', 'run folder to write')
     .option(
-      '--model <name|file.json>',
-      `a preset (${PRESET_NAMES.join(', ')}) or a JSON spec file`,
+      '--model <name|file>',
+      `a preset (${PRESET_NAMES.join(', ')}), a JSON spec file, or a Keras .h5/.keras file to fine-tune`,
       'classic',
     )
     .option(
@@ -83,6 +84,11 @@ export function register(program: Command, _context: CliContext): void {
       '--threads <n>',
       'wasm backend threads (default: one per core, at most 8)',
       integer('--threads', { min: 1, max: 8 }),
+    )
+    .option(
+      '--input-scale <scale>',
+      `${INPUT_SCALE_HELP}; the run and its export keep it (default unit; none for a Keras model that starts with Rescaling(1/255))`,
+      inputScale(),
     )
     .option('--resume <dir>', 'continue the run in DIR from its last checkpoint')
     .option('--json', 'print the run manifest as one JSON document on stdout')

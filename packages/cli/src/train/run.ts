@@ -5,6 +5,7 @@ import {
   describeRun,
   formatModelSummary,
   InputShapeError,
+  isPresetName,
   type LossName,
   loadRunCheckpoint,
   ModelSpecError,
@@ -21,10 +22,11 @@ import {
 import type { Command } from 'commander';
 import { CliError, UsageError } from '../errors.js';
 import { printJson, say } from '../io.js';
+import { describeKeras, kerasFileOf } from '../layers-model.js';
 import { createTrainingProgress, describeBackend, onInterrupt } from '../progress.js';
 
 /** The flags of `cnnx train`, as commander parses them (the run's settings, and how to carry it out). */
-export type TrainFlags = Omit<RunSettings, 'dataset' | 'modelSpec'> & {
+export type TrainFlags = Omit<RunSettings, 'dataset' | 'modelSpec' | 'kerasFile'> & {
   dataset?: string;
   out?: string;
   lr?: number;
@@ -51,6 +53,12 @@ async function prepare(
     const { config, checkpoint } = await loadRunCheckpoint(out).catch((error: Error) => {
       throw new CliError(`cannot resume ${flags.resume}: ${error.message}`, { cause: error });
     });
+    const scale = config.inputScale ?? 'unit';
+    if (flags.inputScale !== undefined && flags.inputScale !== scale) {
+      throw new UsageError(
+        `--input-scale ${flags.inputScale}: the run in ${flags.resume} trains with ${scale}`,
+      );
+    }
     if (command.getOptionValueSource('epochs') === 'cli' && flags.epochs !== undefined)
       config.epochs = flags.epochs;
     const done = checkpoint.resume.state.epochsDone;
@@ -63,10 +71,22 @@ async function prepare(
   }
   if (!flags.dataset) throw new UsageError('--dataset <spec> is required (or --resume DIR)');
   if (!flags.out) throw new UsageError('--out <dir> is required (or --resume DIR)');
-  const modelSpec = await readModelArgument(flags.model).catch((error: Error) => {
-    throw error instanceof RangeError ? new UsageError(`--model ${error.message}`) : error;
-  });
-  const settings: RunSettings = { ...flags, dataset: flags.dataset, modelSpec, learningRate: flags.lr };
+  // a Keras file (.h5 or .keras) is fine-tuned; trainRun reads it
+  const kerasFile = isPresetName(flags.model) ? undefined : await kerasFileOf(flags.model);
+  const modelSpec = kerasFile
+    ? null
+    : await readModelArgument(flags.model).catch((error: Error) => {
+        throw error instanceof RangeError
+          ? new UsageError(`--model ${error.message}, nor a Keras .h5/.keras file`)
+          : error;
+      });
+  const settings: RunSettings = {
+    ...flags,
+    dataset: flags.dataset,
+    modelSpec,
+    learningRate: flags.lr,
+    ...(kerasFile ? { kerasFile } : {}),
+  };
   return { out: resolve(flags.out), config: runConfig(settings) };
 }
 
@@ -100,14 +120,15 @@ export async function runTrain(flags: TrainFlags, command: Command): Promise<voi
           backend = chosen.name;
           say(`backend: ${describeBackend(chosen)}`);
         },
-        onModel: (model) => {
+        onModel: (model, { config: trained, keras }) => {
+          if (keras) for (const line of describeKeras(keras)) say(line);
           say(formatModelSummary(model));
           const state = checkpoint?.resume.state;
           if (state) {
             const batch = state.batchesDone ? `, batch ${state.batchesDone}` : '';
             say(`resuming ${out} after epoch ${state.epochsDone}${batch}`);
           }
-          if (data) say(describeRun(config, data, backend));
+          if (data) say(describeRun(trained, data, backend));
         },
         onBatchEnd: progress.batch,
         onEpochEnd: progress.epoch,

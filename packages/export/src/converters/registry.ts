@@ -22,7 +22,13 @@ export class ConverterRegistry {
 
   get(className: string): LayerConverter {
     const converter = this.converters.get(className);
-    if (!converter) throw new UnsupportedLayerError(className, this.supported());
+    if (!converter) {
+      throw new UnsupportedLayerError({
+        className,
+        refusedBy: 'the ONNX exporter',
+        supported: this.supported(),
+      });
+    }
     return converter;
   }
 

@@ -26,7 +26,9 @@ export class TrainerRegistry {
 
   get(className: string): TrainerConfig {
     const trainer = this.trainers.get(className);
-    if (!trainer) throw new UnsupportedLayerError(className, this.supported(), undefined, TRAINING_ENGINE);
+    if (!trainer) {
+      throw new UnsupportedLayerError({ className, refusedBy: TRAINING_ENGINE, supported: this.supported() });
+    }
     return trainer;
   }
 

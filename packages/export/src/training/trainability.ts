@@ -106,10 +106,10 @@ export function assertTrainable(
 ): void {
   const verdict = checkTrainable(model, registry);
   if (verdict.trainable) return;
-  throw new UnsupportedLayerError(
-    verdict.className,
-    registry.supported(),
-    `layer '${verdict.layer}': ${verdict.reason}`,
-    TRAINING_ENGINE,
-  );
+  throw new UnsupportedLayerError({
+    className: verdict.className,
+    refusedBy: TRAINING_ENGINE,
+    supported: registry.supported(),
+    detail: `layer '${verdict.layer}': ${verdict.reason}`,
+  });
 }

@@ -56,7 +56,14 @@ function fail(context: Context, reason: string): never {
 }
 
 function unsupported(context: Context, layer: string, className: string, detail?: string): never {
-  throw new UnsupportedLayerError(context.file, layer, className, SUPPORTED_KERAS_LAYERS, detail);
+  throw new UnsupportedLayerError({
+    className,
+    name: layer,
+    refusedBy: 'the Keras reader',
+    supported: SUPPORTED_KERAS_LAYERS,
+    file: context.file,
+    ...(detail === undefined ? {} : { detail }),
+  });
 }
 
 /** A shape as Keras writes it (`[null, 28, 28, 1]`), checked. */

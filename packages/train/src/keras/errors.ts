@@ -21,32 +21,9 @@ export class KerasFormatError extends Error {
 }
 
 /**
- * A layer of a Keras file that the reader cannot turn into a TensorFlow.js layer: a class it does not know
- * (LSTM, a Lambda or a custom layer), or an option of a known class that TensorFlow.js cannot honour
- * (`groups` on Conv2D, say). Lists the layer classes the reader supports.
- *
- * @example
- * // UnsupportedLayerError: model.keras: layer 'lstm' (LSTM) is not supported by the Keras reader;
- * //   supported: Activation, Add, AlphaDropout, AveragePooling2D, BatchNormalization, …
+ * A layer of a Keras file that the reader cannot turn into a TensorFlow.js layer (a class it does not know, or
+ * an option TensorFlow.js cannot honour): `@cnnx/data`'s one `UnsupportedLayerError`, which the exporter raises
+ * too. Its `layer` is the layer's name in the file, `className` its Keras class, `supported` the classes the
+ * reader knows.
  */
-export class UnsupportedLayerError extends Error {
-  readonly file: string;
-  readonly reason: string;
-  /** The layer's name in the file. */
-  readonly layer: string;
-  /** The layer's Keras class. */
-  readonly className: string;
-  readonly supported: readonly string[];
-  constructor(file: string, layer: string, className: string, supported: readonly string[], detail?: string) {
-    const reason =
-      `layer '${layer}' (${className}) is not supported by the Keras reader` +
-      `${detail ? ` (${detail})` : ''}; supported: ${supported.join(', ')}`;
-    super(`${file}: ${reason}`);
-    this.name = 'UnsupportedLayerError';
-    this.file = file;
-    this.reason = reason;
-    this.layer = layer;
-    this.className = className;
-    this.supported = supported;
-  }
-}
+export { UnsupportedLayerError } from '@cnnx/data';

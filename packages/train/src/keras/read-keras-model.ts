@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { formatInputScale, parseInputScale } from '@cnnx/data';
 import * as tf from '@tensorflow/tfjs';
 import { strFromU8, unzipSync } from 'fflate';
 import { type KerasLayerInfo, type TranslatedConfig, translateKerasConfig } from './config.js';
@@ -11,21 +12,6 @@ import { type LayerWeights, readKeras3Weights, readLegacyWeights } from './weigh
 
 /** The largest Keras file the reader opens (bytes). */
 export const MAX_KERAS_FILE_BYTES = 1024 * 1024 * 1024;
-
-/**
- * Checks an input scale: `unit`, `none` or `standard:MEAN:STD` with a finite mean and a positive
- * standard deviation. Throws a RangeError naming the value otherwise.
- */
-function checkInputScale(scale: string): string {
-  if (scale === 'unit' || scale === 'none') return scale;
-  const match = /^standard:([^:]+):([^:]+)$/.exec(scale);
-  const mean = Number(match?.[1]);
-  const std = Number(match?.[2]);
-  if (match && Number.isFinite(mean) && Number.isFinite(std) && std > 0) return scale;
-  throw new RangeError(
-    `'inputScale' must be unit, none or standard:MEAN:STD with STD > 0, got ${JSON.stringify(scale)}`,
-  );
-}
 
 function parseJson(file: string, what: string, text: unknown): unknown {
   if (typeof text !== 'string') throw new KerasFormatError(file, `${what} is not a JSON string`);
@@ -236,7 +222,7 @@ export async function readKerasModelFromBytes(
   options: ReadKerasModelOptions & { file?: string } = {},
 ): Promise<KerasModel> {
   const file = options.file ?? 'Keras model';
-  let inputScale = checkInputScale(options.inputScale ?? 'unit');
+  let inputScale = formatInputScale(parseInputScale(options.inputScale ?? 'unit'));
   const format = detectKerasFormat(bytes);
   if (format === null) {
     const start = Array.from(bytes.subarray(0, 8), (byte) => byte.toString(16).padStart(2, '0')).join(' ');

@@ -34,10 +34,17 @@ export { OPTIMIZER_NAMES };
 /** Everything a run was started with. */
 export interface RunConfig {
   dataset: string;
-  /** A preset name, or the spec file's path. */
+  /** A preset name, the spec file's path, or the Keras file's path as given. */
   model: string;
   /** The JSON spec when `model` is not a preset. */
   modelSpec: ModelSpec | null;
+  /** The Keras file (`.h5` or `.keras`) whose model the run fine-tunes, instead of building one. */
+  kerasFile?: string;
+  /**
+   * How the 0-255 bytes become the model's input (unset: `unit`): `unit`, `none` or `standard:MEAN:STD`.
+   * A run on a Keras file records the scale its reader chose (`none` after a leading `Rescaling(1/255)`).
+   */
+  inputScale?: string;
   epochs: number;
   batchSize: number;
   optimizer: OptimizerName;
@@ -71,6 +78,10 @@ export interface RunSettings {
   dataset: string;
   model: string;
   modelSpec?: ModelSpec | null;
+  /** Fine-tune the model in this Keras file (`model` is then how the run names it). */
+  kerasFile?: string;
+  /** `unit` (default), `none` or `standard:MEAN:STD`; for a Keras file, unset lets the reader choose. */
+  inputScale?: string;
   epochs?: number;
   batchSize?: number;
   optimizer?: OptimizerName;
@@ -143,6 +154,8 @@ export function runConfig(settings: RunSettings, { presetDefaults = true } = {})
     limit: settings.limit ?? null,
     seed: settings.seed ?? 42,
   };
+  if (settings.kerasFile !== undefined) config.kerasFile = settings.kerasFile;
+  if (settings.inputScale !== undefined) config.inputScale = settings.inputScale;
   if (settings.test !== undefined) config.test = settings.test;
   if (settings.validateOnTest !== undefined) config.validateOnTest = settings.validateOnTest;
   return config;
@@ -191,5 +204,6 @@ export function trainOptionsOf(config: RunConfig): TrainOptions {
     seed: config.seed,
     earlyStopping: config.earlyStopping ?? undefined,
     augment: augmentationOf(config.augment),
+    ...(config.inputScale === undefined ? {} : { inputScale: config.inputScale }),
   };
 }

@@ -1,6 +1,7 @@
 /** A finished run's manifest: what trained on what, where, how long, and how it went (DIR/run.json). */
 import { createRequire } from 'node:module';
 import { version as dataVersion } from '@cnnx/data';
+import type { KerasModel } from '../keras/types.js';
 import type { BackendInfo, EpochLogs, TrainResult } from '../types.js';
 import { version as trainVersion } from '../version.js';
 import type { RunConfig } from './run-config.js';
@@ -15,6 +16,10 @@ export interface RunManifest {
   config: RunConfig;
   /** The class names in output order (what `cnnx export` and `cnnx predict` label classes with). */
   classNames: string[];
+  /** How the 0-255 bytes became the model's input (what `cnnx export` writes as `cnnx.input_scale`). */
+  inputScale: string;
+  /** The Keras file the run fine-tuned, as its reader saw it (absent for a preset or a spec). */
+  keras?: { file: string; format: KerasModel['format']; kerasVersion: string | null; backend: string | null };
   dataset: {
     spec: string;
     shape: [number, number, number];
@@ -68,10 +73,11 @@ export function runManifest(run: {
   data: RunData;
   backend: BackendInfo;
   model: { name: string; parameters: number };
+  keras?: KerasModel;
   training: TrainResult;
   timings: RunManifest['timings'];
 }): RunManifest {
-  const { config, data, backend, training } = run;
+  const { config, data, backend, training, keras } = run;
   const [height = 0, width = 0, channels = 1] = data.train.shape;
   return {
     format: 'cnnx-run/1',
@@ -79,6 +85,17 @@ export function runManifest(run: {
     runId: run.runId,
     config,
     classNames: data.train.classNames,
+    inputScale: config.inputScale ?? 'unit',
+    ...(keras
+      ? {
+          keras: {
+            file: keras.file,
+            format: keras.format,
+            kerasVersion: keras.kerasVersion,
+            backend: keras.backend,
+          },
+        }
+      : {}),
     dataset: {
       spec: config.dataset,
       shape: [height, width, channels],

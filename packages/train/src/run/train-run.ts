@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@cnnx/data';
 import type * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend.js';
+import { readKerasModel } from '../keras/read-keras-model.js';
+import type { KerasModel } from '../keras/types.js';
 import { saveModel } from '../model-io.js';
 import { buildModel } from '../models/build.js';
 import { loadCheckpoint, saveCheckpoint } from '../training/checkpoint.js';
@@ -28,8 +30,12 @@ export interface RunCallbacks extends Omit<TrainCallbacks, 'onCheckpoint'> {
   onData?(data: RunData): void | Promise<void>;
   /** The backend is chosen (the ones passed over are in `skipped`). */
   onBackend?(backend: BackendInfo): void | Promise<void>;
-  /** The model is built (or read from the checkpoint) and about to train. */
-  onModel?(model: tf.LayersModel): void | Promise<void>;
+  /**
+   * The model is built (or read from the checkpoint or the Keras file) and about to train. `config` is the
+   * run's configuration as it trains (a Keras file's reader may have chosen its input scale); `keras` is what
+   * the reader made of the file, for a run that starts from one.
+   */
+  onModel?(model: tf.LayersModel, details: { config: RunConfig; keras?: KerasModel }): void | Promise<void>;
 }
 
 /** How a run is carried out; none of it is part of the run's configuration. */
@@ -60,9 +66,10 @@ export interface RunResult {
 
 /**
  * Carries out a run: loads its images ({@link loadRunData}), chooses the backend (`initBackend`), builds the
- * model (or takes the checkpoint's), trains it with `trainModel` (checkpointing after every epoch when
+ * model (or takes the checkpoint's, or reads `config.kerasFile` with `readKerasModel` to fine-tune it), trains it with `trainModel` (checkpointing after every epoch when
  * `checkpointDir` is given) and describes the run in its manifest. Errors pass through: a spec that does not
- * build (`ModelSpecError`, `InputShapeError`), a diverging loss (`NonFiniteLossError`), a backend that
+ * build (`ModelSpecError`, `InputShapeError`), a Keras file that cannot be read (`KerasFormatError`,
+ * `UnsupportedLayerError`), a diverging loss (`NonFiniteLossError`), a backend that
  * cannot load (`BackendUnavailableError`).
  *
  * @example
@@ -72,28 +79,39 @@ export interface RunResult {
  * await saveRun('runs/tiny', run); // runs/tiny/{model/, run.json}
  */
 export async function trainRun(
-  config: RunConfig,
+  asked: RunConfig,
   callbacks: RunCallbacks = {},
   options: RunOptions = {},
 ): Promise<RunResult> {
   const started = performance.now();
-  const data = options.data ?? (await loadRunData(config));
+  const data = options.data ?? (await loadRunData(asked));
   await callbacks.onData?.(data);
   const dataSeconds = (performance.now() - started) / 1000;
   const backend = await initBackend(
     options.backend ?? 'auto',
     options.threads === undefined ? {} : { threads: options.threads },
   );
+  // a Keras file is read as soon as tfjs runs, so that a bad one stops the run before anything is said
+  const keras =
+    asked.kerasFile === undefined || options.resume
+      ? undefined
+      : await readKerasModel(
+          asked.kerasFile,
+          asked.inputScale === undefined ? {} : { inputScale: asked.inputScale },
+        );
+  // the scale the Keras reader chose (a leading Rescaling(1/255) means raw pixels) is the run's from here on
+  const config: RunConfig = keras ? { ...asked, inputScale: keras.inputScale } : asked;
   await callbacks.onBackend?.(backend);
   const [height = 0, width = 0, channels = 1] = data.train.shape;
   const model =
     options.resume?.model ??
+    keras?.model ??
     buildModel(config.modelSpec ?? config.model, {
       inputShape: [height, width, channels],
       numClasses: data.train.classNames.length,
       seed: config.seed,
     });
-  await callbacks.onModel?.(model);
+  await callbacks.onModel?.(model, { config, ...(keras ? { keras } : {}) });
   const { checkpointDir } = options;
   const training = await trainModel(
     model,
@@ -116,6 +134,7 @@ export async function trainRun(
     data,
     backend,
     model: { name: model.name, parameters: model.countParams() },
+    ...(keras ? { keras } : {}),
     training,
     timings: {
       dataSeconds,
@@ -165,6 +184,8 @@ export function describeRun(config: RunConfig, data: RunData, backend: string): 
   return (
     `training ${config.model} on ${data.train.count} images of ${config.dataset}${validation}: ` +
     `${config.epochs} epochs, batch ${config.batchSize}, ${config.optimizer}` +
-    `${augment ? `, augmenting (${augment})` : ''}, seed ${config.seed}, backend ${backend}`
+    `${augment ? `, augmenting (${augment})` : ''}` +
+    `${config.inputScale && config.inputScale !== 'unit' ? `, input scale ${config.inputScale}` : ''}` +
+    `, seed ${config.seed}, backend ${backend}`
   );
 }

@@ -1,4 +1,4 @@
-import { type Augmentation, augmentImage, createRandom, scaleTable } from '@cnnx/data';
+import { type Augmentation, augmentImage, createRandom, parseInputScale, scaleTable } from '@cnnx/data';
 import * as tf from '@tensorflow/tfjs';
 import { InputShapeError, NonFiniteLossError } from '../errors.js';
 import type {
@@ -182,11 +182,10 @@ function checkWasmMemory(model: tf.LayersModel, batchSize: number, shape: readon
   }
 }
 
-const unitTable = scaleTable('unit');
-
 /**
- * Images `order[start..end)` as an NHWC float tensor in [0, 1], randomly shifted/rotated/zoomed when
- * `augment` is given (drawn from `seed`, so a resumed run sees the same images).
+ * Images `order[start..end)` as an NHWC float tensor, each byte scaled through `table` (the run's input
+ * scale: [0, 1] for `unit`), randomly shifted/rotated/zoomed when `augment` is given (drawn from `seed`, so
+ * a resumed run sees the same images).
  */
 function batchTensor(
   set: ImageSet,
@@ -195,6 +194,7 @@ function batchTensor(
   end: number,
   augment: Augmentation | undefined,
   seed: number,
+  table: Float32Array,
 ): tf.Tensor4D {
   const [height, width, channels] = set.shape as [number, number, number];
   const pixels = height * width * channels;
@@ -205,19 +205,19 @@ function batchTensor(
     const image = set.images.subarray(index * pixels, (index + 1) * pixels);
     const offset = (row - start) * pixels;
     if (random && augment) {
-      augmentImage(image, height, width, channels, augment, random, unitTable, floats, offset);
+      augmentImage(image, height, width, channels, augment, random, table, floats, offset);
     } else {
-      for (let pixel = 0; pixel < pixels; pixel += 1) floats[offset + pixel] = unitTable[image[pixel]!]!;
+      for (let pixel = 0; pixel < pixels; pixel += 1) floats[offset + pixel] = table[image[pixel]!]!;
     }
   }
   return tf.tensor4d(floats, [end - start, height, width, channels]);
 }
 
-/** A contiguous slice of a set as an NHWC float tensor in [0, 1] (for evaluation). */
-function sliceTensor(set: ImageSet, start: number, end: number): tf.Tensor4D {
+/** A contiguous slice of a set as an NHWC float tensor scaled through `table` (for evaluation). */
+function sliceTensor(set: ImageSet, start: number, end: number, table: Float32Array): tf.Tensor4D {
   const order = new Uint32Array(end - start);
   for (let row = 0; row < order.length; row += 1) order[row] = start + row;
-  return batchTensor(set, order, 0, order.length, undefined, 0);
+  return batchTensor(set, order, 0, order.length, undefined, 0, table);
 }
 
 /** Mean cross-entropy of probabilities against integer labels, with optional label smoothing. */
@@ -237,7 +237,8 @@ function crossEntropy(
 }
 
 /**
- * Loss and accuracy of `model` on `set`, in batches (no weight changes, dropout off).
+ * Loss and accuracy of `model` on `set`, in batches (no weight changes, dropout off), its bytes scaled as
+ * `inputScale` says (`unit`, `none` or `standard:MEAN:STD`, as in training).
  *
  * @example
  * const { loss, accuracy } = evaluateModel(model, validation, 0);
@@ -247,14 +248,16 @@ export function evaluateModel(
   set: ImageSet,
   labelSmoothing = 0,
   batchSize = 256,
+  inputScale = 'unit',
 ): { loss: number; accuracy: number } {
+  const table = scaleTable(parseInputScale(inputScale));
   const classes = model.outputs[0]!.shape[1] as number;
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < set.count; start += batchSize) {
     const end = Math.min(set.count, start + batchSize);
     const [batchLoss, batchCorrect] = tf.tidy(() => {
-      const images = sliceTensor(set, start, end);
+      const images = sliceTensor(set, start, end, table);
       const labels = tf.tensor1d(set.labels.subarray(start, end), 'int32');
       const probabilities = model.predict(images) as tf.Tensor;
       const loss = crossEntropy(probabilities, labels, classes, labelSmoothing);
@@ -303,6 +306,8 @@ export async function trainModel(
   const schedule = options.schedule ?? { type: 'constant' };
   const baseRate = options.learningRate ?? DEFAULT_LEARNING_RATES[options.optimizer ?? 'adam'];
   const { train, validation } = data;
+  const inputScale = options.inputScale ?? 'unit';
+  const table = scaleTable(parseInputScale(inputScale, "'inputScale'"));
   const classes = model.outputs[0]!.shape[1] as number;
   const batches = Math.ceil(train.count / batchSize);
 
@@ -339,7 +344,7 @@ export async function trainModel(
         for (let row = start; row < end; row += 1) labelBytes[row - start] = train.labels[order[row]!]!;
         let hits: tf.Scalar | undefined;
         const [loss, correct] = tf.tidy(() => {
-          const images = batchTensor(train, order, start, end, options.augment, stepSeed);
+          const images = batchTensor(train, order, start, end, options.augment, stepSeed, table);
           const labels = tf.tensor1d(labelBytes, 'int32');
           const cost = optimizer.minimize(
             () => {
@@ -393,7 +398,7 @@ export async function trainModel(
         seconds: partial.seconds,
       };
       if (validation) {
-        const measured = evaluateModel(model, validation, smoothing);
+        const measured = evaluateModel(model, validation, smoothing, 256, inputScale);
         logs.valLoss = measured.loss;
         logs.valAccuracy = measured.accuracy;
       }

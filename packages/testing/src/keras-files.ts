@@ -1,6 +1,5 @@
-// Writes small Keras model files for the reader's tests: legacy HDF5 as Keras 2 / Keras 3 save them, and
+// Writes small Keras model files for the Keras reader's and the CLI's tests: legacy HDF5 as Keras 2 / Keras 3 save them, and
 // Keras 3 `.keras` zips, with h5wasm (libhdf5 in wasm, writing to its in-memory file system) and fflate.
-import { createRandom } from '@cnnx/data';
 import { strToU8, zipSync } from 'fflate';
 import h5wasm, { type File as H5File, type Group as H5Group } from 'h5wasm';
 
@@ -14,16 +13,42 @@ export interface TestWeight {
   values: Float32Array;
 }
 
-/** Seeded values in [-scale, scale) for a weight of `shape`. */
+/**
+ * A seeded source of floats in [0, 1): mulberry32, the generator of `@cnnx/data`'s `createRandom` (the same
+ * seed gives the same weights), written out here because @cnnx/data's own tests use this workspace and a
+ * dependency back on it would be a cycle.
+ */
+function seededFloats(seed: number): () => number {
+  let state = Math.trunc(seed) >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Seeded values in [-scale, scale) for a weight of `shape`.
+ *
+ * @example
+ * randomWeight('dense/kernel:0', [16, 3], 1).values.length; // 48
+ */
 export function randomWeight(name: string, shape: number[], seed: number, scale = 0.5): TestWeight {
-  const random = createRandom(seed);
+  const next = seededFloats(seed);
   const count = shape.reduce((product, size) => product * size, 1);
   const values = new Float32Array(count);
-  for (let index = 0; index < count; index += 1) values[index] = (random.next() * 2 - 1) * scale;
+  for (let index = 0; index < count; index += 1) values[index] = (next() * 2 - 1) * scale;
   return { name, shape, values };
 }
 
-/** Seeded values in [low, high) (for batch norm's moving variance, which must stay positive). */
+/**
+ * Seeded values in [low, high) (for batch norm's moving variance, which must stay positive).
+ *
+ * @example
+ * positiveWeight('moving_variance:0', [8], 3).values.every((value) => value >= 0.5); // true
+ */
 export function positiveWeight(
   name: string,
   shape: number[],
@@ -38,7 +63,12 @@ export function positiveWeight(
   return weight;
 }
 
-/** The bytes of an HDF5 file that `write` fills (with h5wasm, in memory). */
+/**
+ * The bytes of an HDF5 file that `write` fills (with h5wasm, in memory).
+ *
+ * @example
+ * const bytes = await hdf5Bytes((file) => file.create_attribute('note', 'hello')); // starts with \x89HDF
+ */
 export async function hdf5Bytes(write: (file: H5File) => void): Promise<Uint8Array> {
   const { FS } = await h5wasm.ready;
   const name = `/test-${process.pid}-${Math.random().toString(36).slice(2)}.h5`;
@@ -81,6 +111,9 @@ export interface LegacyFile {
  * The bytes of a legacy HDF5 model file as `model.save('x.h5')` writes it: root attributes
  * `model_config`, `keras_version`, `backend`, and `model_weights/<layer>/<weight name>` datasets listed
  * by each layer group's `weight_names`.
+ *
+ * @example
+ * await writeFile('small.h5', await legacyH5({ modelConfig, weights: { dense: [kernel, bias] } }));
  */
 export function legacyH5(spec: LegacyFile): Promise<Uint8Array> {
   return hdf5Bytes((file) => {
@@ -118,7 +151,12 @@ export interface KerasZip {
   withoutWeights?: boolean;
 }
 
-/** The bytes of a Keras 3 `.keras` zip: config.json, metadata.json and model.weights.h5. */
+/**
+ * The bytes of a Keras 3 `.keras` zip: config.json, metadata.json and model.weights.h5.
+ *
+ * @example
+ * await writeFile('small.keras', await kerasZip({ config, vars: { dense: [kernel, bias] } }));
+ */
 export async function kerasZip(spec: KerasZip): Promise<Uint8Array> {
   const weights = await hdf5Bytes((file) => {
     file.create_group('layers');
@@ -149,17 +187,32 @@ const POLICY: Json = {
   registered_name: null,
 };
 
-/** A Keras 2 layer entry: `{class_name, config}`. */
+/**
+ * A Keras 2 layer entry: `{class_name, config}`.
+ *
+ * @example
+ * keras2Layer('Dense', { name: 'dense', units: 10 }); // { class_name: 'Dense', config: { trainable: true, dtype: 'float32', … } }
+ */
 export function keras2Layer(className: string, config: Record<string, Json>): Json {
   return { class_name: className, config: { trainable: true, dtype: 'float32', ...config } };
 }
 
-/** Wraps initializer-like objects the way Keras 3 serializes them. */
+/**
+ * Wraps initializer-like objects the way Keras 3 serializes them.
+ *
+ * @example
+ * keras3Object('keras.initializers', 'Zeros'); // { module, class_name: 'Zeros', config: {}, registered_name: null }
+ */
 export function keras3Object(module: string, className: string, config: Record<string, Json> = {}): Json {
   return { module, class_name: className, config, registered_name: null };
 }
 
-/** A Keras 3 layer entry: module, class_name, config with a dtype policy, registered_name. */
+/**
+ * A Keras 3 layer entry: module, class_name, config with a dtype policy, registered_name.
+ *
+ * @example
+ * keras3Layer('Flatten', { name: 'flatten' }); // { module: 'keras.layers', class_name: 'Flatten', … }
+ */
 export function keras3Layer(className: string, config: Record<string, Json>): Json {
   return {
     module: 'keras.layers',
@@ -169,7 +222,12 @@ export function keras3Layer(className: string, config: Record<string, Json>): Js
   };
 }
 
-/** A Keras 3 functional layer: the layer entry plus `name` and its call's `inbound_nodes`. */
+/**
+ * A Keras 3 functional layer: the layer entry plus `name` and its call's `inbound_nodes`.
+ *
+ * @example
+ * keras3Node('Dense', { name: 'out', units: 10 }, ['flatten']); // inbound_nodes: [{ args: [keras tensor], kwargs: {} }]
+ */
 export function keras3Node(className: string, config: Record<string, Json>, inputs: string[]): Json {
   const tensors = inputs.map((name) => ({
     class_name: '__keras_tensor__',
@@ -184,7 +242,12 @@ export function keras3Node(className: string, config: Record<string, Json>, inpu
   };
 }
 
-/** A Keras 2 functional layer: the entry plus `name` and `inbound_nodes` lists. */
+/**
+ * A Keras 2 functional layer: the entry plus `name` and `inbound_nodes` lists.
+ *
+ * @example
+ * keras2Node('Dense', { name: 'out', units: 10 }, ['flatten']); // inbound_nodes: [[['flatten', 0, 0, {}]]]
+ */
 export function keras2Node(className: string, config: Record<string, Json>, inputs: string[]): Json {
   const layer = keras2Layer(className, config) as Record<string, Json>;
   return {
