@@ -7,7 +7,7 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Dataset, loadDataset, parseInputScale, scaleTable } from '@cnnx/data';
+import { createRandom, type Dataset, loadDataset, parseInputScale, scaleTable } from '@cnnx/data';
 import { type Json, keras2Layer, kerasZip, legacyH5, randomWeight, type TestWeight } from '@cnnx/testing';
 import { limitImages, logLoss } from '@cnnx/train';
 import sharp from 'sharp';
@@ -27,8 +27,8 @@ function lines(stderr: string): string[] {
 
 // The model the input-scale tests run: 28×28×1 → Flatten → Dense 10 softmax, weights small enough that raw
 // 0-255 pixels, ÷255 pixels and standardised pixels give three clearly different outputs.
-const kernel = randomWeight('dense/kernel:0', [784, 10], 11, 0.02);
-const bias = randomWeight('dense/bias:0', [10], 12, 0.1);
+const kernel = randomWeight('dense/kernel:0', [784, 10], createRandom(11), 0.02);
+const bias = randomWeight('dense/bias:0', [10], createRandom(12), 0.1);
 
 function denseConfig(extra: Json[] = [], units = 10): Json {
   return {
@@ -99,7 +99,7 @@ before(async () => {
   );
   await writeFile(
     join(folder, 'wrong-shape.h5'),
-    await legacyFile([randomWeight('dense/kernel:0', [576, 10], 1), bias]),
+    await legacyFile([randomWeight('dense/kernel:0', [576, 10], createRandom(1)), bias]),
   );
   await writeFile(
     join(folder, 'lstm.h5'),

@@ -14,32 +14,23 @@ export interface TestWeight {
 }
 
 /**
- * A seeded source of floats in [0, 1): mulberry32, the generator of `@cnnx/data`'s `createRandom` (the same
- * seed gives the same weights), written out here because @cnnx/data's own tests use this workspace and a
- * dependency back on it would be a cycle.
+ * A seeded source of floats in [0, 1): `@cnnx/data`'s `createRandom(seed)` fits. The caller passes it in,
+ * because @cnnx/data's own tests use this workspace and a dependency back on it would be a cycle.
  */
-function seededFloats(seed: number): () => number {
-  let state = Math.trunc(seed) >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+export interface FloatSource {
+  next(): number;
 }
 
 /**
  * Seeded values in [-scale, scale) for a weight of `shape`.
  *
  * @example
- * randomWeight('dense/kernel:0', [16, 3], 1).values.length; // 48
+ * randomWeight('dense/kernel:0', [16, 3], createRandom(1)).values.length; // 48
  */
-export function randomWeight(name: string, shape: number[], seed: number, scale = 0.5): TestWeight {
-  const next = seededFloats(seed);
+export function randomWeight(name: string, shape: number[], random: FloatSource, scale = 0.5): TestWeight {
   const count = shape.reduce((product, size) => product * size, 1);
   const values = new Float32Array(count);
-  for (let index = 0; index < count; index += 1) values[index] = (next() * 2 - 1) * scale;
+  for (let index = 0; index < count; index += 1) values[index] = (random.next() * 2 - 1) * scale;
   return { name, shape, values };
 }
 
@@ -47,16 +38,16 @@ export function randomWeight(name: string, shape: number[], seed: number, scale 
  * Seeded values in [low, high) (for batch norm's moving variance, which must stay positive).
  *
  * @example
- * positiveWeight('moving_variance:0', [8], 3).values.every((value) => value >= 0.5); // true
+ * positiveWeight('moving_variance:0', [8], createRandom(3)).values.every((value) => value >= 0.5); // true
  */
 export function positiveWeight(
   name: string,
   shape: number[],
-  seed: number,
+  random: FloatSource,
   low = 0.5,
   high = 1.5,
 ): TestWeight {
-  const weight = randomWeight(name, shape, seed, 1);
+  const weight = randomWeight(name, shape, random, 1);
   for (let index = 0; index < weight.values.length; index += 1) {
     weight.values[index] = low + ((weight.values[index]! + 1) / 2) * (high - low);
   }

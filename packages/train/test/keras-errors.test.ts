@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createRandom } from '@cnnx/data';
 import {
   hdf5Bytes,
   type Json,
@@ -60,7 +61,10 @@ function denseModel(extraLayers: Json[] = []): Json {
 }
 
 const denseWeights = () => ({
-  dense: [randomWeight('dense/kernel:0', [16, 3], 1), randomWeight('dense/bias:0', [3], 2)],
+  dense: [
+    randomWeight('dense/kernel:0', [16, 3], createRandom(1)),
+    randomWeight('dense/bias:0', [3], createRandom(2)),
+  ],
 });
 
 /** Asserts that reading `path` fails with a KerasFormatError whose reason matches `reason`, in one line. */
@@ -187,7 +191,7 @@ describe('missing weights', () => {
   test('legacy HDF5: weight_names lists a dataset that is not there', async () => {
     const bytes = await legacyH5({
       modelConfig: denseModel(),
-      weights: { dense: [randomWeight('dense/kernel:0', [16, 3], 1)] },
+      weights: { dense: [randomWeight('dense/kernel:0', [16, 3], createRandom(1))] },
       extra: (file) => {
         const group = file.get('model_weights/dense') as H5Group;
         group.delete_attribute('weight_names');
@@ -203,7 +207,7 @@ describe('missing weights', () => {
   test('legacy HDF5: fewer weights than the layer needs', async () => {
     const bytes = await legacyH5({
       modelConfig: denseModel(),
-      weights: { dense: [randomWeight('dense/kernel:0', [16, 3], 1)] },
+      weights: { dense: [randomWeight('dense/kernel:0', [16, 3], createRandom(1))] },
     });
     await assertFormatError(
       await writeModel('one-weight.h5', bytes),
@@ -233,7 +237,12 @@ describe('a weight whose shape does not match its layer', () => {
   test('legacy HDF5', async () => {
     const bytes = await legacyH5({
       modelConfig: denseModel(),
-      weights: { dense: [randomWeight('dense/kernel:0', [15, 3], 1), randomWeight('dense/bias:0', [3], 2)] },
+      weights: {
+        dense: [
+          randomWeight('dense/kernel:0', [15, 3], createRandom(1)),
+          randomWeight('dense/bias:0', [3], createRandom(2)),
+        ],
+      },
     });
     await assertFormatError(
       await writeModel('wrong-shape.h5', bytes),
@@ -244,7 +253,7 @@ describe('a weight whose shape does not match its layer', () => {
   test('.keras', async () => {
     const bytes = await kerasZip({
       config: denseModel(),
-      vars: { dense: [randomWeight('k', [16, 3], 1), randomWeight('b', [4], 2)] },
+      vars: { dense: [randomWeight('k', [16, 3], createRandom(1)), randomWeight('b', [4], createRandom(2))] },
     });
     await assertFormatError(
       await writeModel('wrong-shape.keras', bytes),

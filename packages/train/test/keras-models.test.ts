@@ -182,23 +182,38 @@ const modelA = {
     keras2Layer('Dense', { name: 'logits', units: 3, activation: 'linear', use_bias: true }),
   ],
   weights: {
-    c1: [randomWeight('c1/kernel:0', [3, 3, 3, 4], 1), randomWeight('c1/bias:0', [4], 2)],
+    c1: [
+      randomWeight('c1/kernel:0', [3, 3, 3, 4], createRandom(1)),
+      randomWeight('c1/bias:0', [4], createRandom(2)),
+    ],
     bn: [
-      positiveWeight('bn/gamma:0', [4], 3),
-      randomWeight('bn/beta:0', [4], 4),
-      randomWeight('bn/moving_mean:0', [4], 5),
-      positiveWeight('bn/moving_variance:0', [4], 6),
+      positiveWeight('bn/gamma:0', [4], createRandom(3)),
+      randomWeight('bn/beta:0', [4], createRandom(4)),
+      randomWeight('bn/moving_mean:0', [4], createRandom(5)),
+      positiveWeight('bn/moving_variance:0', [4], createRandom(6)),
     ],
-    dw: [randomWeight('dw/depthwise_kernel:0', [3, 3, 4, 2], 7), randomWeight('dw/bias:0', [8], 8)],
+    dw: [
+      randomWeight('dw/depthwise_kernel:0', [3, 3, 4, 2], createRandom(7)),
+      randomWeight('dw/bias:0', [8], createRandom(8)),
+    ],
     sep: [
-      randomWeight('sep/depthwise_kernel:0', [3, 3, 8, 1], 9),
-      randomWeight('sep/pointwise_kernel:0', [1, 1, 8, 5], 10),
-      randomWeight('sep/bias:0', [5], 11),
+      randomWeight('sep/depthwise_kernel:0', [3, 3, 8, 1], createRandom(9)),
+      randomWeight('sep/pointwise_kernel:0', [1, 1, 8, 5], createRandom(10)),
+      randomWeight('sep/bias:0', [5], createRandom(11)),
     ],
-    pr: [randomWeight('pr/alpha:0', [1, 1, 5], 12)],
-    d1: [randomWeight('d1/kernel:0', [5, 6], 13, 1), randomWeight('d1/bias:0', [6], 14)],
-    ln: [positiveWeight('ln/gamma:0', [6], 15), randomWeight('ln/beta:0', [6], 16)],
-    logits: [randomWeight('logits/kernel:0', [6, 3], 17, 2), randomWeight('logits/bias:0', [3], 18)],
+    pr: [randomWeight('pr/alpha:0', [1, 1, 5], createRandom(12))],
+    d1: [
+      randomWeight('d1/kernel:0', [5, 6], createRandom(13), 1),
+      randomWeight('d1/bias:0', [6], createRandom(14)),
+    ],
+    ln: [
+      positiveWeight('ln/gamma:0', [6], createRandom(15)),
+      randomWeight('ln/beta:0', [6], createRandom(16)),
+    ],
+    logits: [
+      randomWeight('logits/kernel:0', [6, 3], createRandom(17), 2),
+      randomWeight('logits/bias:0', [3], createRandom(18)),
+    ],
   } as Record<string, TestWeight[]>,
 };
 
@@ -275,9 +290,12 @@ const modelB: Json = {
   registered_name: 'Functional',
 };
 const modelBVars = {
-  conv2d: [randomWeight('k', [3, 3, 1, 3], 21), randomWeight('b', [3], 22)],
-  conv2d_1: [randomWeight('k', [3, 3, 1, 3], 23), randomWeight('b', [3], 24)],
-  dense: [randomWeight('k', [13 * 13 * 6, 4], 25, 0.2), randomWeight('b', [4], 26)],
+  conv2d: [randomWeight('k', [3, 3, 1, 3], createRandom(21)), randomWeight('b', [3], createRandom(22))],
+  conv2d_1: [randomWeight('k', [3, 3, 1, 3], createRandom(23)), randomWeight('b', [3], createRandom(24))],
+  dense: [
+    randomWeight('k', [13 * 13 * 6, 4], createRandom(25), 0.2),
+    randomWeight('b', [4], createRandom(26)),
+  ],
 };
 
 // Model C: Keras 3 Sequential built with model.build() (no InputLayer; build_input_shape), whose layer
@@ -322,9 +340,12 @@ const modelC: Json = {
   registered_name: null,
 };
 const modelCVars = {
-  conv2d: [randomWeight('k', [3, 3, 1, 2], 31), randomWeight('b', [2], 32)],
-  conv2d_1: [randomWeight('k', [3, 3, 2, 2], 33)],
-  dense: [randomWeight('k', [8 * 8 * 2, 10], 34, 0.3), randomWeight('b', [10], 35)],
+  conv2d: [randomWeight('k', [3, 3, 1, 2], createRandom(31)), randomWeight('b', [2], createRandom(32))],
+  conv2d_1: [randomWeight('k', [3, 3, 2, 2], createRandom(33))],
+  dense: [
+    randomWeight('k', [8 * 8 * 2, 10], createRandom(34), 0.3),
+    randomWeight('b', [10], createRandom(35)),
+  ],
 };
 
 // Model D: Keras 3's legacy writer (model.save('x.h5') in Keras 3): a Keras 3 config in model_config and
@@ -350,8 +371,14 @@ const modelD = {
   } as Json,
   weights: {
     input_layer: [],
-    hidden: [randomWeight('mlp/hidden/kernel', [784, 8], 41, 0.1), randomWeight('mlp/hidden/bias', [8], 42)],
-    out: [randomWeight('mlp/out/kernel', [8, 10], 43), randomWeight('mlp/out/bias', [10], 44)],
+    hidden: [
+      randomWeight('mlp/hidden/kernel', [784, 8], createRandom(41), 0.1),
+      randomWeight('mlp/hidden/bias', [8], createRandom(42)),
+    ],
+    out: [
+      randomWeight('mlp/out/kernel', [8, 10], createRandom(43)),
+      randomWeight('mlp/out/bias', [10], createRandom(44)),
+    ],
   },
 };
 
@@ -390,13 +417,19 @@ const modelE = {
   } as Json,
   weights: {
     input_1: [],
-    conv: [randomWeight('conv/kernel:0', [3, 3, 1, 3], 51), randomWeight('conv/bias:0', [3], 52)],
-    norm: [
-      randomWeight('norm/beta:0', [3], 53),
-      randomWeight('norm/moving_mean:0', [3], 54),
-      positiveWeight('norm/moving_variance:0', [3], 55),
+    conv: [
+      randomWeight('conv/kernel:0', [3, 3, 1, 3], createRandom(51)),
+      randomWeight('conv/bias:0', [3], createRandom(52)),
     ],
-    classes: [randomWeight('classes/kernel:0', [3, 10], 56), randomWeight('classes/bias:0', [10], 57)],
+    norm: [
+      randomWeight('norm/beta:0', [3], createRandom(53)),
+      randomWeight('norm/moving_mean:0', [3], createRandom(54)),
+      positiveWeight('norm/moving_variance:0', [3], createRandom(55)),
+    ],
+    classes: [
+      randomWeight('classes/kernel:0', [3, 10], createRandom(56)),
+      randomWeight('classes/bias:0', [10], createRandom(57)),
+    ],
   },
 };
 
@@ -508,10 +541,13 @@ describe('small models in each layout, against the numpy reference', { skip: ski
     const weights = {
       flatten_1: [],
       dense_1: [
-        randomWeight('dense_1/kernel:0', [784, 16], 61, 0.1),
-        randomWeight('dense_1/bias:0', [16], 62),
+        randomWeight('dense_1/kernel:0', [784, 16], createRandom(61), 0.1),
+        randomWeight('dense_1/bias:0', [16], createRandom(62)),
       ],
-      dense_2: [randomWeight('dense_2/kernel:0', [16, 10], 63), randomWeight('dense_2/bias:0', [10], 64)],
+      dense_2: [
+        randomWeight('dense_2/kernel:0', [16, 10], createRandom(63)),
+        randomWeight('dense_2/bias:0', [10], createRandom(64)),
+      ],
     };
     const path = await writeModel('flatten-mlp.h5', await legacyH5({ modelConfig: config, weights }));
     const keras = await readKerasModel(path);

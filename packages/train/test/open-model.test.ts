@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createRandom } from '@cnnx/data';
 import { keras2Layer, legacyH5, randomWeight } from '@cnnx/testing';
 import {
   detectKerasFile,
@@ -18,8 +19,8 @@ import {
 } from '../src/index.js';
 
 let work = '';
-const kernel = randomWeight('dense/kernel:0', [16, 3], 5, 0.05);
-const bias = randomWeight('dense/bias:0', [3], 6, 0.1);
+const kernel = randomWeight('dense/kernel:0', [16, 3], createRandom(5), 0.05);
+const bias = randomWeight('dense/bias:0', [3], createRandom(6), 0.1);
 // four 4×4 images of bytes, and their labels
 const images = Uint8Array.from({ length: 4 * 16 }, (_, index) => (index * 37) % 256);
 const labels = new Uint8Array([0, 1, 2, 1]);
