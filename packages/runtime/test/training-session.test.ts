@@ -248,7 +248,7 @@ describe('TrainingSession (onnxruntime-node)', () => {
     assert.equal(trainingMessage, inference);
     assert.match(
       trainingMessage,
-      /^device cuda cannot run the model: .*ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node/,
+      /^device cuda cannot run the model: .*run `cnnx setup cuda`/,
     );
   });
 });
