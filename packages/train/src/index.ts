@@ -9,6 +9,15 @@ export {
 } from './backend.js';
 export * from './baselines/index.js';
 export {
+  EngineRefusedError,
+  type ResolvedEngine,
+  registerTrainingEngine,
+  resolveTrainingEngine,
+  trainingEngineNames,
+} from './engines/registry.js';
+export { tfjsEngine } from './engines/tfjs-engine.js';
+export type * from './engines/types.js';
+export {
   BackendUnavailableError,
   InputShapeError,
   ModelNotFoundError,
@@ -41,8 +50,11 @@ export { registerBatchNormGradient } from './training/batch-norm-gradient.js';
 export { CHECKPOINT_FILE, loadCheckpoint, saveCheckpoint } from './training/checkpoint.js';
 export { createOptimizer, DEFAULT_LEARNING_RATES, scheduledLearningRate } from './training/optimizers.js';
 export {
+  engineSettingsOf,
   epochOrder,
   evaluateModel,
+  mixSeed,
+  type OptimizerState,
   type ResumePoint,
   type TrainModelOptions,
   trainModel,

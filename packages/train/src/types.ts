@@ -38,12 +38,21 @@ export interface TrainingBackendsDescription {
   versions: Record<string, string | null>;
 }
 
-/** What `initBackend` chose, and why it passed over the ones before it. */
+/**
+ * The backends `--backend` takes besides `auto`: the tfjs ladder's and `onnxruntime` (the training engine that
+ * `@cnnx/runtime/training` registers).
+ */
+export type TrainingBackendName = BackendName | 'onnxruntime';
+
+/** What `initBackend` (or a run's engine choice) chose, and why it passed over the ones before it. */
 export interface BackendInfo {
-  name: BackendName;
-  skipped: { name: BackendName; reason: string }[];
-  /** XNNPACK threads, for the wasm backend. */
+  /** A tfjs backend, or another training engine's name (`onnxruntime`). */
+  name: string;
+  skipped: { name: string; reason: string }[];
+  /** Threads it computes on: XNNPACK's for wasm, intra-op threads for onnxruntime. */
   threads?: number;
+  /** Where it computes: `cpu` or `cuda` (onnxruntime). */
+  device?: string;
 }
 
 /** The names of the built-in models. */

@@ -7,6 +7,7 @@ export {
 } from './augmentation.js';
 export {
   BACKEND_CHOICES,
+  DEVICE_CHOICES,
   LOSS_NAMES,
   OPTIMIZER_NAMES,
   type RunConfig,

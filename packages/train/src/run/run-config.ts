@@ -7,11 +7,11 @@ import { BACKEND_LADDER } from '../backend.js';
 import { isPresetName, presets } from '../models/presets.js';
 import { OPTIMIZER_NAMES } from '../training/optimizers.js';
 import type {
-  BackendName,
   LearningRateSchedule,
   LossName,
   ModelSpec,
   OptimizerName,
+  TrainingBackendName,
   TrainOptions,
 } from '../types.js';
 import { augmentationOf } from './augmentation.js';
@@ -26,8 +26,18 @@ export const LOSS_NAMES: readonly LossName[] = [
   'categorical-crossentropy',
 ];
 
-/** The training backends a run may ask for: `auto` walks the ladder (tensorflow → wasm → cpu). */
-export const BACKEND_CHOICES: readonly (BackendName | 'auto')[] = ['auto', ...BACKEND_LADDER];
+/**
+ * The training backends a run may ask for: `auto` takes onnxruntime when it is registered and covers the
+ * model, else walks the tfjs ladder (tensorflow → wasm → cpu).
+ */
+export const BACKEND_CHOICES: readonly (TrainingBackendName | 'auto')[] = [
+  'auto',
+  'onnxruntime',
+  ...BACKEND_LADDER,
+];
+
+/** The devices `--device` takes (cuda: onnxruntime's CUDA provider). */
+export const DEVICE_CHOICES = ['cpu', 'cuda'] as const;
 
 export { OPTIMIZER_NAMES };
 

@@ -28,7 +28,7 @@ export interface RunManifest {
     validationCount: number;
     files: RunData['files'];
   };
-  backend: { name: BackendInfo['name']; skipped: BackendInfo['skipped'] };
+  backend: Pick<BackendInfo, 'name' | 'skipped' | 'device' | 'threads'>;
   versions: Record<string, string>;
   model: { name: string; parameters: number };
   stopReason: TrainResult['stopReason'];
@@ -104,7 +104,12 @@ export function runManifest(run: {
       validationCount: data.validation?.count ?? 0,
       files: data.files,
     },
-    backend: { name: backend.name, skipped: backend.skipped },
+    backend: {
+      name: backend.name,
+      skipped: backend.skipped,
+      ...(backend.device === undefined ? {} : { device: backend.device }),
+      ...(backend.threads === undefined ? {} : { threads: backend.threads }),
+    },
     versions: runVersions(),
     model: run.model,
     stopReason: training.stopReason,

@@ -8,13 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cnnx/data';
 import type * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../backend.js';
+import { BACKEND_LADDER, defaultWasmThreads, initBackend } from '../backend.js';
+import { resolveTrainingEngine } from '../engines/registry.js';
 import { readKerasModel } from '../keras/read-keras-model.js';
 import type { KerasModel } from '../keras/types.js';
 import { saveModel } from '../model-io.js';
 import { buildModel } from '../models/build.js';
 import { loadCheckpoint, saveCheckpoint } from '../training/checkpoint.js';
-import { trainModel } from '../training/train.js';
+import { engineSettingsOf, trainModel } from '../training/train.js';
 import type { BackendInfo, BackendName, TrainCallbacks, TrainResult } from '../types.js';
 import { augmentationOf, describeAugmentation } from './augmentation.js';
 import { type RunConfig, readRunConfig, trainOptionsOf } from './run-config.js';
@@ -28,7 +29,7 @@ export type Checkpoint = Awaited<ReturnType<typeof loadCheckpoint>>;
 export interface RunCallbacks extends Omit<TrainCallbacks, 'onCheckpoint'> {
   /** The images are loaded. */
   onData?(data: RunData): void | Promise<void>;
-  /** The backend is chosen (the ones passed over are in `skipped`). */
+  /** The backend is chosen, once the model is built (the ones passed over, with why, are in `skipped`). */
   onBackend?(backend: BackendInfo): void | Promise<void>;
   /**
    * The model is built (or read from the checkpoint or the Keras file) and about to train. `config` is the
@@ -40,9 +41,14 @@ export interface RunCallbacks extends Omit<TrainCallbacks, 'onCheckpoint'> {
 
 /** How a run is carried out; none of it is part of the run's configuration. */
 export interface RunOptions {
-  /** The backend to train on (default `auto`: tensorflow → wasm → cpu). */
-  backend?: BackendName | 'auto';
-  /** The wasm backend's threads (default: one per core, at most 8). */
+  /**
+   * The backend to train on (default `auto`: onnxruntime when it is registered and covers the model, else
+   * tensorflow → wasm → cpu). tfjs still evaluates, saves and exports the model on the ladder's backend.
+   */
+  backend?: string;
+  /** onnxruntime's device: `cpu` (default) or `cuda`. */
+  device?: 'cpu' | 'cuda';
+  /** Threads of the wasm backend and of onnxruntime (default: one per core, at most 8). */
   threads?: number;
   /** Write a checkpoint here after every epoch and on interruption. */
   checkpointDir?: string;
@@ -87,8 +93,12 @@ export async function trainRun(
   const data = options.data ?? (await loadRunData(asked));
   await callbacks.onData?.(data);
   const dataSeconds = (performance.now() - started) / 1000;
-  const backend = await initBackend(
-    options.backend ?? 'auto',
+  const preferred = options.backend ?? 'auto';
+  const tfjsPreferred = (BACKEND_LADDER as readonly string[]).includes(preferred)
+    ? (preferred as BackendName)
+    : 'auto';
+  const tfjs = await initBackend(
+    tfjsPreferred,
     options.threads === undefined ? {} : { threads: options.threads },
   );
   // a Keras file is read as soon as tfjs runs, so that a bad one stops the run before anything is said
@@ -101,7 +111,6 @@ export async function trainRun(
         );
   // the scale the Keras reader chose (a leading Rescaling(1/255) means raw pixels) is the run's from here on
   const config: RunConfig = keras ? { ...asked, inputScale: keras.inputScale } : asked;
-  await callbacks.onBackend?.(backend);
   const [height = 0, width = 0, channels = 1] = data.train.shape;
   const model =
     options.resume?.model ??
@@ -111,13 +120,32 @@ export async function trainRun(
       numClasses: data.train.classNames.length,
       seed: config.seed,
     });
+  const trainOptions = trainOptionsOf(config);
+  const { engine, skipped } = resolveTrainingEngine(
+    preferred,
+    model,
+    engineSettingsOf(trainOptions),
+    tfjs.name as BackendName,
+  );
+  const onTfjs = engine.name === tfjs.name;
+  const device = options.device ?? 'cpu';
+  const threads = onTfjs ? tfjs.threads : (options.threads ?? defaultWasmThreads());
+  const backend: BackendInfo = {
+    name: engine.name,
+    skipped: [...skipped, ...(onTfjs ? tfjs.skipped : [])],
+    device,
+    ...(threads === undefined ? {} : { threads }),
+  };
+  await callbacks.onBackend?.(backend);
   await callbacks.onModel?.(model, { config, ...(keras ? { keras } : {}) });
   const { checkpointDir } = options;
   const training = await trainModel(
     model,
     { train: data.train, ...(data.validation ? { validation: data.validation } : {}) },
     {
-      ...trainOptionsOf(config),
+      ...trainOptions,
+      engine,
+      engineOptions: { device, ...(threads === undefined ? {} : { threads }) },
       resume: options.resume?.resume,
       onBatchEnd: callbacks.onBatchEnd,
       onEpochEnd: callbacks.onEpochEnd,

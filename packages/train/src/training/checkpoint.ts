@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ModelNotFoundError } from '../errors.js';
 import { loadModel, modelFiles } from '../model-io.js';
 import type { TrainState } from '../types.js';
-import type { ResumePoint } from './train.js';
+import type { OptimizerState, ResumePoint } from './train.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
 export const OPTIMIZER_FILE = 'optimizer.bin';
@@ -34,7 +34,7 @@ async function readBuffer(path: string): Promise<ArrayBuffer> {
 
 /**
  * Writes a training checkpoint — the model (tfjs format), the optimizer's weights (Adam's moments,
- * momentum buffers, the step count), the loop's state and early stopping's best weights when
+ * momentum buffers, the step count, in tfjs's names and order whichever engine trained), the loop's state and early stopping's best weights when
  * given — as one folder, atomically.
  *
  * @example
@@ -45,7 +45,7 @@ async function readBuffer(path: string): Promise<ArrayBuffer> {
 export async function saveCheckpoint(
   dir: string,
   model: tf.LayersModel,
-  optimizer: tf.Optimizer,
+  optimizer: OptimizerState,
   state: TrainState,
   config: unknown,
   bestWeights: tf.Tensor[] | null = null,

@@ -1,7 +1,16 @@
 import { type Augmentation, augmentImage, createRandom, parseInputScale, scaleTable } from '@cnnx/data';
 import * as tf from '@tensorflow/tfjs';
+import { tfjsEngine } from '../engines/tfjs-engine.js';
+import type {
+  EngineOptions,
+  EngineSettings,
+  NamedWeights,
+  TrainingEngine,
+  TrainingStepper,
+} from '../engines/types.js';
 import { InputShapeError, NonFiniteLossError } from '../errors.js';
 import type {
+  BackendName,
   EpochLogs,
   ImageSet,
   LearningRateSchedule,
@@ -11,18 +20,16 @@ import type {
   TrainResult,
   TrainState,
 } from '../types.js';
-import {
-  createOptimizer,
-  DEFAULT_LEARNING_RATES,
-  OPTIMIZER_NAMES,
-  scheduledLearningRate,
-  setLearningRate,
-} from './optimizers.js';
+import { crossEntropy } from './cross-entropy.js';
+import { DEFAULT_LEARNING_RATES, OPTIMIZER_NAMES, scheduledLearningRate } from './optimizers.js';
+import { mixSeed } from './seeds.js';
+
+export { mixSeed };
 
 /** Where training continues from: a checkpoint's state and the optimizer's saved weights. */
 export interface ResumePoint {
   state: TrainState;
-  optimizerWeights: Parameters<tf.Optimizer['setWeights']>[0];
+  optimizerWeights: NamedWeights;
   /** With early stopping's restore-best: the weights of the best epoch so far. */
   bestWeights?: tf.Tensor[];
 }
@@ -33,23 +40,44 @@ export type TrainModelOptions = TrainOptions &
     /** Called after every epoch (and on interruption) with what a checkpoint must hold. */
     onCheckpoint?: (
       state: TrainState,
-      optimizer: tf.Optimizer,
+      optimizer: OptimizerState,
       bestWeights: tf.Tensor[] | null,
     ) => void | Promise<void>;
     resume?: ResumePoint;
+    /** The engine that runs the steps (default: tfjs on its current backend). */
+    engine?: TrainingEngine;
+    /** Where the engine runs: device and threads. */
+    engineOptions?: Omit<EngineOptions, 'optimizerWeights'>;
   };
 
+/** What a checkpoint reads the optimizer's state from: a tfjs optimizer, or an engine's stepper. */
+export interface OptimizerState {
+  getWeights(): Promise<NamedWeights>;
+}
+
 /**
- * Mixes a seed and a counter into a new 32-bit seed (so each epoch and step gets its own stream).
+ * How each step learns, from the run's options: the optimizer with its momentum as `createOptimizer` resolves
+ * it, the loss and label smoothing.
  *
  * @example
- * mixSeed(42, 1) === mixSeed(42, 1); // true; mixSeed(42, 2) differs
+ * engineSettingsOf({ optimizer: 'sgd', nesterov: true }); // { optimizer: 'sgd', momentum: 0.9, nesterov: true, … }
  */
-export function mixSeed(seed: number, counter: number): number {
-  let value = (Math.trunc(seed) ^ Math.imul(counter + 0x9e3779b9, 0x85ebca6b)) >>> 0;
-  value = Math.imul(value ^ (value >>> 16), 0x7feb352d) >>> 0;
-  value = Math.imul(value ^ (value >>> 15), 0x846ca68b) >>> 0;
-  return (value ^ (value >>> 16)) >>> 0;
+export function engineSettingsOf(options: TrainOptions): EngineSettings {
+  const optimizer = options.optimizer ?? 'adam';
+  const nesterov = options.nesterov ?? false;
+  const momentum =
+    optimizer === 'sgd'
+      ? (options.momentum ?? (nesterov ? 0.9 : 0))
+      : optimizer === 'rmsprop'
+        ? (options.momentum ?? 0)
+        : 0;
+  return {
+    optimizer,
+    momentum,
+    nesterov,
+    loss: options.loss ?? 'sparse-categorical-crossentropy',
+    labelSmoothing: options.labelSmoothing ?? 0,
+  };
 }
 
 /**
@@ -104,6 +132,7 @@ function checkTrainOptions(
   data: TrainData,
   options: TrainOptions,
   batchSize: number,
+  engine: string,
 ): void {
   checkNumber('epochs', options.epochs, (v) => Number.isInteger(v) && v >= 1, 'an integer ≥ 1');
   checkNumber('batchSize', options.batchSize, (v) => Number.isInteger(v) && v >= 1, 'an integer ≥ 1');
@@ -148,7 +177,7 @@ function checkTrainOptions(
   if (typeof classes === 'number' && maxLabel >= classes) {
     throw new RangeError(`the training set has label ${maxLabel} but the model has only ${classes} outputs`);
   }
-  checkWasmMemory(model, batchSize, train.shape);
+  if (engine === 'wasm') checkWasmMemory(model, batchSize, train.shape);
 }
 
 /** The wasm backend addresses tensors below 2 GiB (offsets past it overflow a signed 32-bit integer). */
@@ -161,7 +190,6 @@ const WASM_TENSOR_BYTES = 2 * 1024 ** 3;
  * bounds of the buffer"); this says what to change instead.
  */
 function checkWasmMemory(model: tf.LayersModel, batchSize: number, shape: readonly number[]): void {
-  if (tf.getBackend() !== 'wasm') return;
   let activations = 0;
   for (const layer of model.layers) {
     const shapes = layer.outputShape as (number | null)[] | (number | null)[][];
@@ -183,11 +211,11 @@ function checkWasmMemory(model: tf.LayersModel, batchSize: number, shape: readon
 }
 
 /**
- * Images `order[start..end)` as an NHWC float tensor, each byte scaled through `table` (the run's input
+ * Images `order[start..end)` as NHWC floats, each byte scaled through `table` (the run's input
  * scale: [0, 1] for `unit`), randomly shifted/rotated/zoomed when `augment` is given (drawn from `seed`, so
  * a resumed run sees the same images).
  */
-function batchTensor(
+function batchImages(
   set: ImageSet,
   order: ArrayLike<number>,
   start: number,
@@ -195,7 +223,7 @@ function batchTensor(
   augment: Augmentation | undefined,
   seed: number,
   table: Float32Array,
-): tf.Tensor4D {
+): Float32Array {
   const [height, width, channels] = set.shape as [number, number, number];
   const pixels = height * width * channels;
   const floats = new Float32Array((end - start) * pixels);
@@ -210,30 +238,16 @@ function batchTensor(
       for (let pixel = 0; pixel < pixels; pixel += 1) floats[offset + pixel] = table[image[pixel]!]!;
     }
   }
-  return tf.tensor4d(floats, [end - start, height, width, channels]);
+  return floats;
 }
 
 /** A contiguous slice of a set as an NHWC float tensor scaled through `table` (for evaluation). */
 function sliceTensor(set: ImageSet, start: number, end: number, table: Float32Array): tf.Tensor4D {
   const order = new Uint32Array(end - start);
   for (let row = 0; row < order.length; row += 1) order[row] = start + row;
-  return batchTensor(set, order, 0, order.length, undefined, 0, table);
-}
-
-/** Mean cross-entropy of probabilities against integer labels, with optional label smoothing. */
-function crossEntropy(
-  probabilities: tf.Tensor,
-  labels: tf.Tensor1D,
-  classes: number,
-  smoothing: number,
-): tf.Scalar {
-  return tf.tidy(() => {
-    let targets = tf.oneHot(labels, classes).toFloat();
-    if (smoothing > 0) targets = targets.mul(1 - smoothing).add(smoothing / classes);
-    // log(p + ε), not a clip: a NaN probability must give a NaN loss (wasm's clip turns NaN into ε).
-    const logs = tf.log(tf.add(probabilities, 1e-7));
-    return tf.neg(tf.sum(tf.mul(targets, logs))).div(labels.shape[0]) as tf.Scalar;
-  });
+  const [height, width, channels] = set.shape as [number, number, number];
+  const floats = batchImages(set, order, 0, order.length, undefined, 0, table);
+  return tf.tensor4d(floats, [end - start, height, width, channels]);
 }
 
 /**
@@ -300,26 +314,21 @@ export async function trainModel(
 ): Promise<TrainResult> {
   const epochs = options.epochs ?? 5;
   const batchSize = options.batchSize ?? 64;
-  checkTrainOptions(model, data, options, batchSize);
+  const engine = options.engine ?? tfjsEngine(tf.getBackend() as BackendName);
+  checkTrainOptions(model, data, options, batchSize, engine.name);
   const seed = options.seed ?? 42;
-  const smoothing = options.labelSmoothing ?? 0;
   const schedule = options.schedule ?? { type: 'constant' };
   const baseRate = options.learningRate ?? DEFAULT_LEARNING_RATES[options.optimizer ?? 'adam'];
   const { train, validation } = data;
   const inputScale = options.inputScale ?? 'unit';
   const table = scaleTable(parseInputScale(inputScale, "'inputScale'"));
-  const classes = model.outputs[0]!.shape[1] as number;
   const batches = Math.ceil(train.count / batchSize);
-
-  const optimizer = createOptimizer({ ...options, learningRate: baseRate });
-  const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
+  const settings = engineSettingsOf(options);
   const state = options.resume ? structuredClone(options.resume.state) : freshState(baseRate);
-  if (options.resume) await optimizer.setWeights(options.resume.optimizerWeights);
-
-  const dropouts = model.layers.filter((layer) => layer.getClassName() === 'Dropout') as unknown as {
-    seed?: number;
-  }[];
-  const originalSeeds = dropouts.map((layer) => layer.seed);
+  const stepper: TrainingStepper = await engine.open(model, settings, {
+    ...options.engineOptions,
+    ...(options.resume ? { optimizerWeights: options.resume.optimizerWeights } : {}),
+  });
   let bestWeights: tf.Tensor[] | null = options.resume?.bestWeights?.map((tensor) => tensor.clone()) ?? null;
   const started = performance.now();
   let stopReason: TrainResult['stopReason'] = 'completed';
@@ -329,7 +338,6 @@ export async function trainModel(
       if (schedule.type !== 'plateau') {
         state.learningRate = scheduledLearningRate(schedule, baseRate, state.learningRate, epoch, epochs);
       }
-      setLearningRate(optimizer, state.learningRate);
       const order = epochOrder(train.count, seed, epoch, options.shuffle ?? true);
       const partial = state.partial;
       for (let batch = state.batchesDone; batch < batches; batch += 1) {
@@ -337,29 +345,13 @@ export async function trainModel(
         const start = batch * batchSize;
         const end = Math.min(train.count, start + batchSize);
         const stepSeed = mixSeed(seed, (epoch - 1) * batches + batch + 1_000_003);
-        dropouts.forEach((layer, index) => {
-          layer.seed = mixSeed(stepSeed, index);
-        });
-        const labelBytes = new Int32Array(end - start);
-        for (let row = start; row < end; row += 1) labelBytes[row - start] = train.labels[order[row]!]!;
-        let hits: tf.Scalar | undefined;
-        const [loss, correct] = tf.tidy(() => {
-          const images = batchTensor(train, order, start, end, options.augment, stepSeed, table);
-          const labels = tf.tensor1d(labelBytes, 'int32');
-          const cost = optimizer.minimize(
-            () => {
-              const probabilities = model.apply(images, { training: true }) as tf.Tensor;
-              hits = tf.keep(probabilities.argMax(-1).equal(labels).sum() as tf.Scalar);
-              return crossEntropy(probabilities, labels, classes, smoothing);
-            },
-            true,
-            variables,
-          );
-          const value = cost!.dataSync()[0]!;
-          const count = hits!.dataSync()[0]!;
-          hits!.dispose();
-          return [value, count];
-        });
+        const labels = new Int32Array(end - start);
+        for (let row = start; row < end; row += 1) labels[row - start] = train.labels[order[row]!]!;
+        const images = batchImages(train, order, start, end, options.augment, stepSeed, table);
+        const { loss, correct } = await stepper.step(
+          { images, labels, count: end - start },
+          { learningRate: state.learningRate, seed: stepSeed },
+        );
         if (!Number.isFinite(loss)) throw new NonFiniteLossError(epoch, batch + 1, state.learningRate);
         const seconds = (performance.now() - batchStarted) / 1000;
         partial.lossSum += loss * (end - start);
@@ -384,7 +376,8 @@ export async function trainModel(
         }
       }
       if (stopReason === 'interrupted') {
-        await options.onCheckpoint?.(structuredClone(state), optimizer, bestWeights);
+        await stepper.syncWeights();
+        await options.onCheckpoint?.(structuredClone(state), stepper, bestWeights);
         break;
       }
 
@@ -397,8 +390,10 @@ export async function trainModel(
         imagesPerSecond: partial.seen / Math.max(partial.seconds, 1e-9),
         seconds: partial.seconds,
       };
+      // the weights go back into the tfjs model at every epoch end (validation, checkpoint, early stopping read them)
+      await stepper.syncWeights();
       if (validation) {
-        const measured = evaluateModel(model, validation, smoothing, 256, inputScale);
+        const measured = evaluateModel(model, validation, settings.labelSmoothing, 256, inputScale);
         logs.valLoss = measured.loss;
         logs.valAccuracy = measured.accuracy;
       }
@@ -430,7 +425,7 @@ export async function trainModel(
         }
       }
       await options.onEpochEnd?.(logs);
-      await options.onCheckpoint?.(structuredClone(state), optimizer, bestWeights);
+      await options.onCheckpoint?.(structuredClone(state), stepper, bestWeights);
       if (stopEarly) {
         stopReason = 'early-stopping';
         break;
@@ -454,9 +449,6 @@ export async function trainModel(
     };
   } finally {
     for (const tensor of bestWeights ?? []) tensor.dispose();
-    dropouts.forEach((layer, index) => {
-      layer.seed = originalSeeds[index];
-    });
-    optimizer.dispose();
+    await stepper.close();
   }
 }

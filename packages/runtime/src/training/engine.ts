@@ -1,0 +1,95 @@
+/**
+ * The onnxruntime training engine of `@cnnx/train`: `cnnx train --backend onnxruntime` (and `auto` whenever it
+ * covers the model). The step is `@cnnx/export`'s training graph, run by this package's `TrainingSession` on
+ * onnxruntime-node (CPU, or the CUDA provider when it is installed). Node only.
+ */
+import {
+  buildTrainingGraph,
+  checkTrainable,
+  type OptimizerSettings,
+  optimizerWeightsFromState,
+  readTrainingState,
+  stateFromOptimizerWeights,
+  type TrainingGraph,
+  writeTrainedWeights,
+} from '@cnnx/export';
+import type { EngineSettings, NamedWeights, TrainingEngine } from '@cnnx/train';
+import { TrainingSession } from './node.js';
+
+/** The graph builder's optimizer for a run's settings (tfjs's defaults otherwise, as `@cnnx/train` makes them). */
+function optimizerOf(settings: EngineSettings): OptimizerSettings {
+  switch (settings.optimizer) {
+    case 'adam':
+      return { name: 'adam' };
+    case 'sgd':
+      return { name: 'sgd', momentum: settings.momentum, nesterov: settings.nesterov };
+    case 'rmsprop':
+      return { name: 'rmsprop', decay: 0.9, momentum: settings.momentum, epsilon: 1e-7 };
+  }
+}
+
+/**
+ * Trains on onnxruntime: the whole step (forward, loss, backward, optimizer) as one ONNX graph in one session,
+ * its parameters, optimizer slots and batch-norm statistics carried in preallocated buffers. The weights go back
+ * into the tfjs model on `syncWeights`; the optimizer's state comes out and goes in with tfjs's names and order,
+ * so a checkpoint resumes on any engine.
+ *
+ * @example
+ * import '@cnnx/runtime/training'; // registers it
+ * await trainRun(config, {}, { backend: 'onnxruntime' }); // training backend: onnxruntime (cpu, 2 threads)
+ */
+export const onnxruntimeTrainingEngine: TrainingEngine = {
+  name: 'onnxruntime',
+  preferred: true,
+  covers(model) {
+    const verdict = checkTrainable(model);
+    return verdict.trainable
+      ? null
+      : { layer: verdict.layer, className: verdict.className, reason: verdict.reason };
+  },
+  async open(model, settings, options) {
+    // The loop's cross-entropy takes class indices for both losses (one-hot targets, then smoothing).
+    const graph: TrainingGraph = buildTrainingGraph(model, {
+      loss: 'sparse-categorical-crossentropy',
+      labelSmoothing: settings.labelSmoothing,
+      optimizer: optimizerOf(settings),
+    });
+    const state = readTrainingState(model, graph);
+    let iterations = 0;
+    if (options.optimizerWeights) {
+      const restored = stateFromOptimizerWeights(graph, options.optimizerWeights);
+      for (const [name, values] of restored.slots) state.set(name, values);
+      iterations = restored.iterations;
+    }
+    const device = options.device ?? 'cpu';
+    const session = await TrainingSession.open(
+      graph,
+      state,
+      { device, ...(options.threads === undefined ? {} : { threads: options.threads }) },
+      iterations,
+    );
+    // tensors handed to a checkpoint; disposed on the next call and on close
+    let handedOut: NamedWeights = [];
+    const disposeHandedOut = () => {
+      for (const weight of handedOut) weight.tensor.dispose();
+      handedOut = [];
+    };
+    return {
+      info: { engine: 'onnxruntime', device, threads: options.threads ?? null },
+      // the seed input is int32: the loop's unsigned step seed keeps its 32 bits
+      step: (batch, { learningRate, seed }) => session.step(batch, { learningRate, seed: seed | 0 }),
+      async syncWeights() {
+        writeTrainedWeights(model, graph, await session.readState());
+      },
+      async getWeights() {
+        disposeHandedOut();
+        handedOut = optimizerWeightsFromState(graph, await session.readState(), session.iterations);
+        return handedOut;
+      },
+      async close() {
+        disposeHandedOut();
+        await session.release();
+      },
+    };
+  },
+};
