@@ -1,4 +1,10 @@
-import type { BackendInfo, BaselineProgress, BatchLogs, EpochLogs } from '@cnnx/train';
+import {
+  BACKEND_LADDER,
+  type BackendInfo,
+  type BaselineProgress,
+  type BatchLogs,
+  type EpochLogs,
+} from '@cnnx/train';
 import cliProgress from 'cli-progress';
 import { say } from './io.js';
 
@@ -83,16 +89,33 @@ export function createTrainingProgress(stream: NodeJS.WriteStream = process.stde
 }
 
 /**
- * The backend a run trains on, in one line: its name, wasm threads, and why faster ones were passed over.
+ * The backend a run trains on: its name, with onnxruntime's device and the threads it computes on.
  *
  * @example
- * describeBackend({ name: 'wasm', threads: 2, skipped: [{ name: 'tensorflow', reason: 'not installed' }] });
- * // → 'wasm, 2 threads (skipped tensorflow: not installed)'
+ * describeBackend({ name: 'onnxruntime', device: 'cpu', threads: 2, skipped: [] }); // → 'onnxruntime (cpu, 2 threads)'
+ * describeBackend({ name: 'wasm', device: 'cpu', threads: 2, skipped: [] }); // → 'wasm (2 threads)'
  */
 export function describeBackend(backend: BackendInfo): string {
-  const skipped = backend.skipped.map((entry) => `${entry.name}: ${entry.reason}`).join('; ');
-  const threads = backend.threads ? `, ${backend.threads} threads` : '';
-  return `${backend.name}${threads}${skipped ? ` (skipped ${skipped})` : ''}`;
+  const tfjs = (BACKEND_LADDER as readonly string[]).includes(backend.name);
+  const where = [
+    ...(backend.device && !tfjs ? [backend.device] : []),
+    ...(backend.threads ? [`${backend.threads} thread${backend.threads === 1 ? '' : 's'}`] : []),
+  ];
+  return `${backend.name}${where.length > 0 ? ` (${where.join(', ')})` : ''}`;
+}
+
+/**
+ * Says which backend a run trains on, after one line for each one `auto` passed over and why (for
+ * onnxruntime: the layer it cannot train).
+ *
+ * @example
+ * sayBackend(backend);
+ * // backend onnxruntime skipped: layer 'lstm_1' (LSTM): layer class 'LSTM' has no trainer
+ * // training backend: wasm (2 threads)
+ */
+export function sayBackend(backend: BackendInfo): void {
+  for (const skipped of backend.skipped) say(`backend ${skipped.name} skipped: ${skipped.reason}`);
+  say(`training backend: ${describeBackend(backend)}`);
 }
 
 /**

@@ -1,4 +1,11 @@
-import { BASELINE_NAMES, isPresetName, PRESET_NAMES, parseBaselineNames } from '@cnnx/train';
+import {
+  BACKEND_CHOICES,
+  BASELINE_NAMES,
+  DEVICE_CHOICES,
+  isPresetName,
+  PRESET_NAMES,
+  parseBaselineNames,
+} from '@cnnx/train';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { type CompareOptions, runCompare } from '../compare/run.js';
@@ -50,12 +57,8 @@ export function register(program: Command, _context: CliContext): void {
       'use about this many training images, stratified (quick runs)',
       integer('--limit', { min: 10 }),
     )
-    .option(
-      '--backend <name>',
-      'training backend',
-      choice('--backend', ['auto', 'tensorflow', 'wasm', 'cpu'] as const),
-      'auto',
-    )
+    .option('--backend <name>', 'training backend', choice('--backend', BACKEND_CHOICES), 'auto')
+    .option('--device <name>', 'onnxruntime device: cpu or cuda', choice('--device', DEVICE_CHOICES), 'cpu')
     .option(
       '--out <dir>',
       'where to write compare.json, compare.html and the PNG/SVG figures',

@@ -1,6 +1,7 @@
+import { BACKEND_CHOICES, DEVICE_CHOICES } from '@cnnx/train';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { integer } from '../options.js';
+import { choice, integer } from '../options.js';
 import { type QuickstartOptions, runQuickstart } from '../quickstart/run.js';
 
 /** `cnnx quickstart`: train, evaluate, export and verify the classic notebook CNN on the embedded digits. */
@@ -24,10 +25,16 @@ export function register(program: Command, context: CliContext): void {
       'use only the first N images of a stratified shuffle (for quick trials)',
       integer('--limit', { min: 20 }),
     )
-    .option('--backend <name>', 'training backend: auto, tensorflow, wasm or cpu', 'auto')
+    .option(
+      '--backend <name>',
+      'training backend: auto (onnxruntime here), onnxruntime, tensorflow, wasm or cpu',
+      choice('--backend', BACKEND_CHOICES),
+      'auto',
+    )
+    .option('--device <name>', 'onnxruntime device: cpu or cuda', choice('--device', DEVICE_CHOICES), 'cpu')
     .option(
       '--threads <n>',
-      'wasm backend threads (default: one per core, at most 8)',
+      'onnxruntime and wasm threads (default: one per core, at most 8)',
       integer('--threads', { min: 1, max: 8 }),
     )
     .option('--force', 'replace --out even when it holds something other than a previous quickstart run')

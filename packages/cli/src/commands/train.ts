@@ -1,5 +1,6 @@
 import {
   BACKEND_CHOICES,
+  DEVICE_CHOICES,
   LOSS_NAMES,
   OPTIMIZER_NAMES,
   PRESET_NAMES,
@@ -16,6 +17,7 @@ Examples:
   $ cnnx train --dataset mnist-sample --out runs/digits --epochs 3
   $ cnnx train --dataset fashion-mnist --out runs/fashion --model best --epochs 20 --schedule cosine
   $ cnnx train --resume runs/digits          # after Ctrl-C or a crash
+  $ cnnx train --dataset mnist-sample --out runs/wasm --backend wasm   # tfjs instead of onnxruntime
   $ cnnx train --model mnist.keras --dataset mnist-sample --epochs 1 --out runs/tuned   # fine-tunes a Keras model`;
 
 /** `cnnx train`: trains a preset or a JSON spec on a dataset, with checkpoints and `--resume`. */
@@ -79,10 +81,16 @@ export function register(program: Command, _context: CliContext): void {
       integer('--seed', { min: 0 }),
       42,
     )
-    .option('--backend <name>', 'training backend', choice('--backend', BACKEND_CHOICES), 'auto')
+    .option(
+      '--backend <name>',
+      'training backend: auto (onnxruntime when it can train every layer, else tensorflow → wasm → cpu), onnxruntime, tensorflow, wasm or cpu',
+      choice('--backend', BACKEND_CHOICES),
+      'auto',
+    )
+    .option('--device <name>', 'onnxruntime device: cpu or cuda', choice('--device', DEVICE_CHOICES), 'cpu')
     .option(
       '--threads <n>',
-      'wasm backend threads (default: one per core, at most 8)',
+      'onnxruntime and wasm threads (default: one per core, at most 8)',
       integer('--threads', { min: 1, max: 8 }),
     )
     .option(

@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import type { Dataset } from '@cnnx/data';
 import { exportToOnnx } from '@cnnx/export';
 import { Classifier, measureThroughput } from '@cnnx/runtime';
+// registers the onnxruntime training engine (--backend auto|onnxruntime)
+import '@cnnx/runtime/training';
 import {
   BASELINE_NAMES,
-  type BackendName,
   type BaselineName,
   type ComparisonRow,
   describeSvcEstimate,
@@ -22,7 +23,7 @@ import {
   writeComparisonReport,
 } from '@cnnx/train';
 import { printJson, say } from '../io.js';
-import { createBaselineProgress } from '../progress.js';
+import { createBaselineProgress, describeBackend } from '../progress.js';
 
 export interface CompareOptions {
   models: string[];
@@ -35,7 +36,9 @@ export interface CompareOptions {
   baselineLimit?: number;
   limit?: number;
   out: string;
-  backend: BackendName | 'auto';
+  backend: string;
+  /** onnxruntime's device (default cpu). */
+  device?: 'cpu' | 'cuda';
   json?: boolean;
 }
 
@@ -77,15 +80,16 @@ export async function runCompare(options: CompareOptions): Promise<ComparisonRow
         },
         onBackend: (backend) => {
           backendName = backend.name;
+          for (const skipped of backend.skipped) say(`backend ${skipped.name} skipped: ${skipped.reason}`);
           if (!first) return;
           const [train, test] = [data?.train.count, data?.test?.count];
           say(
-            `dataset ${options.dataset}: ${train} training and ${test} test images (seed ${options.seed}); training on ${backend.name}`,
+            `dataset ${options.dataset}: ${train} training and ${test} test images (seed ${options.seed}); training on ${describeBackend(backend)}`,
           );
         },
         onModel: () => say(`\n${preset}: training ${options.epochs} epoch(s)…`),
       },
-      { backend: options.backend, ...(data ? { data } : {}) },
+      { backend: options.backend, device: options.device ?? 'cpu', ...(data ? { data } : {}) },
     );
     data = run.data;
     const { model, training } = run;

@@ -2,9 +2,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type Dataset, toFloat32, writeFolderAtomic } from '@cnnx/data';
 import { exportToOnnx, verifyOnnx } from '@cnnx/export';
+// registers the onnxruntime training engine (--backend auto|onnxruntime)
+import '@cnnx/runtime/training';
 import {
   BACKEND_CHOICES,
-  type BackendName,
   evaluatePredictions,
   formatClassificationReport,
   formatModelSummary,
@@ -16,7 +17,7 @@ import {
 } from '@cnnx/train';
 import { CliError } from '../errors.js';
 import { printJson, say, writeFileAtomic, writeJsonAtomic } from '../io.js';
-import { createTrainingProgress } from '../progress.js';
+import { createTrainingProgress, sayBackend } from '../progress.js';
 
 export interface QuickstartOptions {
   out: string;
@@ -25,6 +26,8 @@ export interface QuickstartOptions {
   batchSize: number;
   limit?: number;
   backend: string;
+  /** onnxruntime's device (default cpu). */
+  device?: 'cpu' | 'cuda';
   threads?: number;
   force?: boolean;
   json?: boolean;
@@ -111,15 +114,12 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Record<
         say(
           `dataset mnist-sample: ${train.count + (test?.count ?? 0)} images ${train.shape.join('×')}, ${train.count} for training, ${test?.count} held out for testing (seed ${options.seed})`,
         ),
-      onBackend: (backend) => {
-        for (const skipped of backend.skipped) say(`backend ${skipped.name} skipped: ${skipped.reason}`);
-        say(`training backend: ${backend.name}${backend.threads ? ` (${backend.threads} threads)` : ''}`);
-      },
+      onBackend: sayBackend,
       onModel: (model) => say(formatModelSummary(model)),
       onBatchEnd: progress.batch,
       onEpochEnd: progress.epoch,
     },
-    { backend: options.backend as BackendName | 'auto', threads: options.threads },
+    { backend: options.backend, device: options.device ?? 'cpu', threads: options.threads },
   ).finally(() => progress.stop());
   const { model, backend, training, runId } = run;
   const trainSet = run.data.train;
@@ -161,6 +161,7 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Record<
       test: testSet.count,
     },
     backend: backend.name,
+    device: backend.device ?? 'cpu',
     threads: backend.threads ?? null,
     model: 'classic',
     parameters: model.countParams(),

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
+// registers the onnxruntime training engine (--backend auto|onnxruntime)
+import '@cnnx/runtime/training';
 import {
-  type BackendName,
   type Checkpoint,
   describeRun,
   formatModelSummary,
@@ -23,7 +24,7 @@ import type { Command } from 'commander';
 import { CliError, UsageError } from '../errors.js';
 import { printJson, say } from '../io.js';
 import { describeKeras, kerasFileOf } from '../layers-model.js';
-import { createTrainingProgress, describeBackend, onInterrupt } from '../progress.js';
+import { createTrainingProgress, onInterrupt, sayBackend } from '../progress.js';
 
 /** The flags of `cnnx train`, as commander parses them (the run's settings, and how to carry it out). */
 export type TrainFlags = Omit<RunSettings, 'dataset' | 'modelSpec' | 'kerasFile'> & {
@@ -32,7 +33,8 @@ export type TrainFlags = Omit<RunSettings, 'dataset' | 'modelSpec' | 'kerasFile'
   lr?: number;
   optimizer: OptimizerName;
   loss: LossName;
-  backend: BackendName | 'auto';
+  backend: string;
+  device: 'cpu' | 'cuda';
   threads?: number;
   resume?: string;
   json?: boolean;
@@ -118,7 +120,7 @@ export async function runTrain(flags: TrainFlags, command: Command): Promise<voi
         },
         onBackend: (chosen) => {
           backend = chosen.name;
-          say(`backend: ${describeBackend(chosen)}`);
+          sayBackend(chosen);
         },
         onModel: (model, { config: trained, keras }) => {
           if (keras) for (const line of describeKeras(keras)) say(line);
@@ -136,6 +138,7 @@ export async function runTrain(flags: TrainFlags, command: Command): Promise<voi
       },
       {
         backend: flags.backend,
+        device: flags.device,
         threads: flags.threads,
         checkpointDir: join(out, 'checkpoint'),
         resume: checkpoint,
