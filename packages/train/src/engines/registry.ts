@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { BACKEND_LADDER } from '../backend.js';
 import type { BackendName } from '../types.js';
 import { tfjsEngine } from './tfjs-engine.js';
-import type { EngineSettings, TrainingEngine } from './types.js';
+import type { EngineRefusal, EngineSettings, TrainingEngine } from './types.js';
 
 const engines = new Map<string, TrainingEngine>(BACKEND_LADDER.map((name) => [name, tfjsEngine(name)]));
 
@@ -40,13 +40,14 @@ export interface ResolvedEngine {
 export class EngineRefusedError extends Error {
   readonly engine: string;
   readonly layer: string;
-  constructor(engine: string, layer: string, reason: string) {
+  constructor(engine: string, refusal: EngineRefusal) {
     super(
-      `--backend ${engine} cannot train layer '${layer}': ${reason}; use --backend auto (or wasm) to train it on tfjs`,
+      `the ${engine} training engine cannot train layer '${refusal.layer}' (${refusal.className}): ${refusal.reason}; ` +
+        'train it on a tfjs backend (--backend auto or wasm)',
     );
     this.name = 'EngineRefusedError';
     this.engine = engine;
-    this.layer = layer;
+    this.layer = refusal.layer;
   }
 }
 
@@ -74,7 +75,7 @@ export function resolveTrainingEngine(
       );
     }
     const refusal = engine.covers(model, settings);
-    if (refusal) throw new EngineRefusedError(engine.name, refusal.layer, refusal.reason);
+    if (refusal) throw new EngineRefusedError(engine.name, refusal);
     return { engine, skipped: [] };
   }
   const skipped: ResolvedEngine['skipped'] = [];
