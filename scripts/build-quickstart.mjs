@@ -1,0 +1,58 @@
+// Bundles the `cnnx` command from the TypeScript sources with esbuild into .cache/cli/ (about 1 s), so that
+// `npm run quickstart` on a fresh clone does not wait for tsc to build every package (about 46 s here).
+// `npm run build` and the tests still build with tsc; this bundle only serves the quickstart.
+// The workspace packages (@cnnx/*) are bundled from src/ as their package.json "exports" map them; every
+// other package stays an import, resolved from node_modules at run time.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const outdir = join(root, '.cache', 'cli');
+
+/** `@cnnx/name/sub` → the source file behind the package's `exports` entry for it (the node condition). */
+function workspaceSource(specifier) {
+  const [scope, name, ...rest] = specifier.split('/');
+  const folder = join(root, 'packages', name);
+  const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8'));
+  const entry = manifest.exports?.[rest.length === 0 ? '.' : `./${rest.join('/')}`];
+  const target = typeof entry === 'string' ? entry : (entry?.node ?? entry?.default);
+  if (typeof target !== 'string' || !target.startsWith('./dist/')) {
+    throw new Error(`${scope}/${name}: no export for '${specifier}'`);
+  }
+  return join(folder, target.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts'));
+}
+
+const workspaces = {
+  name: 'workspaces-from-source',
+  setup(context) {
+    context.onResolve({ filter: /^@cnnx\// }, (args) => ({ path: workspaceSource(args.path) }));
+    // every other bare import stays external (native bindings, wasm files and workers stay where npm put them)
+    context.onResolve({ filter: /^[^./]/ }, (args) =>
+      args.kind === 'entry-point' ? undefined : { external: true },
+    );
+  },
+};
+
+const started = performance.now();
+// @cnnx/export's ONNX protobuf code is generated (src/generated/, as its own build does first)
+const generated = spawnSync(process.execPath, ['scripts/generate-proto.mjs'], {
+  cwd: join(root, 'packages', 'export'),
+  stdio: 'inherit',
+});
+if (generated.status !== 0) process.exit(generated.status ?? 1);
+await build({
+  entryPoints: { cnnx: join(root, 'packages', 'cli', 'src', 'bin.ts') },
+  outdir,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  plugins: [workspaces],
+  logLevel: 'warning',
+});
+process.stderr.write(`built .cache/cli/cnnx.mjs in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
