@@ -189,7 +189,7 @@ describe('what the onnxruntime engine cannot train', () => {
     assert.equal(run.code, 1, run.stderr);
     assert.match(
       errorLine(run),
-      /onnxruntime training engine cannot train layer 'soft' \(Activation\): activation 'softplus'/,
+      /layer 'soft' \(Activation\) is not supported by the onnxruntime training engine \(activation 'softplus'/,
     );
     assert.ok(!existsSync(join(folder, 'refused', 'run.json')));
   });

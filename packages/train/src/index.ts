@@ -9,7 +9,6 @@ export {
 } from './backend.js';
 export * from './baselines/index.js';
 export {
-  EngineRefusedError,
   type ResolvedEngine,
   registerTrainingEngine,
   resolveTrainingEngine,

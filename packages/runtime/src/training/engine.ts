@@ -6,6 +6,7 @@
 import {
   buildTrainingGraph,
   checkTrainable,
+  createTrainerRegistry,
   type OptimizerSettings,
   optimizerWeightsFromState,
   readTrainingState,
@@ -42,10 +43,16 @@ export const onnxruntimeTrainingEngine: TrainingEngine = {
   name: 'onnxruntime',
   preferred: true,
   covers(model) {
-    const verdict = checkTrainable(model);
+    const registry = createTrainerRegistry();
+    const verdict = checkTrainable(model, registry);
     return verdict.trainable
       ? null
-      : { layer: verdict.layer, className: verdict.className, reason: verdict.reason };
+      : {
+          layer: verdict.layer,
+          className: verdict.className,
+          reason: verdict.reason,
+          supported: registry.supported(),
+        };
   },
   async open(model, settings, options) {
     // The loop's cross-entropy takes class indices for both losses (one-hot targets, then smoothing).

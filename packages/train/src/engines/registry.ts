@@ -1,3 +1,4 @@
+import { UnsupportedLayerError } from '@cnnx/data';
 import type * as tf from '@tensorflow/tfjs';
 import { BACKEND_LADDER } from '../backend.js';
 import type { BackendName } from '../types.js';
@@ -36,23 +37,9 @@ export interface ResolvedEngine {
   skipped: { name: string; reason: string }[];
 }
 
-/** Thrown when an engine asked for by name cannot train the model (a layer it has no gradient for). */
-export class EngineRefusedError extends Error {
-  readonly engine: string;
-  readonly layer: string;
-  constructor(engine: string, refusal: EngineRefusal) {
-    super(
-      `the ${engine} training engine cannot train layer '${refusal.layer}' (${refusal.className}): ${refusal.reason}; ` +
-        'train it on a tfjs backend (--backend auto or wasm)',
-    );
-    this.name = 'EngineRefusedError';
-    this.engine = engine;
-    this.layer = refusal.layer;
-  }
-}
-
 /**
- * The engine that trains `model`: a named one (which must cover the model), or with `auto` the first
+ * The engine that trains `model`: a named one (which must cover the model, else `UnsupportedLayerError`
+ * names the layer), or with `auto` the first
  * preferred engine that covers it (onnxruntime, when registered), else the tfjs backend `initBackend` chose
  * (`tfjsBackend`). Each engine `auto` passes over is listed with its reason (the layer that stops it).
  *
@@ -75,7 +62,15 @@ export function resolveTrainingEngine(
       );
     }
     const refusal = engine.covers(model, settings);
-    if (refusal) throw new EngineRefusedError(engine.name, refusal);
+    if (refusal) {
+      throw new UnsupportedLayerError({
+        className: refusal.className,
+        name: refusal.layer,
+        refusedBy: `the ${engine.name} training engine`,
+        supported: refusal.supported,
+        detail: refusal.reason,
+      });
+    }
     return { engine, skipped: [] };
   }
   const skipped: ResolvedEngine['skipped'] = [];

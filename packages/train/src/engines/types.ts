@@ -62,6 +62,8 @@ export interface EngineRefusal {
   layer: string;
   className: string;
   reason: string;
+  /** The layer classes the engine trains. */
+  supported: readonly string[];
 }
 
 /**
