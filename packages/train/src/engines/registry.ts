@@ -3,7 +3,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { BACKEND_LADDER } from '../backend.js';
 import type { BackendName } from '../types.js';
 import { tfjsEngine } from './tfjs-engine.js';
-import type { EngineRefusal, EngineSettings, TrainingEngine } from './types.js';
+import type { EngineSettings, TrainingEngine } from './types.js';
 
 const engines = new Map<string, TrainingEngine>(BACKEND_LADDER.map((name) => [name, tfjsEngine(name)]));
 
