@@ -297,9 +297,11 @@ function freshState(learningRate: number): TrainState {
 }
 
 /**
- * Trains `model` with a custom loop: one `optimizer.minimize` per batch, batches built from the byte
- * images as they are needed, a seeded shuffle per epoch and seeded dropout masks per step, so the
- * same seed on the same backend gives the same history. Calls `onBatchEnd`/`onEpochEnd` for progress
+ * Trains `model` with a custom loop: one step of `options.engine` per batch (default: tfjs's
+ * `optimizer.minimize` on the current backend; `@cnnx/runtime/training` adds onnxruntime), batches built
+ * from the byte images as they are needed, a seeded shuffle per epoch and seeded dropout masks per step, so
+ * the same seed on the same engine gives the same history. The engine's weights go back into `model` at
+ * every epoch end and before every checkpoint. Calls `onBatchEnd`/`onEpochEnd` for progress
  * and `onCheckpoint` after every epoch; stops early when `shouldStop()` turns true (for Ctrl-C),
  * when early stopping fires, or with {@link NonFiniteLossError} when the loss becomes NaN.
  *
