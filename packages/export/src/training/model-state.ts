@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { TrainingGraph } from './types.js';
+import type { TrainingGraph, TrainingStateTensor } from './types.js';
 
 /** The values carried between training steps, by their tfjs names (a `TrainingStateTensor.name`). */
 export type TrainingStateValues = Map<string, Float32Array>;
@@ -94,9 +94,20 @@ export function optimizerWeightsFromState(
 }
 
 /**
+ * Whether a saved optimizer weight's name is `tensor`'s slot. A model loaded where the same weight names
+ * already exist (a checkpoint resumed in the process that wrote it) gets tfjs's `_N` suffix on its weights
+ * (`conv/kernel_1`), so names are compared without it; order and shapes are checked as well.
+ */
+function sameSlot(name: string, tensor: TrainingStateTensor): boolean {
+  const slot = `/${tensor.slot}`;
+  const base = (weight: string) => weight.replace(/_\d+$/, '');
+  return name.endsWith(slot) && base(name.slice(0, -slot.length)) === base(tensor.weight);
+}
+
+/**
  * The iteration count and slot values in tfjs optimizer weights (from `getWeights()` or a checkpoint),
- * checked name by name and shape by shape against the graph. A tfjs optimizer that has not stepped yet
- * lists `iter` alone: its slots are zero, as tfjs would create them.
+ * checked name by name (up to tfjs's `_N` suffix) and shape by shape against the graph. A tfjs optimizer
+ * that has not stepped yet lists `iter` alone: its slots are zero, as tfjs would create them.
  *
  * @example
  * const { iterations, slots } = stateFromOptimizerWeights(step, await optimizer.getWeights());
@@ -126,7 +137,7 @@ export function stateFromOptimizerWeights(
   }
   rest.forEach((weight, index) => {
     const tensor = expected[index]!;
-    if (weight.name !== tensor.name) {
+    if (!sameSlot(weight.name, tensor)) {
       throw new RangeError(`optimizer weight ${index + 1} is '${weight.name}'; expected '${tensor.name}'`);
     }
     if (weight.tensor.shape.join() !== tensor.shape.join()) {

@@ -1,0 +1,115 @@
+// The onnxruntime training engine inside @cnnx/train's loop (trainModel), in one process: the residual spec
+// of packages/train/test/training.test.ts (convs with strides 1-2, Add, max pooling, dropout), a checkpoint
+// taken mid-epoch and resumed on a model loaded back in the same process (whose tfjs variables get new
+// names), and the weights written back into the tfjs model.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type Dataset, loadDataset, stratifiedSplit, subset } from '@cnnx/data';
+import {
+  buildModel,
+  evaluateModel,
+  initBackend,
+  loadCheckpoint,
+  type ModelSpec,
+  saveCheckpoint,
+  type TrainModelOptions,
+  trainModel,
+} from '@cnnx/train';
+import { onnxruntimeTrainingEngine } from '../src/training/register.js';
+
+const residual: ModelSpec = {
+  inputs: ['image'],
+  layers: [
+    { type: 'conv2d', name: 'a', filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' },
+    { type: 'conv2d', name: 'b', filters: 4, kernelSize: 3, padding: 'same' },
+    { type: 'add', name: 'sum', inputs: ['a', 'b'] },
+    { type: 'activation', name: 'relu', activation: 'relu' },
+    { type: 'maxPooling2d', name: 'pool', poolSize: 2 },
+    { type: 'dropout', name: 'drop', rate: 0.1 },
+    { type: 'flatten', name: 'flat' },
+    { type: 'dense', name: 'out', units: 'classes', activation: 'softmax' },
+  ],
+  outputs: ['out'],
+};
+
+let train: Dataset;
+let validation: Dataset;
+let scratch: string;
+const build = () => buildModel(residual, { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+const options: TrainModelOptions = {
+  epochs: 2,
+  batchSize: 32,
+  seed: 3,
+  learningRate: 0.01,
+  engine: onnxruntimeTrainingEngine,
+  engineOptions: { threads: 1 },
+};
+
+before(async () => {
+  await initBackend('cpu'); // tfjs only builds, evaluates and saves here
+  const digits = await loadDataset('mnist-sample');
+  validation = subset(digits, stratifiedSplit(digits.labels, 0.01, 5).test);
+  train = subset(digits, stratifiedSplit(digits.labels, 256 / digits.count, 6).test);
+  scratch = await mkdtemp(join(tmpdir(), 'cnnx-training-engine-'));
+});
+
+after(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe('trainModel on the onnxruntime engine', () => {
+  test('learns, and the tfjs model holds the trained weights at the end', async () => {
+    const model = build();
+    const result = await trainModel(model, { train, validation }, options);
+    const [first, second] = result.history;
+    assert.ok(second!.loss < first!.loss, `loss fell: ${first!.loss} → ${second!.loss}`);
+    // the validation of the last epoch ran on the tfjs model after the weights came back
+    const measured = evaluateModel(model, validation);
+    assert.ok(Math.abs(measured.loss - second!.valLoss!) < 1e-6, `${measured.loss} vs ${second!.valLoss}`);
+    assert.ok(measured.accuracy > 0.2, `validation accuracy ${measured.accuracy} beats chance`);
+    model.dispose();
+  });
+
+  test('a checkpoint taken mid-epoch resumes in the same process with the uninterrupted history', async () => {
+    const straight = build();
+    const reference = await trainModel(straight, { train, validation }, options);
+    straight.dispose();
+
+    const dir = join(scratch, 'checkpoint');
+    const interrupted = build();
+    let batches = 0;
+    const partial = await trainModel(
+      interrupted,
+      { train, validation },
+      {
+        ...options,
+        onBatchEnd: () => {
+          batches += 1;
+        },
+        shouldStop: () => batches === 11, // epoch 2, batch 3 of 8
+        onCheckpoint: (state, optimizer) => saveCheckpoint(dir, interrupted, optimizer, state, null),
+      },
+    );
+    interrupted.dispose();
+    assert.equal(partial.stopReason, 'interrupted');
+    assert.deepEqual([partial.state.epochsDone, partial.state.batchesDone], [1, 3]);
+
+    const { model, resume } = await loadCheckpoint(dir);
+    const [iter] = resume.optimizerWeights;
+    assert.equal(iter!.tensor.dataSync()[0], 11, "the checkpoint's step count");
+    const resumed = await trainModel(model, { train, validation }, { ...options, resume });
+    model.dispose();
+    assert.equal(resumed.history.length, 2);
+    resumed.history.forEach((logs, index) => {
+      const expected = reference.history[index]!;
+      assert.ok(
+        Math.abs(logs.loss - expected.loss) < 1e-5,
+        `epoch ${index + 1} loss ${logs.loss} vs ${expected.loss}`,
+      );
+      assert.ok(Math.abs(logs.valLoss! - expected.valLoss!) < 1e-5, `epoch ${index + 1} val_loss`);
+    });
+  });
+});
