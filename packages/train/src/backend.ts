@@ -164,11 +164,12 @@ async function backendDetail(name: BackendName): Promise<string> {
 }
 
 /**
- * Which training backends load here and which one `initBackend('auto')` picks: each backend of
- * {@link BACKEND_LADDER} is really started (tfjs-node imported, the wasm backend compiled with cnnx's kernels),
- * and one that does not start says why in one line. Entries carry their engine (`tfjs` today) so that other
- * training engines can list theirs beside them. Leaves tfjs on the backend `auto` picks; the wasm backend
- * starts with `options.threads`, so give a later {@link initBackend} the same options.
+ * Which training backends load here and which one a run's `auto` picks: first the registered engines `auto`
+ * prefers (onnxruntime, once `@cnnx/runtime/training` is imported; `auto` takes it for the models it covers),
+ * then each backend of {@link BACKEND_LADDER}, really started (tfjs-node imported, the wasm backend compiled
+ * with cnnx's kernels); one that does not start says why in one line. Entries carry their engine (`tfjs`, or the
+ * engine's own name). Leaves tfjs on the first tfjs backend that loads; the wasm backend starts with
+ * `options.threads`, so give a later {@link initBackend} the same options.
  *
  * @example
  * await describeTrainingBackends();
@@ -183,6 +184,11 @@ export async function describeTrainingBackends(
 ): Promise<TrainingBackendsDescription> {
   tf.env().set('PROD', true);
   const backends: TrainingBackendStatus[] = [];
+  const { preferredTrainingEngines } = await import('./engines/registry.js');
+  for (const engine of preferredTrainingEngines()) {
+    const status = (await engine.describe?.()) ?? { available: true };
+    backends.push({ engine: engine.name, name: engine.name, ...status });
+  }
   for (const name of BACKEND_LADDER) {
     try {
       await loaders[name](options);
@@ -193,7 +199,8 @@ export async function describeTrainingBackends(
     }
   }
   const auto = backends.find((backend) => backend.available)?.name ?? null;
-  if (auto !== null) await tf.setBackend(auto);
+  const tfjs = backends.find((backend) => backend.engine === 'tfjs' && backend.available);
+  if (tfjs) await tf.setBackend(tfjs.name);
   const versions: Record<string, string | null> = {};
   for (const name of ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', TFJS_NODE]) {
     versions[name] = installedVersion(name, import.meta.url);

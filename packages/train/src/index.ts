@@ -9,6 +9,7 @@ export {
 } from './backend.js';
 export * from './baselines/index.js';
 export {
+  preferredTrainingEngines,
   type ResolvedEngine,
   registerTrainingEngine,
   resolveTrainingEngine,

@@ -26,7 +26,10 @@ async function diagnose(version: string, dataDir: string | undefined) {
   const [data, runtime] = await Promise.all([import('@cnnx/data'), import('@cnnx/runtime')]);
   const [providers, training, machine, datasets] = await Promise.all([
     gather(() => runtime.describeExecutionProviders()),
-    gather(async () => (await import('@cnnx/train')).describeTrainingBackends()),
+    gather(async () => {
+      await import('@cnnx/runtime/training'); // registers onnxruntime, which auto prefers
+      return (await import('@cnnx/train')).describeTrainingBackends();
+    }),
     gather(() => runtime.describeMachine()),
     gather(() => data.describeDatasets(dataDir === undefined ? {} : { dataDir })),
   ]);
@@ -89,7 +92,7 @@ function trainingLines(training: Report['training']): string[] {
   if (failed(training)) return [`  could not be checked: ${training.error}`];
   return table(
     training.backends.map((backend) => [
-      `${backend.engine} ${backend.name}`,
+      backend.engine === backend.name ? backend.name : `${backend.engine} ${backend.name}`,
       backend.available,
       (backend.available ? backend.detail : backend.reason) ?? '',
     ]),

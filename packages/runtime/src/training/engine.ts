@@ -3,6 +3,8 @@
  * covers the model). The step is `@cnnx/export`'s training graph, run by this package's `TrainingSession` on
  * onnxruntime-node (CPU, or the CUDA provider when it is installed). Node only.
  */
+
+import { installedVersion } from '@cnnx/data';
 import {
   buildTrainingGraph,
   checkTrainable,
@@ -42,6 +44,13 @@ function optimizerOf(settings: EngineSettings): OptimizerSettings {
 export const onnxruntimeTrainingEngine: TrainingEngine = {
   name: 'onnxruntime',
   preferred: true,
+  async describe() {
+    const version = installedVersion('onnxruntime-node', import.meta.url) ?? 'unknown';
+    return {
+      available: true,
+      detail: `the whole training step as one ONNX graph on onnxruntime-node ${version} (cpu; cuda with its provider), for the models whose every layer it trains`,
+    };
+  },
   covers(model) {
     const registry = createTrainerRegistry();
     const verdict = checkTrainable(model, registry);

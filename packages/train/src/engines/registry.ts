@@ -31,6 +31,17 @@ export function trainingEngineNames(): string[] {
   return [...engines.keys()];
 }
 
+/**
+ * The registered engines `auto` tries before the tfjs backends (onnxruntime, once `@cnnx/runtime/training` is
+ * imported), in the order they were registered.
+ *
+ * @example
+ * preferredTrainingEngines().map((engine) => engine.name); // ['onnxruntime']
+ */
+export function preferredTrainingEngines(): TrainingEngine[] {
+  return [...engines.values()].filter((engine) => engine.preferred);
+}
+
 /** The engine a run trains on, and the ones `auto` passed over with why. */
 export interface ResolvedEngine {
   engine: TrainingEngine;

@@ -78,4 +78,6 @@ export interface TrainingEngine {
   /** Null when the engine can train `model` with `settings`, else what stops it. */
   covers(model: tf.LayersModel, settings: EngineSettings): EngineRefusal | null;
   open(model: tf.LayersModel, settings: EngineSettings, options: EngineOptions): Promise<TrainingStepper>;
+  /** What `cnnx doctor` says about it (`describeTrainingBackends`): what runs, or why it cannot. */
+  describe?(): Promise<{ available: boolean; detail?: string; reason?: string }>;
 }
