@@ -1,5 +1,6 @@
 /** The tfjs backends (tensorflow, wasm, cpu) as training engines: `optimizer.minimize` on the model itself. */
 import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend.js';
 import { BackendUnavailableError } from '../errors.js';
 import { crossEntropy } from '../training/cross-entropy.js';
 import { createOptimizer, setLearningRate } from '../training/optimizers.js';
@@ -28,7 +29,6 @@ export function tfjsEngine(name: BackendName): TrainingEngine {
         );
       }
       if (tf.getBackend() !== name) {
-        const { initBackend } = await import('../backend.js');
         await initBackend(name, options.threads === undefined ? {} : { threads: options.threads });
       }
       let threads: number | null = null;
