@@ -1,6 +1,8 @@
+import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseInputScale } from '@cnnx/data';
 import {
+  checkTritonName,
   type ExportOptions,
   exportToOnnx,
   loadCalibrationImages,
@@ -21,6 +23,7 @@ import { printJson, say, writeFileAtomic } from '../io.js';
 import { openLayersModel } from '../layers-model.js';
 import { locateModel } from '../model-location.js';
 import { choice, INPUT_SCALE_HELP, inputScale, integer } from '../options.js';
+import { checkOutputPath, FORCE_HELP } from '../output-paths.js';
 
 interface ExportFlags {
   model?: string;
@@ -37,7 +40,42 @@ interface ExportFlags {
   verify: boolean;
   triton?: string;
   tritonName?: string;
+  tritonVersion: number;
+  force?: boolean;
   json?: boolean;
+}
+
+/** What `--out` refreshes without `--force`: an ONNX file that cnnx wrote. */
+const OWN_OUTPUT = 'an ONNX file written by cnnx';
+
+/** Whether `file` is an ONNX model whose producer is cnnx (files over 1 GiB are not read, and are not). */
+export async function isCnnxOnnx(file: string): Promise<boolean> {
+  const info = await stat(file);
+  if (!info.isFile() || info.size > 2 ** 30) return false;
+  return readOnnx(new Uint8Array(await readFile(file))).producerName === 'cnnx';
+}
+
+/**
+ * The Triton entry's name: --triton-name, else the --out file's name less .onnx (other characters as '_'),
+ * refused with exit 2 unless it is one folder name Triton accepts.
+ */
+function tritonName(flags: ExportFlags, out: string): string {
+  const name =
+    flags.tritonName ??
+    basename(out)
+      .replace(/\.onnx$/i, '')
+      .replace(/[^A-Za-z0-9_.-]/g, '_');
+  try {
+    checkTritonName(name);
+  } catch (error) {
+    const rule = (error as Error).message.replace(/^.*must be /, 'must be ');
+    throw new UsageError(
+      flags.tritonName === undefined
+        ? `--out ${out} gives the Triton model name ${JSON.stringify(name)}, which ${rule.replace('must be', 'is not')}; pass --triton-name NAME`
+        : `--triton-name ${JSON.stringify(name)} ${rule}`,
+    );
+  }
+  return name;
 }
 
 function checkFlags(flags: ExportFlags): { model: string; out: string } {
@@ -58,6 +96,15 @@ function checkFlags(flags: ExportFlags): { model: string; out: string } {
 
 async function runExport(flags: ExportFlags): Promise<void> {
   const { model: path, out } = checkFlags(flags);
+  const triton = flags.triton ? tritonName(flags, out) : undefined;
+  await checkOutputPath({
+    flag: '--out',
+    path: out,
+    kind: 'file',
+    force: Boolean(flags.force),
+    isOwnOutput: isCnnxOnnx,
+    ownOutput: OWN_OUTPUT,
+  });
   const location = await locateModel(path);
   if (location.kind === 'onnx')
     throw new CliError(`--model ${path} is ONNX already: export a tfjs or Keras model`);
@@ -67,6 +114,13 @@ async function runExport(flags: ExportFlags): Promise<void> {
   if (flags.verify) say(`tfjs backend for verification: ${opened.backend}`);
   const scale = parseInputScale(inputScale);
   const classNames = flags.classNames ? flags.classNames.split(',') : opened.classNames;
+  const classes = model.outputs[0]?.shape.at(-1);
+  if (flags.classNames && typeof classes === 'number' && classNames?.length !== classes) {
+    model.dispose();
+    throw new UsageError(
+      `--class-names names ${classNames?.length} classes but ${path} has ${classes} outputs; give ${classes} comma-separated names`,
+    );
+  }
   const runId = flags.runId ?? opened.runId;
   // --calibration SPEC: its train split calibrates int8, its test split checks the export.
   let calibration: Float32Array | undefined;
@@ -105,17 +159,16 @@ async function runExport(flags: ExportFlags): Promise<void> {
   say(
     `wrote ${out} (${(bytes.byteLength / 1024).toFixed(0)} KiB, opset ${info.opset}, ${info.nodeCount} nodes${flags.quantize ? `, ${flags.quantize}` : ''})`,
   );
-  let triton: string | null = null;
-  if (flags.triton) {
-    const fromFile = basename(out)
-      .replace(/\.onnx$/i, '')
-      .replace(/[^A-Za-z0-9_.-]/g, '_');
-    const name = flags.tritonName ?? fromFile;
-    triton = await writeTritonModel(flags.triton, name, bytes);
-    say(`wrote Triton model repository entry ${join(flags.triton, name)}/{config.pbtxt, 1/model.onnx}`);
+  let entry: string | null = null;
+  if (flags.triton && triton) {
+    const version = flags.tritonVersion;
+    entry = await writeTritonModel(flags.triton, triton, bytes, { version });
+    say(
+      `wrote Triton model repository entry ${join(flags.triton, triton)}/{config.pbtxt, ${version}/model.onnx}`,
+    );
   }
   model.dispose();
-  if (flags.json) printJson({ out, bytes: bytes.byteLength, ...info, verification, triton });
+  if (flags.json) printJson({ out, bytes: bytes.byteLength, ...info, verification, triton: entry });
 }
 
 function describe(result: VerificationResult, what: string): string {
@@ -171,7 +224,17 @@ export function register(program: Command, _context: CliContext): void {
     .option('--run-id <id>', 'training run id (default: from manifest.json)')
     .option('--no-verify', 'skip the onnxruntime-node vs tfjs check')
     .option('--triton <dir>', 'also write a Triton model repository entry under DIR')
-    .option('--triton-name <name>', 'model name in the Triton repository (default: the file name)')
+    .option(
+      '--triton-name <name>',
+      "model name in the Triton repository: one folder name of letters, digits, '_', '.', '-' (default: the file name)",
+    )
+    .option(
+      '--triton-version <n>',
+      "the entry's version folder to add or replace; its other versions are kept",
+      integer('--triton-version', { min: 1 }),
+      1,
+    )
+    .option('--force', FORCE_HELP.file(OWN_OUTPUT))
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText(
       'after',
