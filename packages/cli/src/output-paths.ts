@@ -23,6 +23,8 @@ export interface OutputPath {
   isOwnOutput?: (path: string) => Promise<boolean>;
   /** What the command refreshes, for the message: "an ONNX file written by cnnx". */
   ownOutput?: string;
+  /** What else the user may do, for the message (default "choose another path"). */
+  alternative?: string;
 }
 
 /** What {@link checkOutputPath} found: nothing there yet, cnnx's own output to refresh, or a forced replacement. */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type Dataset, loadDataset } from '@cnnx/data';
+import { type Dataset, loadDataset, writeFolderAtomic } from '@cnnx/data';
 import { Classifier } from '@cnnx/runtime';
 import {
   type EvaluationMetrics,
@@ -15,6 +15,7 @@ import { printJson, say } from '../io.js';
 import { type LayersLocation, openLayersModel } from '../layers-model.js';
 import { locateModel } from '../model-location.js';
 import { choice, INPUT_SCALE_HELP, inputScale, integer } from '../options.js';
+import { checkOutputPath, FORCE_HELP, isCnnxReportFolder, isFigureName } from '../output-paths.js';
 
 interface EvaluateOptions {
   model: string;
@@ -23,8 +24,17 @@ interface EvaluateOptions {
   seed: number;
   json?: boolean;
   report?: string;
+  dataDir?: string;
+  force?: boolean;
   batchSize: number;
   inputScale?: string;
+}
+
+/** What `--report` refreshes without `--force`: a folder holding only an earlier evaluation report. */
+const OWN_REPORT = 'an earlier cnnx evaluation report';
+
+function isEvaluationReport(folder: string): Promise<boolean> {
+  return isCnnxReportFolder(folder, 'report.html', (name) => name === 'report.html' || isFigureName(name));
 }
 
 /** `cnnx evaluate`: scores a tfjs model folder or an ONNX file on a dataset split. */
@@ -39,6 +49,7 @@ export function register(program: Command, _context: CliContext): void {
       'a tfjs model folder (model.json), a run folder, a Keras .h5/.keras file, or an .onnx file',
     )
     .requiredOption('--dataset <spec>', 'dataset spec: mnist-sample, mnist, fashion-mnist, idx:DIR, …')
+    .option('--data-dir <dir>', 'folder looked in first for mnist / fashion-mnist files')
     .option('--split <split>', 'which split to score', choice('--split', ['train', 'test'] as const), 'test')
     .option(
       '--seed <n>',
@@ -54,6 +65,7 @@ export function register(program: Command, _context: CliContext): void {
     )
     .option('--json', 'print the metrics as one JSON document on stdout')
     .option('--report <dir>', 'write report.html and the figures (PNG + SVG) into this folder')
+    .option('--force', FORCE_HELP.folder('--report', OWN_REPORT))
     .addHelpText(
       'after',
       '\nExamples:\n  $ cnnx evaluate --model runs/quickstart/model --dataset mnist-sample\n  $ cnnx evaluate --model runs/quickstart/model.onnx --dataset mnist-sample --json --report runs/eval\n  $ cnnx evaluate --model mnist.keras --dataset mnist-sample --split test',
@@ -72,9 +84,23 @@ export function register(program: Command, _context: CliContext): void {
  * // prints "test accuracy 98.40% …" and the classification report
  */
 export async function runEvaluate(options: EvaluateOptions): Promise<EvaluationMetrics> {
+  if (options.report) {
+    await checkOutputPath({
+      flag: '--report',
+      path: options.report,
+      kind: 'folder',
+      force: Boolean(options.force),
+      isOwnOutput: isEvaluationReport,
+      ownOutput: OWN_REPORT,
+    });
+  }
   const location = await locateModel(options.model);
   // sets without a test split of their own score the quickstart's seeded stratified 85/15 (`loadDataset`'s seed)
-  const dataset = await loadDataset(options.dataset, { split: options.split, seed: options.seed });
+  const dataset = await loadDataset(options.dataset, {
+    split: options.split,
+    seed: options.seed,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  });
   const probabilities =
     location.kind === 'onnx'
       ? await predictWithOnnx(location.file, dataset, options)
@@ -87,15 +113,21 @@ export async function runEvaluate(options: EvaluateOptions): Promise<EvaluationM
   );
   say(formatClassificationReport(metrics));
   if (options.report) {
-    const written = await writeReport(options.report, {
+    const report = {
       title: `Evaluation of ${where} on ${options.dataset} (${options.split})`,
       metrics,
       samples: { images: dataset.images, shape: shapeOf(dataset), labels: dataset.labels, probabilities },
       labelCounts: [{ split: options.split, labels: dataset.labels }],
-    });
-    say(
-      `wrote ${written.files.length} files to ${options.report}/ (open ${join(options.report, 'report.html')})`,
+    };
+    let files = 0;
+    await writeFolderAtomic(
+      options.report,
+      async (folder) => {
+        files = (await writeReport(folder, report)).files.length;
+      },
+      { merge: true },
     );
+    say(`wrote ${files} files to ${options.report}/ (open ${join(options.report, 'report.html')})`);
   }
   if (options.json) printJson(toJson(metrics));
   return metrics;

@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { writeFolderAtomic } from '@cnnx/data';
 import {
   type Classification,
   type ClassifierInfo,
@@ -15,6 +16,7 @@ import { printJson, say } from '../io.js';
 import { type LayersLocation, openLayersModel } from '../layers-model.js';
 import { loadClassifier, locateModel } from '../model-location.js';
 import { choice, INPUT_SCALE_HELP, inputScale, integer } from '../options.js';
+import { checkOutputPath, FORCE_HELP, isCnnxReportFolder } from '../output-paths.js';
 
 interface PredictFlags {
   model: string;
@@ -23,7 +25,15 @@ interface PredictFlags {
   prepare: boolean;
   device: 'auto' | 'cpu' | 'cuda';
   report?: string;
+  force?: boolean;
   inputScale?: string;
+}
+
+/** What `--report` refreshes without `--force`: a folder holding only an earlier predictions report. */
+const OWN_REPORT = 'an earlier cnnx predictions report';
+
+function isPredictionReport(folder: string): Promise<boolean> {
+  return isCnnxReportFolder(folder, 'predictions.html', (name) => /^predictions\.(html|png|svg)$/.test(name));
 }
 
 /** What predict needs of a model, whichever format it came in. */
@@ -136,6 +146,7 @@ export function register(program: Command, _context: CliContext): void {
       '--report <dir>',
       'also write predictions.{html,png,svg}: each input, the cleaned page, the 28×28 image the model saw, its top classes',
     )
+    .option('--force', FORCE_HELP.folder('--report', OWN_REPORT))
     .option('--input-scale <scale>', `${INPUT_SCALE_HELP} (default: the model's own)`, inputScale())
     .option('--json', 'print one JSON array on stdout: [{file, label, index, probability, top}]')
     .addHelpText(
@@ -147,6 +158,16 @@ export function register(program: Command, _context: CliContext): void {
         throw new UsageError(
           '--report shows the prepared 28×28 images; it cannot be combined with --no-prepare',
         );
+      }
+      if (flags.report) {
+        await checkOutputPath({
+          flag: '--report',
+          path: flags.report,
+          kind: 'folder',
+          force: Boolean(flags.force),
+          isOwnOutput: isPredictionReport,
+          ownOutput: OWN_REPORT,
+        });
       }
       const location = await locateModel(flags.model);
       const predictor =
@@ -178,10 +199,20 @@ export function register(program: Command, _context: CliContext): void {
       } finally {
         await predictor.release();
       }
-      if (flags.report && reportItems.length > 0) {
+      // all or nothing: a report is written only when every image was read and classified
+      if (flags.report && failures.length === 0 && reportItems.length > 0) {
         const { writePredictionReport } = await import('@cnnx/train');
-        await writePredictionReport(flags.report, reportItems);
+        const items = reportItems;
+        await writeFolderAtomic(
+          flags.report,
+          async (folder) => {
+            await writePredictionReport(folder, items);
+          },
+          { merge: true },
+        );
         say(`wrote ${flags.report}/predictions.html`);
+      } else if (flags.report && failures.length > 0) {
+        say(`cnnx: wrote no report to ${flags.report}: ${failures.length} of ${images.length} images failed`);
       }
       if (flags.json) {
         printJson(

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Dataset } from '@cnnx/data';
+import { type Dataset, writeFolderAtomic } from '@cnnx/data';
 import { exportToOnnx } from '@cnnx/export';
 import { Classifier, measureThroughput } from '@cnnx/runtime';
 import {
@@ -22,6 +22,7 @@ import {
   writeComparisonReport,
 } from '@cnnx/train';
 import { printJson, say } from '../io.js';
+import { checkOutputPath, isCnnxReportFolder, isFigureName } from '../output-paths.js';
 import { createBaselineProgress } from '../progress.js';
 
 export interface CompareOptions {
@@ -35,8 +36,21 @@ export interface CompareOptions {
   baselineLimit?: number;
   limit?: number;
   out: string;
+  dataDir?: string;
+  force?: boolean;
   backend: BackendName | 'auto';
   json?: boolean;
+}
+
+/** What `--out` refreshes without `--force`: a folder holding only an earlier comparison. */
+export const OWN_COMPARISON = 'an earlier cnnx comparison';
+
+function isComparison(folder: string): Promise<boolean> {
+  return isCnnxReportFolder(
+    folder,
+    'compare.html',
+    (name) => name === 'compare.html' || name === 'compare.json' || isFigureName(name),
+  );
 }
 
 /** Images per throughput batch. */
@@ -51,6 +65,14 @@ const THROUGHPUT_BATCH = 256;
  *   seed: 42, baselineEpochs: 5, out: 'runs/compare', backend: 'auto' });
  */
 export async function runCompare(options: CompareOptions): Promise<ComparisonRow[]> {
+  await checkOutputPath({
+    flag: '--out',
+    path: options.out,
+    kind: 'folder',
+    force: Boolean(options.force),
+    isOwnOutput: isComparison,
+    ownOutput: OWN_COMPARISON,
+  });
   let data: RunData | undefined;
   let backendName = '';
   const rows: ComparisonRow[] = [];
@@ -85,7 +107,11 @@ export async function runCompare(options: CompareOptions): Promise<ComparisonRow
         },
         onModel: () => say(`\n${preset}: training ${options.epochs} epoch(s)…`),
       },
-      { backend: options.backend, ...(data ? { data } : {}) },
+      {
+        backend: options.backend,
+        ...(data ? { data } : {}),
+        ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      },
     );
     data = run.data;
     const { model, training } = run;
@@ -167,7 +193,14 @@ export async function runCompare(options: CompareOptions): Promise<ComparisonRow
     seed: options.seed,
     backend: backendName,
   };
-  const written = await writeComparisonReport(options.out, rows, details);
+  let written = { files: [] as string[] };
+  await writeFolderAtomic(
+    options.out,
+    async (folder) => {
+      written = await writeComparisonReport(folder, rows, details);
+    },
+    { merge: true },
+  );
   say(`wrote ${written.files.map((file) => join(options.out, file)).join(', ')}`);
   if (options.json) printJson({ ...details, rows });
   return rows;
