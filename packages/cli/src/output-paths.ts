@@ -62,7 +62,9 @@ export async function checkOutputPath(output: OutputPath): Promise<OutputState> 
     else if (output.force) state = 'forced';
     else {
       const what = output.ownOutput ? ` and is not ${output.ownOutput}` : '';
-      throw new CliError(`${flag} ${path} exists${what}; choose another path or pass --force to replace it`);
+      throw new CliError(
+        `${flag} ${path} exists${what}; ${output.alternative ?? 'choose another path'} or pass --force to replace it`,
+      );
     }
   }
   await checkWritable(flag, path, kind === 'folder' && existing ? absolute : dirname(absolute));

@@ -21,7 +21,7 @@ import { checkOutputPath, FORCE_HELP } from '../output-paths.js';
 
 /** What `data inspect --out` writes, and refreshes without `--force` in a folder that holds only them. */
 const INSPECT_FILES = ['samples.png', 'label-histogram.png'];
-const OWN_INSPECTION = 'a folder holding only samples.png and label-histogram.png';
+const OWN_INSPECTION = 'a folder holding just samples.png and label-histogram.png';
 
 /**
  * A download progress bar on stderr for named datasets (one line per file when stderr is not a terminal).
@@ -106,7 +106,7 @@ export function register(program: Command, _context: CliContext): void {
             kind: 'folder',
             force: Boolean(options.force),
             isOwnOutput: async (folder) =>
-              (await readdir(folder)).every((name) => INSPECT_FILES.includes(name)),
+              (await readdir(folder)).sort().join() === [...INSPECT_FILES].sort().join(),
             ownOutput: OWN_INSPECTION,
           });
         }
