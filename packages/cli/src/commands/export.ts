@@ -34,6 +34,7 @@ export function register(program: Command, _context: CliContext): void {
       '--calibration <spec>',
       'dataset spec: its train images calibrate int8, its test images verify (e.g. mnist-sample)',
     )
+    .option('--data-dir <dir>', 'folder looked in first for mnist / fashion-mnist files (--calibration)')
     .option(
       '--calibration-count <n>',
       'how many calibration images',

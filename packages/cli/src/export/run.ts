@@ -27,6 +27,7 @@ export interface ExportFlags {
   inputLayout: 'nhwc' | 'nchw';
   quantize?: 'fp16' | 'int8';
   calibration?: string;
+  dataDir?: string;
   calibrationCount: number;
   calibrationMethod: 'minmax' | 'percentile';
   classNames?: string;
@@ -131,6 +132,7 @@ export async function runExport(flags: ExportFlags): Promise<void> {
     const loaded = await loadCalibrationImages(flags.calibration, model, {
       count: flags.calibrationCount,
       scale,
+      ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
     }).catch((error: Error) => {
       throw error instanceof RangeError
         ? new CliError(`--calibration ${flags.calibration}: ${error.message}`)
