@@ -108,6 +108,15 @@ export async function runExport(flags: ExportFlags): Promise<void> {
     isOwnOutput: isCnnxOnnx,
     ownOutput: OWN_OUTPUT,
   });
+  // a Triton entry is never refused (only its version folder is replaced), but it must be writable
+  if (flags.triton && triton) {
+    await checkOutputPath({
+      flag: '--triton',
+      path: join(flags.triton, triton),
+      kind: 'folder',
+      force: true,
+    });
+  }
   const location = await locateModel(path);
   if (location.kind === 'onnx')
     throw new CliError(`--model ${path} is ONNX already: export a tfjs or Keras model`);
