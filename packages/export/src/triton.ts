@@ -28,19 +28,30 @@ function tensorBlock(value: OnnxValueInfo): string {
   return `  {\n    name: "${value.name}"\n    data_type: ${type}\n    dims: [ ${dims.join(', ')} ]\n  }`;
 }
 
+/** What a Triton model name must be, in words (messages say it). */
+export const TRITON_NAME_RULE = "one folder name of letters, digits, '_', '.' or '-', not only dots";
+
 /**
- * Throws a RangeError unless `name` can name a Triton model: one path segment of letters, digits, `_`, `.`
- * and `-` that is not only dots (so never `.`, `..`, a path with separators or a NUL byte), at most 255 long.
+ * Whether `name` can name a Triton model: one path segment of letters, digits, `_`, `.` and `-` that is not
+ * only dots (so never `.`, `..`, a path with separators or a NUL byte), at most 255 long.
  *
  * @example
- * checkTritonName('mnist-int8'); // fine
- * checkTritonName('..'); // throws RangeError: Triton model name '..' must be one folder name: …
+ * isTritonName('mnist-int8'); // true
+ * isTritonName('..'); // false
+ */
+export function isTritonName(name: string): boolean {
+  return /^[A-Za-z0-9_.-]{1,255}$/.test(name) && !/^\.+$/.test(name);
+}
+
+/**
+ * Throws a RangeError unless {@link isTritonName}.
+ *
+ * @example
+ * checkTritonName('..'); // throws RangeError: Triton model name ".." must be one folder name of letters, …
  */
 export function checkTritonName(name: string): void {
-  if (!/^[A-Za-z0-9_.-]{1,255}$/.test(name) || /^\.+$/.test(name)) {
-    throw new RangeError(
-      `Triton model name ${JSON.stringify(name)} must be one folder name: letters, digits, '_', '.' or '-', not only dots`,
-    );
+  if (!isTritonName(name)) {
+    throw new RangeError(`Triton model name ${JSON.stringify(name)} must be ${TRITON_NAME_RULE}`);
   }
 }
 

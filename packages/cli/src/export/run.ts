@@ -2,12 +2,13 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseInputScale } from '@cnnx/data';
 import {
-  checkTritonName,
   type ExportOptions,
   exportToOnnx,
+  isTritonName,
   loadCalibrationImages,
   readOnnx,
   SUPPORTED_OPSETS,
+  TRITON_NAME_RULE,
   type VerificationInputs,
   type VerificationResult,
   verifyExport,
@@ -61,14 +62,11 @@ function tritonName(flags: ExportFlags, out: string): string {
     basename(out)
       .replace(/\.onnx$/i, '')
       .replace(/[^A-Za-z0-9_.-]/g, '_');
-  try {
-    checkTritonName(name);
-  } catch (error) {
-    const rule = (error as Error).message.replace(/^.*must be /, 'must be ');
+  if (!isTritonName(name)) {
     throw new UsageError(
       flags.tritonName === undefined
-        ? `--out ${out} gives the Triton model name ${JSON.stringify(name)}, which ${rule.replace('must be', 'is not')}; pass --triton-name NAME`
-        : `--triton-name ${JSON.stringify(name)} ${rule}`,
+        ? `--out ${out} gives the Triton model name ${JSON.stringify(name)}, which must be ${TRITON_NAME_RULE}; pass --triton-name NAME`
+        : `--triton-name ${JSON.stringify(name)} must be ${TRITON_NAME_RULE}`,
     );
   }
   return name;
