@@ -21,6 +21,7 @@ import {
   trainRun,
   writeComparisonReport,
 } from '@cnnx/train';
+import { UsageError } from '../errors.js';
 import { printJson, say } from '../io.js';
 import { checkOutputPath, isCnnxReportFolder, isFigureName } from '../output-paths.js';
 import { createBaselineProgress } from '../progress.js';
@@ -96,6 +97,11 @@ export async function runCompare(options: CompareOptions): Promise<ComparisonRow
       {
         onData: (loaded) => {
           data = loaded;
+          if (options.batchSize > loaded.train.count) {
+            throw new UsageError(
+              `--batch-size ${options.batchSize} is larger than the training set (${loaded.train.count} images${options.limit === undefined ? '' : ` with --limit ${options.limit}`}); use at most ${loaded.train.count}`,
+            );
+          }
         },
         onBackend: (backend) => {
           backendName = backend.name;
