@@ -34,17 +34,19 @@ function transpose(matrix: Float32Array, rows: number, columns: number): Float32
 const LOWEST = -3.4028234663852886e38;
 
 /**
- * MaxPooling2D: MaxPool with explicit pads. Its gradient goes to the first maximum of each window in
- * row-major order, tfjs's tie rule (padded cells never win). Real images have many tied windows (the
- * background's zeros), so a mask of all the maxima would send a window's gradient to several cells.
+ * MaxPooling2D. Its gradient goes to the first maximum of each window in row-major order, tfjs's tie rule
+ * (padded cells never win). Real images have many tied windows (the background's zeros), so a mask of all
+ * the maxima would send a window's gradient to several cells.
  *
- * With windows that tile the input exactly (pool size = strides, no padding) a constant 0/1 GEMM lists each
- * window's cells ({@link windowGather}); the output gradient goes to the first cell equal to the window's
- * maximum and the rest of it on to the later cells (so it reaches exactly one), at a quarter of the input's
- * size for 2×2 windows; the transposed GEMM puts it back in place. The GEMMs assume finite activations
- * (∞ · 0 is NaN), which a finite loss implies. Otherwise the windows come from a one-hot grouped Conv,
- * the first maximum is found by counting the maxima before each cell with a `k² × k²` MatMul and
- * `Relu(mask − earlier)`, and a grouped ConvTranspose adds each window's share back, overlaps included.
+ * With windows that tile the input exactly (pool size = strides, no padding) a constant 0/1 GEMM per cell
+ * lists that cell of every window ({@link windowGather}) and the output is their Max (no MaxPool, so
+ * onnxruntime reorders nothing to its blocked layout). The output gradient goes to the first cell equal to
+ * the window's maximum and the rest of it on to the later cells (so it reaches exactly one), at a quarter
+ * of the input's size for 2×2 windows; the transposed GEMM puts it back in place. The GEMMs assume finite
+ * activations (∞ · 0 is NaN), which a finite loss implies. Otherwise the forward is a MaxPool with
+ * explicit pads, the windows come from a one-hot grouped Conv, the first maximum is found by counting the
+ * maxima before each cell with a `k² × k²` MatMul and `Relu(mask − earlier)`, and a grouped ConvTranspose
+ * adds each window's share back, overlaps included.
  */
 export const maxPooling2dTrainer: TrainerConfig = {
   className: 'MaxPooling2D',
@@ -55,38 +57,46 @@ export const maxPooling2dTrainer: TrainerConfig = {
     const outputShape = context.outputShapes[0]!;
     const geometry = poolGeometry(context.config, input.shape, outputShape);
     const { kernel, strides, pads, height, width, outHeight, outWidth } = geometry;
-    const output = ops.node('MaxPool', [input.name], { kernel_shape: kernel, pads, strides });
     const channels = input.shape[3] as number;
     const taps = kernel[0] * kernel[1];
-    return {
-      outputs: [{ name: output, shape: outputShape }],
-      backward: ([gradient]) => {
-        if (gradient === undefined || !context.inputsNeedGradient[0]) return [undefined];
-        const tiles =
-          strides[0] === kernel[0] &&
-          strides[1] === kernel[1] &&
-          pads.every((pad) => pad === 0) &&
-          height % kernel[0] === 0 &&
-          width % kernel[1] === 0;
-        if (tiles) {
-          // Each row of `rows` holds kh image rows: one window row of every window along the width.
-          const rowLength = kernel[0] * width;
-          const windowsLength = taps * outWidth;
-          const gather = windowGather(kernel, width);
-          const rows = ops.reshape(input.name, [-1, rowLength]);
-          const maxima = ops.reshape(output, [-1, outWidth]);
-          // The gradient goes to the first cell equal to the maximum; what is left goes on to the next cells.
-          // One GEMM per cell: a Split of one GEMM's output would copy outWidth values at a time.
+    const tiles =
+      strides[0] === kernel[0] &&
+      strides[1] === kernel[1] &&
+      pads.every((pad) => pad === 0) &&
+      height % kernel[0] === 0 &&
+      width % kernel[1] === 0;
+    if (tiles) {
+      // Each row of `rows` holds kh image rows: one window row of every window along the width. One GEMM
+      // per cell lists that cell of every window (a Split of one GEMM's output would copy outWidth values
+      // at a time); their Max is the output. The forward needs no MaxPool, so onnxruntime does not reorder
+      // the input to its blocked layout and back, and the backward reuses the cells.
+      const rowLength = kernel[0] * width;
+      const windowsLength = taps * outWidth;
+      const gather = windowGather(kernel, width);
+      const rows = ops.reshape(input.name, [-1, rowLength]);
+      const cells = Array.from({ length: taps }, (_, cell) => {
+        const columns = new Float32Array(rowLength * outWidth);
+        for (let row = 0; row < rowLength; row++) {
+          const from = row * windowsLength + cell * outWidth;
+          columns.set(gather.subarray(from, from + outWidth), row * outWidth);
+        }
+        return ops.node('MatMul', [rows, ops.floats([rowLength, outWidth], columns, 'gather')]);
+      });
+      const maxima = ops.node('Max', cells);
+      const output = ops.reshape(maxima, [-1, channels, outHeight, outWidth]);
+      return {
+        outputs: [{ name: output, shape: outputShape }],
+        backward: ([gradient]) => {
+          if (gradient === undefined || !context.inputsNeedGradient[0]) return [undefined];
+          // The gradient goes to the first cell equal to the maximum: `later` is the part that passes a
+          // cell below the maximum on to the next cells, the cell keeps the rest, and the last cell keeps
+          // whatever is left (some cell holds the maximum, so it reaches exactly one).
           let rest = ops.reshape(gradient, [-1, outWidth]);
-          const shares = Array.from({ length: taps }, (_, cell) => {
-            const columns = new Float32Array(rowLength * outWidth);
-            for (let row = 0; row < rowLength; row++) {
-              const from = row * windowsLength + cell * outWidth;
-              columns.set(gather.subarray(from, from + outWidth), row * outWidth);
-            }
-            const values = ops.node('MatMul', [rows, ops.floats([rowLength, outWidth], columns, 'gather')]);
-            const share = ops.mul(rest, ops.cast(ops.node('Equal', [values, maxima]), 'float32'));
-            if (cell < taps - 1) rest = ops.sub(rest, share);
+          const shares = cells.map((values, cell) => {
+            if (cell === taps - 1) return rest;
+            const later = ops.mul(rest, ops.cast(ops.node('Less', [values, maxima]), 'float32'));
+            const share = ops.sub(rest, later);
+            rest = later;
             return share;
           });
           const routed = ops.reshape(ops.node('Concat', shares, { axis: 1 }), [-1, windowsLength]);
@@ -96,7 +106,14 @@ export const maxPooling2dTrainer: TrainerConfig = {
             'scatter',
           );
           return [ops.reshape(ops.node('MatMul', [routed, scatter]), [-1, channels, height, width])];
-        }
+        },
+      };
+    }
+    const output = ops.node('MaxPool', [input.name], { kernel_shape: kernel, pads, strides });
+    return {
+      outputs: [{ name: output, shape: outputShape }],
+      backward: ([gradient]) => {
+        if (gradient === undefined || !context.inputsNeedGradient[0]) return [undefined];
         const padded = pads.some((pad) => pad > 0)
           ? ops.node('Pad', [
               input.name,
