@@ -1,3 +1,4 @@
+import { isReluOutput, markReluMasked } from '../activations.js';
 import { checkPooling, earlierOnes, outputPadding, poolGeometry } from './pooling.js';
 import type { TrainerConfig } from './types.js';
 import { addWindowsBack, windowsOf } from './windows.js';
@@ -90,8 +91,12 @@ export const maxPooling2dTrainer: TrainerConfig = {
           if (gradient === undefined || !context.inputsNeedGradient[0]) return [undefined];
           // The gradient goes to the first cell equal to the maximum: `later` is the part that passes a
           // cell below the maximum on to the next cells, the cell keeps the rest, and the last cell keeps
-          // whatever is left (some cell holds the maximum, so it reaches exactly one).
+          // whatever is left (some cell holds the maximum, so it reaches exactly one). After a relu, the
+          // relu's mask at that cell is `max > 0`: applied here, at the output's size, the relu skips its own.
           let rest = ops.reshape(gradient, [-1, outWidth]);
+          const afterRelu = isReluOutput(ops.graph, input.name);
+          if (afterRelu)
+            rest = ops.mul(rest, ops.cast(ops.node('Greater', [maxima, ops.scalar(0, 'zero')]), 'float32'));
           const shares = cells.map((values, cell) => {
             if (cell === taps - 1) return rest;
             const later = ops.mul(rest, ops.cast(ops.node('Less', [values, maxima]), 'float32'));
@@ -105,7 +110,14 @@ export const maxPooling2dTrainer: TrainerConfig = {
             transpose(gather, rowLength, windowsLength),
             'scatter',
           );
-          return [ops.reshape(ops.node('MatMul', [routed, scatter]), [-1, channels, height, width])];
+          const inputGradient = ops.reshape(ops.node('MatMul', [routed, scatter]), [
+            -1,
+            channels,
+            height,
+            width,
+          ]);
+          if (afterRelu) markReluMasked(ops.graph, inputGradient, input.name);
+          return [inputGradient];
         },
       };
     }
