@@ -104,10 +104,12 @@ export const maxPooling2dTrainer: TrainerConfig = {
             rest = later;
             return share;
           });
-          const routed = ops.reshape(ops.node('Concat', shares, { axis: 1 }), [-1, windowsLength]);
+          // Each image row's cells are `kw` blocks in a row of the concatenation: one `width × width` GEMM
+          // per image row puts them back (kh times less work than one GEMM per window row).
+          const routed = ops.reshape(ops.node('Concat', shares, { axis: 1 }), [-1, width]);
           const scatter = ops.floats(
-            [windowsLength, rowLength],
-            transpose(gather, rowLength, windowsLength),
+            [width, width],
+            transpose(windowGather([1, kernel[1]], width), width, width),
             'scatter',
           );
           const inputGradient = ops.reshape(ops.node('MatMul', [routed, scatter]), [
