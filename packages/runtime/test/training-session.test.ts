@@ -246,9 +246,6 @@ describe('TrainingSession (onnxruntime-node)', () => {
       (error: Error) => error.message,
     );
     assert.equal(trainingMessage, inference);
-    assert.match(
-      trainingMessage,
-      /^device cuda cannot run the model: .*run `cnnx setup cuda`/,
-    );
+    assert.match(trainingMessage, /^device cuda cannot run the model: .*run `cnnx setup cuda`/);
   });
 });
