@@ -4,22 +4,16 @@ import type { TrainerConfig } from './types.js';
 import { addWindowsBack, windowsOf } from './windows.js';
 
 /**
- * The 0/1 matrix that, multiplied on the right of a row of `kh` image rows (`kh · width` values), lists its
- * windows' cells cell by cell: `taps` blocks of `width / kw` values, block `r · kw + c` holding cell (r, c)
- * of every window (row-major within the window, tfjs's scan order). A GEMM moves the data exactly (every
- * other product is 0 · x) and far faster than onnxruntime's SpaceToDepth.
+ * The `width × width` 0/1 matrix that, multiplied on the right of an image row, lists its windows' cells
+ * column by column: `kw` blocks of `width / kw` values, block `c` holding column `c` of every window along
+ * the row. A GEMM moves the data exactly (every other product is 0 · x) and far faster than onnxruntime's
+ * SpaceToDepth; its transpose puts the blocks back.
  */
-function windowGather(kernel: [number, number], width: number): Float32Array {
-  const [kernelHeight, kernelWidth] = kernel;
+function rowGather(kernelWidth: number, width: number): Float32Array {
   const outWidth = width / kernelWidth;
-  const columns = kernelHeight * kernelWidth * outWidth;
-  const matrix = new Float32Array(kernelHeight * width * columns);
-  for (let row = 0; row < kernelHeight; row++) {
-    for (let x = 0; x < width; x++) {
-      const cell = row * kernelWidth + (x % kernelWidth);
-      matrix[(row * width + x) * columns + cell * outWidth + Math.floor(x / kernelWidth)] = 1;
-    }
-  }
+  const matrix = new Float32Array(width * width);
+  for (let x = 0; x < width; x++)
+    matrix[x * width + (x % kernelWidth) * outWidth + Math.floor(x / kernelWidth)] = 1;
   return matrix;
 }
 
@@ -39,9 +33,9 @@ const LOWEST = -3.4028234663852886e38;
  * (padded cells never win). Real images have many tied windows (the background's zeros), so a mask of all
  * the maxima would send a window's gradient to several cells.
  *
- * With windows that tile the input exactly (pool size = strides, no padding) a constant 0/1 GEMM per cell
- * lists that cell of every window ({@link windowGather}) and the output is their Max (no MaxPool, so
- * onnxruntime reorders nothing to its blocked layout). The output gradient goes to the first cell equal to
+ * With windows that tile the input exactly (pool size = strides, no padding) a constant 0/1 GEMM lists
+ * each image row's cells ({@link rowGather}), a Split separates the cells and the output is their Max (no
+ * MaxPool, so onnxruntime reorders nothing to its blocked layout). The output gradient goes to the first cell equal to
  * the window's maximum and the rest of it on to the later cells (so it reaches exactly one), at a quarter
  * of the input's size for 2×2 windows; the transposed GEMM puts it back in place. The GEMMs assume finite
  * activations (∞ · 0 is NaN), which a finite loss implies. Otherwise the forward is a MaxPool with
@@ -67,22 +61,27 @@ export const maxPooling2dTrainer: TrainerConfig = {
       height % kernel[0] === 0 &&
       width % kernel[1] === 0;
     if (tiles) {
-      // Each row of `rows` holds kh image rows: one window row of every window along the width. One GEMM
-      // per cell lists that cell of every window (a Split of one GEMM's output would copy outWidth values
-      // at a time); their Max is the output. The forward needs no MaxPool, so onnxruntime does not reorder
-      // the input to its blocked layout and back, and the backward reuses the cells.
-      const rowLength = kernel[0] * width;
-      const windowsLength = taps * outWidth;
-      const gather = windowGather(kernel, width);
-      const rows = ops.reshape(input.name, [-1, rowLength]);
-      const cells = Array.from({ length: taps }, (_, cell) => {
-        const columns = new Float32Array(rowLength * outWidth);
-        for (let row = 0; row < rowLength; row++) {
-          const from = row * windowsLength + cell * outWidth;
-          columns.set(gather.subarray(from, from + outWidth), row * outWidth);
-        }
-        return ops.node('MatMul', [rows, ops.floats([rowLength, outWidth], columns, 'gather')]);
-      });
+      // One GEMM lists every image row's cells column by column; `kh` consecutive image rows then hold
+      // every cell of a row of windows, in tfjs's row-major order, and a Split separates them. Their Max is
+      // the output: no MaxPool, so onnxruntime does not reorder the input to its blocked layout and back,
+      // and the backward reuses the cells.
+      const gather = rowGather(kernel[1], width);
+      const listed = ops.node('MatMul', [
+        ops.reshape(input.name, [-1, width]),
+        ops.floats([width, width], gather, 'gather'),
+      ]);
+      const cells =
+        taps === 1
+          ? [ops.reshape(listed, [-1, outWidth])]
+          : ops.nodeMulti(
+              'Split',
+              [
+                ops.reshape(listed, [-1, taps * outWidth]),
+                ops.int64s(new Array(taps).fill(outWidth), 'split'),
+              ],
+              taps,
+              { axis: 1 },
+            );
       const maxima = ops.node('Max', cells);
       const output = ops.reshape(maxima, [-1, channels, outHeight, outWidth]);
       return {
@@ -104,14 +103,9 @@ export const maxPooling2dTrainer: TrainerConfig = {
             rest = later;
             return share;
           });
-          // Each image row's cells are `kw` blocks in a row of the concatenation: one `width × width` GEMM
-          // per image row puts them back (kh times less work than one GEMM per window row).
+          // The transposed GEMM puts every image row's cells back in place.
           const routed = ops.reshape(ops.node('Concat', shares, { axis: 1 }), [-1, width]);
-          const scatter = ops.floats(
-            [width, width],
-            transpose(windowGather([1, kernel[1]], width), width, width),
-            'scatter',
-          );
+          const scatter = ops.floats([width, width], transpose(gather, width, width), 'scatter');
           const inputGradient = ops.reshape(ops.node('MatMul', [routed, scatter]), [
             -1,
             channels,
