@@ -137,7 +137,7 @@ describe('cnnx quickstart, end to end on a small subset', () => {
     const refused = await runCnnx(['quickstart', '--out', foreign, '--epochs', '1', '--limit', '100']);
     assert.equal(refused.code, 1);
     assert.equal(lines(refused.stderr).length, 1, refused.stderr);
-    assert.match(refused.stderr, /does not hold an earlier quickstart run/);
+    assert.match(refused.stderr, /exists and is not an earlier quickstart run; .*--force/);
     assert.equal(await readFile(join(foreign, 'notes.txt'), 'utf8'), 'my notes');
     assert.ok((await stat(foreign)).isDirectory());
   });

@@ -79,4 +79,16 @@ describe('cnnx train says what the user should change', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr + run.stdout, /training tiny on 5 images/);
   });
+
+  test('compare: a batch larger than the --limit set names --batch-size, not an internal name', async () => {
+    const run = await runCnnx(
+      ['compare', '--models', 'tiny', '--limit', '50', '--epochs', '1', '--out', join(folder, 'compare')],
+      { cwd: folder },
+    );
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(
+      errorLine(run),
+      /--batch-size 64 is larger than the training set \(\d+ images with --limit 50\); use at most \d+/,
+    );
+  });
 });

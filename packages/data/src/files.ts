@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DatasetFormatError, PathOutsideFolderError } from './errors.js';
 
 /**
@@ -42,6 +42,7 @@ export async function readDatasetFile(path: string): Promise<Uint8Array> {
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
+  await removeStaleTemporaries(path);
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await writeFile(temporary, data);
@@ -49,6 +50,47 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;
+  }
+}
+
+/** Whether process `pid` is gone (a process of another user that still runs counts as alive). */
+function processIsGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Removes what an earlier cnnx process that was killed (SIGKILL, a power cut) left beside `path` while writing
+ * it: `NAME.<pid>.<hex>.tmp` files and `NAME.tmp-<pid>-<hex>` folders of processes that no longer run, and
+ * `NAME.old-<pid>-<hex>` folders once `NAME` stands again (before that, the old folder is the only copy).
+ * Temporaries of processes that still run, and every other file, are left alone.
+ *
+ * @example
+ * await removeStaleTemporaries('runs/a/model.onnx'); // removes runs/a/model.onnx.4242.9f3a1c2e.tmp if pid 4242 is gone
+ */
+export async function removeStaleTemporaries(path: string): Promise<void> {
+  const name = basename(path);
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  const pattern = /^\.(?:(\d+)\.[0-9a-f]{8}\.tmp|(tmp|old)-(\d+)-[0-9a-f]{8})$/;
+  let standing: boolean | undefined;
+  for (const entry of names) {
+    if (!entry.startsWith(name)) continue;
+    const match = pattern.exec(entry.slice(name.length));
+    if (!match) continue;
+    const pid = Number(match[1] ?? match[3]);
+    if (pid === process.pid || !processIsGone(pid)) continue;
+    if (match[2] === 'old') {
+      standing ??= await stat(path).then(
+        () => true,
+        () => false,
+      );
+      if (!standing) continue;
+    }
+    await rm(join(dirname(path), entry), { recursive: true, force: true });
   }
 }
 
@@ -61,13 +103,22 @@ export type FolderContents = Record<string, string | Uint8Array> | ((folder: str
  * or a failed write leaves either the old folder or the new one, never a half-written one. `contents` is a
  * map of relative paths (subfolders are made) or a function that writes into the folder it is given.
  *
+ * With `merge`, an existing `DIR` is kept: once everything is written, each top-level entry is renamed into it
+ * (replacing entries of the same name) and the folder's other files stay. Nothing reaches `DIR` unless all of
+ * it was written.
+ *
  * @example
  * await writeFolderAtomic('runs/a/model', { 'model.json': '{…}', 'weights.bin': bytes });
- * await writeFolderAtomic('triton/mnist', { 'config.pbtxt': config, '1/model.onnx': onnx });
- * await writeFolderAtomic('runs/quickstart', async (folder) => writeReport(folder, report));
+ * await writeFolderAtomic('triton/mnist/1', { 'model.onnx': onnx });
+ * await writeFolderAtomic('runs/eval', async (folder) => writeReport(folder, report), { merge: true });
  */
-export async function writeFolderAtomic(dir: string, contents: FolderContents): Promise<void> {
+export async function writeFolderAtomic(
+  dir: string,
+  contents: FolderContents,
+  options: { merge?: boolean } = {},
+): Promise<void> {
   await mkdir(dirname(dir), { recursive: true });
+  await removeStaleTemporaries(dir);
   const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const temporary = `${dir}.tmp-${suffix}`;
   const previous = `${dir}.old-${suffix}`;
@@ -80,6 +131,11 @@ export async function writeFolderAtomic(dir: string, contents: FolderContents): 
         await mkdir(dirname(path), { recursive: true });
         await writeFile(path, content);
       }
+    }
+    if (options.merge && (await isFolder(dir))) {
+      await moveEntries(temporary, dir, suffix);
+      await rm(temporary, { recursive: true, force: true });
+      return;
     }
     let replaced = false;
     try {
@@ -98,6 +154,26 @@ export async function writeFolderAtomic(dir: string, contents: FolderContents): 
   } catch (error) {
     await rm(temporary, { recursive: true, force: true });
     throw error;
+  }
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  return stat(path).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
+}
+
+/** Renames each entry of `from` into `into`; a folder of the same name is moved aside first, then removed. */
+async function moveEntries(from: string, into: string, suffix: string): Promise<void> {
+  for (const entry of await readdir(from)) {
+    const target = join(into, entry);
+    if (await isFolder(target)) {
+      const aside = `${target}.old-${suffix}`;
+      await rename(target, aside);
+      await rename(join(from, entry), target);
+      await rm(aside, { recursive: true, force: true });
+    } else await rename(join(from, entry), target);
   }
 }
 

@@ -19,6 +19,7 @@ export {
 export {
   type FolderContents,
   readDatasetFile,
+  removeStaleTemporaries,
   resolveInsideFolder,
   sha256,
   writeFileAtomic,

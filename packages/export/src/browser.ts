@@ -14,7 +14,13 @@ export {
 export { GraphBuilder, irVersionForOpset, serializeModel } from './graph/graph-builder.js';
 export { readOnnx } from './read-onnx.js';
 export * from './training/index.js';
-export { type TritonOptions, tritonConfig } from './triton.js';
+export {
+  checkTritonName,
+  isTritonName,
+  TRITON_NAME_RULE,
+  type TritonOptions,
+  tritonConfig,
+} from './triton.js';
 export type * from './types.js';
 
 export const version = '0.1.0';

@@ -22,10 +22,11 @@ function spread(dataset: Dataset, count: number, scale: InputScale): Float32Arra
 export async function loadCalibrationImages(
   spec: string,
   model: tf.LayersModel,
-  options: { count: number; verifyCount?: number; scale: InputScale },
+  options: { count: number; verifyCount?: number; scale: InputScale; dataDir?: string },
 ): Promise<{ calibration: Float32Array; calibrationCount: number; verification: VerificationInputs }> {
-  const train = await loadDataset(spec, { split: 'train' });
-  const test = await loadDataset(spec, { split: 'test' });
+  const where = options.dataDir === undefined ? {} : { dataDir: options.dataDir };
+  const train = await loadDataset(spec, { ...where, split: 'train' });
+  const test = await loadDataset(spec, { ...where, split: 'test' });
   const size = train.shape[0] * train.shape[1] * train.shape[2];
   const modelShape = model.inputs[0]?.shape.slice(1) ?? [];
   const expected = modelShape.reduce<number>((product, dim) => product * (dim ?? 1), 1);

@@ -25,5 +25,11 @@ export {
 } from './verify.js';
 
 export const version = '0.1.0';
-export { type TritonOptions, tritonConfig } from './triton.js';
-export { writeTritonModel } from './triton-repository.js';
+export {
+  checkTritonName,
+  isTritonName,
+  TRITON_NAME_RULE,
+  type TritonOptions,
+  tritonConfig,
+} from './triton.js';
+export { type TritonEntryOptions, writeTritonModel } from './triton-repository.js';

@@ -28,6 +28,33 @@ function tensorBlock(value: OnnxValueInfo): string {
   return `  {\n    name: "${value.name}"\n    data_type: ${type}\n    dims: [ ${dims.join(', ')} ]\n  }`;
 }
 
+/** What a Triton model name must be, in words (messages say it). */
+export const TRITON_NAME_RULE = "one folder name of letters, digits, '_', '.' or '-', not only dots";
+
+/**
+ * Whether `name` can name a Triton model: one path segment of letters, digits, `_`, `.` and `-` that is not
+ * only dots (so never `.`, `..`, a path with separators or a NUL byte), at most 255 long.
+ *
+ * @example
+ * isTritonName('mnist-int8'); // true
+ * isTritonName('..'); // false
+ */
+export function isTritonName(name: string): boolean {
+  return /^[A-Za-z0-9_.-]{1,255}$/.test(name) && !/^\.+$/.test(name);
+}
+
+/**
+ * Throws a RangeError unless {@link isTritonName}.
+ *
+ * @example
+ * checkTritonName('..'); // throws RangeError: Triton model name ".." must be one folder name of letters, …
+ */
+export function checkTritonName(name: string): void {
+  if (!isTritonName(name)) {
+    throw new RangeError(`Triton model name ${JSON.stringify(name)} must be ${TRITON_NAME_RULE}`);
+  }
+}
+
 /**
  * The `config.pbtxt` of a Triton Inference Server model repository entry for an ONNX model whose first
  * dimension is the (symbolic) batch: dims are written without it.
@@ -37,9 +64,7 @@ function tensorBlock(value: OnnxValueInfo): string {
  * // name: "digits"\nbackend: "onnxruntime"\nmax_batch_size: 64\ninput [ { name: "input" data_type: TYPE_FP32 dims: [ 28, 28, 1 ] } ] ...
  */
 export function tritonConfig(onnxBytes: Uint8Array, name: string, options: TritonOptions = {}): string {
-  if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
-    throw new TypeError(`'name' must be letters, digits, '_', '.' or '-', got ${JSON.stringify(name)}`);
-  }
+  checkTritonName(name);
   const maxBatchSize = options.maxBatchSize ?? 64;
   const delay = options.maxQueueDelayMicroseconds ?? 100;
   if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) {

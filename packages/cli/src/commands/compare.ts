@@ -8,9 +8,10 @@ import {
 } from '@cnnx/train';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { type CompareOptions, runCompare } from '../compare/run.js';
+import { type CompareOptions, OWN_COMPARISON, runCompare } from '../compare/run.js';
 import type { CliContext } from '../context.js';
 import { choice, integer, libraryParser } from '../options.js';
+import { FORCE_HELP } from '../output-paths.js';
 
 function modelList(value: string): string[] {
   const names = value
@@ -33,6 +34,7 @@ export function register(program: Command, _context: CliContext): void {
     .description('train several models under the same split and seed, export each to ONNX, and compare them')
     .requiredOption('--models <list>', `comma-separated presets: ${PRESET_NAMES.join(', ')}`, modelList)
     .option('--dataset <spec>', 'dataset spec', 'mnist-sample')
+    .option('--data-dir <dir>', 'folder looked in first for mnist / fashion-mnist files')
     .option('--epochs <n>', 'training epochs of each CNN', integer('--epochs', { min: 1 }), 3)
     .option('--batch-size <n>', 'training batch size', integer('--batch-size', { min: 1 }), 64)
     .option('--seed <n>', 'seed of the split, weights and shuffling', integer('--seed', { min: 0 }), 42)
@@ -64,6 +66,7 @@ export function register(program: Command, _context: CliContext): void {
       'where to write compare.json, compare.html and the PNG/SVG figures',
       'runs/compare',
     )
+    .option('--force', FORCE_HELP.folder('--out', OWN_COMPARISON))
     .option('--json', 'print the comparison as one JSON document on stdout')
     .addHelpText(
       'after',

@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   DATASET_SPECS,
@@ -8,13 +9,19 @@ import {
   renderLabelHistogram,
   renderSampleGrid,
   summarizeDataset,
+  writeFolderAtomic,
 } from '@cnnx/data';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { printJson, say, writeFileAtomic } from '../io.js';
+import { printJson, say } from '../io.js';
 import { choice, integer } from '../options.js';
+import { checkOutputPath, FORCE_HELP } from '../output-paths.js';
+
+/** What `data inspect --out` writes, and refreshes without `--force` in a folder that holds only them. */
+const INSPECT_FILES = ['samples.png', 'label-histogram.png'];
+const OWN_INSPECTION = 'a folder holding just samples.png and label-histogram.png';
 
 /**
  * A download progress bar on stderr for named datasets (one line per file when stderr is not a terminal).
@@ -67,6 +74,7 @@ export function register(program: Command, _context: CliContext): void {
     .option('--split <split>', 'train or test', choice('--split', ['train', 'test'] as const))
     .option('--json', 'print one JSON document to stdout')
     .option('--out <dir>', 'write samples.png (a grid per class) and label-histogram.png here')
+    .option('--force', FORCE_HELP.folder('--out', OWN_INSPECTION))
     .option('--data-dir <dir>', 'folder looked in first for mnist / fashion-mnist files')
     .option(
       '--image-size <n>',
@@ -85,11 +93,23 @@ export function register(program: Command, _context: CliContext): void {
           split?: DatasetSplit;
           json?: boolean;
           out?: string;
+          force?: boolean;
           dataDir?: string;
           imageSize?: number;
           download: boolean;
         },
       ) => {
+        if (options.out) {
+          await checkOutputPath({
+            flag: '--out',
+            path: options.out,
+            kind: 'folder',
+            force: Boolean(options.force),
+            isOwnOutput: async (folder) =>
+              (await readdir(folder)).sort().join() === [...INSPECT_FILES].sort().join(),
+            ownOutput: OWN_INSPECTION,
+          });
+        }
         const progress = createDownloadProgress();
         let dataset: Dataset;
         try {
@@ -112,8 +132,11 @@ export function register(program: Command, _context: CliContext): void {
         if (options.out) {
           const samples = join(options.out, 'samples.png');
           const histogram = join(options.out, 'label-histogram.png');
-          await writeFileAtomic(samples, await renderSampleGrid(dataset));
-          await writeFileAtomic(histogram, await renderLabelHistogram(summary));
+          const files = {
+            'samples.png': await renderSampleGrid(dataset),
+            'label-histogram.png': await renderLabelHistogram(summary),
+          };
+          await writeFolderAtomic(options.out, files, { merge: true });
           say(`wrote ${samples} and ${histogram}`);
         }
         if (options.json) {

@@ -155,7 +155,7 @@ export function register(program: Command, context: CliContext): void {
   program
     .command('doctor')
     .description('say what this machine can run: versions, execution providers, training backends, data')
-    .option('--data-dir <dir>', 'a data folder to look in first, as train and evaluate take it')
+    .option('--data-dir <dir>', 'a data folder to look in first, as train, evaluate and compare take it')
     .option('--json', 'print one JSON document on stdout (attach it to bug reports)')
     .addHelpText('after', '\nExamples:\n  $ cnnx doctor\n  $ cnnx doctor --json > doctor.json')
     .action(async (flags: { json?: boolean; dataDir?: string }) => {

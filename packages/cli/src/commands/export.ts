@@ -1,126 +1,10 @@
-import { basename, join, resolve } from 'node:path';
-import { parseInputScale } from '@cnnx/data';
-import {
-  type ExportOptions,
-  exportToOnnx,
-  loadCalibrationImages,
-  ModelFormatError,
-  readOnnx,
-  SUPPORTED_OPSETS,
-  UnsupportedLayerError,
-  VerificationError,
-  type VerificationInputs,
-  type VerificationResult,
-  verifyExport,
-  writeTritonModel,
-} from '@cnnx/export';
+import { ModelFormatError, UnsupportedLayerError, VerificationError } from '@cnnx/export';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { CliError, UsageError } from '../errors.js';
-import { printJson, say, writeFileAtomic } from '../io.js';
-import { openLayersModel } from '../layers-model.js';
-import { locateModel } from '../model-location.js';
+import { CliError } from '../errors.js';
+import { type ExportFlags, OWN_OUTPUT, runExport } from '../export/run.js';
 import { choice, INPUT_SCALE_HELP, inputScale, integer } from '../options.js';
-
-interface ExportFlags {
-  model?: string;
-  out?: string;
-  opset: number;
-  inputLayout: 'nhwc' | 'nchw';
-  quantize?: 'fp16' | 'int8';
-  calibration?: string;
-  calibrationCount: number;
-  calibrationMethod: 'minmax' | 'percentile';
-  classNames?: string;
-  inputScale?: string;
-  runId?: string;
-  verify: boolean;
-  triton?: string;
-  tritonName?: string;
-  json?: boolean;
-}
-
-function checkFlags(flags: ExportFlags): { model: string; out: string } {
-  if (!flags.model) {
-    throw new UsageError('--model is required (a tfjs model folder, or a Keras .h5/.keras file)');
-  }
-  if (!flags.out) throw new UsageError('--out FILE.onnx is required');
-  if (flags.quantize === 'int8' && !flags.calibration) {
-    throw new UsageError('--quantize int8 needs --calibration SPEC (images to calibrate activations on)');
-  }
-  if (flags.opset < SUPPORTED_OPSETS.min || flags.opset > SUPPORTED_OPSETS.max) {
-    throw new CliError(
-      `--opset ${flags.opset} is not supported; expected an opset from ${SUPPORTED_OPSETS.min} to ${SUPPORTED_OPSETS.max}`,
-    );
-  }
-  return { model: flags.model, out: flags.out };
-}
-
-async function runExport(flags: ExportFlags): Promise<void> {
-  const { model: path, out } = checkFlags(flags);
-  const location = await locateModel(path);
-  if (location.kind === 'onnx')
-    throw new CliError(`--model ${path} is ONNX already: export a tfjs or Keras model`);
-  // tfjs reads the model and runs the reference predictions: the fastest backend here (wasm without tfjs-node)
-  const opened = await openLayersModel(location, { inputScale: flags.inputScale });
-  const { model, inputScale } = opened;
-  if (flags.verify) say(`tfjs backend for verification: ${opened.backend}`);
-  const scale = parseInputScale(inputScale);
-  const classNames = flags.classNames ? flags.classNames.split(',') : opened.classNames;
-  const runId = flags.runId ?? opened.runId;
-  // --calibration SPEC: its train split calibrates int8, its test split checks the export.
-  let calibration: Float32Array | undefined;
-  let images: VerificationInputs | undefined;
-  if (flags.calibration) {
-    const loaded = await loadCalibrationImages(flags.calibration, model, {
-      count: flags.calibrationCount,
-      scale,
-    }).catch((error: Error) => {
-      throw error instanceof RangeError
-        ? new CliError(`--calibration ${flags.calibration}: ${error.message}`)
-        : error;
-    });
-    ({ calibration, verification: images } = loaded);
-    say(
-      `${flags.calibration}: ${loaded.calibrationCount} training images calibrate, ${images.count} test images verify`,
-    );
-  }
-  const options: ExportOptions = {
-    opset: flags.opset,
-    inputLayout: flags.inputLayout,
-    inputScale,
-    ...(flags.quantize ? { quantize: flags.quantize } : {}),
-    ...(classNames ? { classNames } : {}),
-    ...(runId ? { runId } : {}),
-    ...(calibration ? { calibration, calibrationMethod: flags.calibrationMethod } : {}),
-  };
-  const bytes = await exportToOnnx(model, options);
-  const verification = flags.verify
-    ? await verifyExport(bytes, model, { quantize: flags.quantize, images }, (what, result) =>
-        say(describe(result, what)),
-      )
-    : {};
-  await writeFileAtomic(resolve(out), bytes);
-  const info = readOnnx(bytes);
-  say(
-    `wrote ${out} (${(bytes.byteLength / 1024).toFixed(0)} KiB, opset ${info.opset}, ${info.nodeCount} nodes${flags.quantize ? `, ${flags.quantize}` : ''})`,
-  );
-  let triton: string | null = null;
-  if (flags.triton) {
-    const fromFile = basename(out)
-      .replace(/\.onnx$/i, '')
-      .replace(/[^A-Za-z0-9_.-]/g, '_');
-    const name = flags.tritonName ?? fromFile;
-    triton = await writeTritonModel(flags.triton, name, bytes);
-    say(`wrote Triton model repository entry ${join(flags.triton, name)}/{config.pbtxt, 1/model.onnx}`);
-  }
-  model.dispose();
-  if (flags.json) printJson({ out, bytes: bytes.byteLength, ...info, verification, triton });
-}
-
-function describe(result: VerificationResult, what: string): string {
-  return `verified on ${result.samples} ${what}: max |Δ| ${result.maxAbsDiff.toExponential(2)}, class agreement ${(result.agreement * 100).toFixed(2)}%`;
-}
+import { FORCE_HELP } from '../output-paths.js';
 
 /** `cnnx export`: a saved tfjs Layers model folder or a Keras file → an ONNX file, verified against tfjs. */
 export function register(program: Command, _context: CliContext): void {
@@ -150,6 +34,7 @@ export function register(program: Command, _context: CliContext): void {
       '--calibration <spec>',
       'dataset spec: its train images calibrate int8, its test images verify (e.g. mnist-sample)',
     )
+    .option('--data-dir <dir>', 'folder looked in first for mnist / fashion-mnist files (--calibration)')
     .option(
       '--calibration-count <n>',
       'how many calibration images',
@@ -171,7 +56,17 @@ export function register(program: Command, _context: CliContext): void {
     .option('--run-id <id>', 'training run id (default: from manifest.json)')
     .option('--no-verify', 'skip the onnxruntime-node vs tfjs check')
     .option('--triton <dir>', 'also write a Triton model repository entry under DIR')
-    .option('--triton-name <name>', 'model name in the Triton repository (default: the file name)')
+    .option(
+      '--triton-name <name>',
+      "model name in the Triton repository: one folder name of letters, digits, '_', '.', '-' (default: the file name)",
+    )
+    .option(
+      '--triton-version <n>',
+      "the entry's version folder to add or replace; its other versions are kept",
+      integer('--triton-version', { min: 1 }),
+      1,
+    )
+    .option('--force', FORCE_HELP.file(OWN_OUTPUT))
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText(
       'after',

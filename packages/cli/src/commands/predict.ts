@@ -1,112 +1,27 @@
-import { basename } from 'node:path';
-import {
-  type Classification,
-  type ClassifierInfo,
-  type PreparedImage,
-  prepareImage,
-  rankClasses,
-} from '@cnnx/runtime';
+import { writeFolderAtomic } from '@cnnx/data';
+import { type Classification, prepareImage } from '@cnnx/runtime';
 // @cnnx/train (TensorFlow.js) is imported only for a tfjs model folder, a Keras file or --report
 import type { PredictionItem } from '@cnnx/train';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { CliError, describeError, UsageError } from '../errors.js';
+import { describeError, UsageError } from '../errors.js';
 import { printJson, say } from '../io.js';
-import { type LayersLocation, openLayersModel } from '../layers-model.js';
-import { loadClassifier, locateModel } from '../model-location.js';
+import { locateModel } from '../model-location.js';
 import { choice, INPUT_SCALE_HELP, inputScale, integer } from '../options.js';
+import { checkOutputPath, FORCE_HELP, isCnnxReportFolder } from '../output-paths.js';
+import {
+  formatResult,
+  layersPredictor,
+  onnxPredictor,
+  type PredictFlags,
+  reportItem,
+} from '../predict/predictors.js';
 
-interface PredictFlags {
-  model: string;
-  json?: boolean;
-  top: number;
-  prepare: boolean;
-  device: 'auto' | 'cpu' | 'cuda';
-  report?: string;
-  inputScale?: string;
-}
+/** What `--report` refreshes without `--force`: a folder holding only an earlier predictions report. */
+const OWN_REPORT = 'an earlier cnnx predictions report';
 
-/** What predict needs of a model, whichever format it came in. */
-interface Predictor {
-  /** The image the model takes; every file is prepared for it by the runtime's `prepareImage`. */
-  image: ClassifierInfo['image'];
-  /** Classifies one image, already prepared at the model's size. */
-  classify(prepared: PreparedImage, topK: number): Promise<Classification>;
-  release(): Promise<void>;
-}
-
-async function onnxPredictor(file: string, flags: PredictFlags): Promise<Predictor> {
-  const { device, inputScale: scale } = flags;
-  const classifier = await loadClassifier(file, flags.model, { device, inputScale: scale });
-  const image = classifier.info.image;
-  return {
-    image,
-    async classify({ pixels, channels }, topK) {
-      const size = { width: image?.width ?? 0, height: image?.height ?? 0 };
-      const [result] = await classifier.classify({ pixels, channels, ...size }, { topK });
-      if (!result) throw new Error('the model returned no result');
-      return result;
-    },
-    release: () => classifier.release(),
-  };
-}
-
-/** A tfjs model folder or a Keras file: tfjs `predict` on the same prepared pixels, scaled as the model wants. */
-async function layersPredictor(location: LayersLocation, flags: PredictFlags): Promise<Predictor> {
-  if (!flags.prepare) {
-    throw new UsageError(
-      '--no-prepare works with .onnx models only; a tfjs or Keras model gets prepared digits',
-    );
-  }
-  const { predict } = await import('@cnnx/train');
-  const { model, inputScale: scale, classNames: named } = await openLayersModel(location, flags);
-  const inputShape = (model.inputs[0]?.shape ?? []).slice(1);
-  if (inputShape.join('×') !== '28×28×1') {
-    model.dispose();
-    throw new CliError(
-      `--model ${flags.model} takes ${inputShape.map((size) => size ?? '?').join('×')} images; cnnx predict prepares 28×28×1 digits`,
-    );
-  }
-  const classes = model.outputs[0]?.shape.at(-1) ?? 0;
-  const classNames =
-    named?.length === classes ? named : Array.from({ length: classes }, (_, index) => String(index));
-  return {
-    image: { height: 28, width: 28, channels: 1 },
-    async classify({ pixels }, topK) {
-      const probabilities = await predict(
-        model,
-        pixels instanceof Uint8Array ? pixels : Uint8Array.from(pixels),
-        [28, 28, 1],
-        { inputScale: scale },
-      );
-      return rankClasses(probabilities, classNames, Math.min(topK, classes));
-    },
-    async release() {
-      model.dispose();
-    },
-  };
-}
-
-/** One line per image for the terminal: the file, then the top classes with their probabilities. */
-function formatResult(file: string, result: Classification): string {
-  const top = result.top.map((entry) => `${entry.label} ${(entry.probability * 100).toFixed(1)}%`).join('  ');
-  return `${file}: ${result.label}  (${top})`;
-}
-
-/**
- * The report's row for one image: the decoded input (in colour), the cleaned page, the 28×28 image the model
- * saw, its top classes.
- */
-function reportItem(file: string, prepared: PreparedImage, result: Classification): PredictionItem | null {
-  const digit = prepared.digit;
-  if (!digit?.source) return null;
-  return {
-    name: basename(file),
-    image: digit.source,
-    ...(digit.page ? { page: digit.page } : {}),
-    prepared: { pixels: digit.pixels, width: 28, height: 28 },
-    top: result.top.map(({ label, probability }) => ({ label, probability })),
-  };
+function isPredictionReport(folder: string): Promise<boolean> {
+  return isCnnxReportFolder(folder, 'predictions.html', (name) => /^predictions\.(html|png|svg)$/.test(name));
 }
 
 /** `cnnx predict --model MODEL IMAGE...`: the top classes of each image, prepared as MNIST was. */
@@ -136,6 +51,7 @@ export function register(program: Command, _context: CliContext): void {
       '--report <dir>',
       'also write predictions.{html,png,svg}: each input, the cleaned page, the 28×28 image the model saw, its top classes',
     )
+    .option('--force', FORCE_HELP.folder('--report', OWN_REPORT))
     .option('--input-scale <scale>', `${INPUT_SCALE_HELP} (default: the model's own)`, inputScale())
     .option('--json', 'print one JSON array on stdout: [{file, label, index, probability, top}]')
     .addHelpText(
@@ -147,6 +63,16 @@ export function register(program: Command, _context: CliContext): void {
         throw new UsageError(
           '--report shows the prepared 28×28 images; it cannot be combined with --no-prepare',
         );
+      }
+      if (flags.report) {
+        await checkOutputPath({
+          flag: '--report',
+          path: flags.report,
+          kind: 'folder',
+          force: Boolean(flags.force),
+          isOwnOutput: isPredictionReport,
+          ownOutput: OWN_REPORT,
+        });
       }
       const location = await locateModel(flags.model);
       const predictor =
@@ -178,10 +104,20 @@ export function register(program: Command, _context: CliContext): void {
       } finally {
         await predictor.release();
       }
-      if (flags.report && reportItems.length > 0) {
+      // all or nothing: a report is written only when every image was read and classified
+      if (flags.report && failures.length === 0 && reportItems.length > 0) {
         const { writePredictionReport } = await import('@cnnx/train');
-        await writePredictionReport(flags.report, reportItems);
+        const items = reportItems;
+        await writeFolderAtomic(
+          flags.report,
+          async (folder) => {
+            await writePredictionReport(folder, items);
+          },
+          { merge: true },
+        );
         say(`wrote ${flags.report}/predictions.html`);
+      } else if (flags.report && failures.length > 0) {
+        say(`cnnx: wrote no report to ${flags.report}: ${failures.length} of ${images.length} images failed`);
       }
       if (flags.json) {
         printJson(

@@ -26,6 +26,7 @@ export function register(program: Command, _context: CliContext): void {
     .command('train')
     .description('train a model on a dataset; writes DIR/model (tfjs), DIR/run.json and DIR/checkpoint')
     .option('--dataset <spec>', 'dataset spec: mnist-sample, mnist, fashion-mnist, idx:DIR, csv:FILE, …')
+    .option('--data-dir <dir>', 'folder looked in first for mnist / fashion-mnist files')
     .option('--out <dir>', 'run folder to write')
     .option(
       '--model <name|file>',
@@ -99,6 +100,10 @@ export function register(program: Command, _context: CliContext): void {
       inputScale(),
     )
     .option('--resume <dir>', 'continue the run in DIR from its last checkpoint')
+    .option(
+      '--force',
+      'train into an existing, non-empty --out folder, replacing its model/, run.json and checkpoint/ (nothing is refreshed without it: continue a run with --resume)',
+    )
     .option('--json', 'print the run manifest as one JSON document on stdout')
     .addHelpText('after', EXAMPLES)
     .action(async (flags: TrainFlags, command: Command) => {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Dataset } from '@cnnx/data';
+import { type Dataset, writeFolderAtomic } from '@cnnx/data';
 import { exportToOnnx } from '@cnnx/export';
 import { Classifier, measureThroughput } from '@cnnx/runtime';
 // registers the onnxruntime training engine (--backend auto|onnxruntime)
@@ -22,7 +22,9 @@ import {
   trainRun,
   writeComparisonReport,
 } from '@cnnx/train';
+import { UsageError } from '../errors.js';
 import { printJson, say } from '../io.js';
+import { checkOutputPath, isCnnxReportFolder, isFigureName } from '../output-paths.js';
 import { createBaselineProgress, describeBackend } from '../progress.js';
 
 export interface CompareOptions {
@@ -39,7 +41,20 @@ export interface CompareOptions {
   backend: string;
   /** onnxruntime's device (default cpu). */
   device?: 'cpu' | 'cuda';
+  dataDir?: string;
+  force?: boolean;
   json?: boolean;
+}
+
+/** What `--out` refreshes without `--force`: a folder holding only an earlier comparison. */
+export const OWN_COMPARISON = 'an earlier cnnx comparison';
+
+function isComparison(folder: string): Promise<boolean> {
+  return isCnnxReportFolder(
+    folder,
+    'compare.html',
+    (name) => name === 'compare.html' || name === 'compare.json' || isFigureName(name),
+  );
 }
 
 /** Images per throughput batch. */
@@ -54,6 +69,14 @@ const THROUGHPUT_BATCH = 256;
  *   seed: 42, baselineEpochs: 5, out: 'runs/compare', backend: 'auto' });
  */
 export async function runCompare(options: CompareOptions): Promise<ComparisonRow[]> {
+  await checkOutputPath({
+    flag: '--out',
+    path: options.out,
+    kind: 'folder',
+    force: Boolean(options.force),
+    isOwnOutput: isComparison,
+    ownOutput: OWN_COMPARISON,
+  });
   let data: RunData | undefined;
   let backendName = '';
   const rows: ComparisonRow[] = [];
@@ -77,6 +100,11 @@ export async function runCompare(options: CompareOptions): Promise<ComparisonRow
       {
         onData: (loaded) => {
           data = loaded;
+          if (options.batchSize > loaded.train.count) {
+            throw new UsageError(
+              `--batch-size ${options.batchSize} is larger than the training set (${loaded.train.count} images${options.limit === undefined ? '' : ` with --limit ${options.limit}`}); use at most ${loaded.train.count}`,
+            );
+          }
         },
         onBackend: (backend) => {
           backendName = backend.name;
@@ -89,7 +117,12 @@ export async function runCompare(options: CompareOptions): Promise<ComparisonRow
         },
         onModel: () => say(`\n${preset}: training ${options.epochs} epoch(s)…`),
       },
-      { backend: options.backend, device: options.device ?? 'cpu', ...(data ? { data } : {}) },
+      {
+        backend: options.backend,
+        device: options.device ?? 'cpu',
+        ...(data ? { data } : {}),
+        ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      },
     );
     data = run.data;
     const { model, training } = run;
@@ -171,7 +204,14 @@ export async function runCompare(options: CompareOptions): Promise<ComparisonRow
     seed: options.seed,
     backend: backendName,
   };
-  const written = await writeComparisonReport(options.out, rows, details);
+  let written = { files: [] as string[] };
+  await writeFolderAtomic(
+    options.out,
+    async (folder) => {
+      written = await writeComparisonReport(folder, rows, details);
+    },
+    { merge: true },
+  );
   say(`wrote ${written.files.map((file) => join(options.out, file)).join(', ')}`);
   if (options.json) printJson({ ...details, rows });
   return rows;

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type Dataset, toFloat32, writeFolderAtomic } from '@cnnx/data';
 import { exportToOnnx, verifyOnnx } from '@cnnx/export';
@@ -17,6 +17,7 @@ import {
 } from '@cnnx/train';
 import { CliError } from '../errors.js';
 import { printJson, say, writeFileAtomic, writeJsonAtomic } from '../io.js';
+import { checkOutputPath } from '../output-paths.js';
 import { createTrainingProgress, sayBackend } from '../progress.js';
 
 export interface QuickstartOptions {
@@ -48,25 +49,10 @@ const TRAINING = {
   augment: { shift: 2, rotate: 5, zoom: 0.05 },
 } as const;
 
-/** Refuses to replace a folder that holds something other than an earlier quickstart run, unless forced. */
-async function checkOutputFolder(out: string, force: boolean): Promise<void> {
-  const exists = await stat(out).then(
-    (s) => s,
-    () => undefined,
-  );
-  if (!exists) return;
-  if (!exists.isDirectory())
-    throw new CliError(`--out ${out} is a file; expected a folder to write the run into`);
-  if (force) return;
-  const previous = await readFile(join(out, 'metrics.json'), 'utf8').then(
-    (text) => text,
-    () => undefined,
-  );
-  if (!previous?.includes(`"${MARKER}"`)) {
-    throw new CliError(
-      `--out ${out} exists and does not hold an earlier quickstart run; choose another folder or pass --force to replace it`,
-    );
-  }
+/** Whether `folder` holds an earlier quickstart run (its metrics.json says so): refreshed without --force. */
+async function isQuickstartRun(folder: string): Promise<boolean> {
+  const metrics = await readFile(join(folder, 'metrics.json'), 'utf8');
+  return metrics.includes(`"${MARKER}"`);
 }
 
 /**
@@ -85,7 +71,14 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Record<
     );
   }
   const out = resolve(options.out);
-  await checkOutputFolder(out, Boolean(options.force));
+  await checkOutputPath({
+    flag: '--out',
+    path: out,
+    kind: 'folder',
+    force: Boolean(options.force),
+    isOwnOutput: isQuickstartRun,
+    ownOutput: 'an earlier quickstart run',
+  });
   const started = Date.now();
 
   // 1-3. The run: the embedded digits split 85/15 (seeded, stratified), the backend, the model, training.

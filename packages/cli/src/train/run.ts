@@ -24,6 +24,7 @@ import type { Command } from 'commander';
 import { CliError, UsageError } from '../errors.js';
 import { printJson, say } from '../io.js';
 import { describeKeras, kerasFileOf } from '../layers-model.js';
+import { checkOutputPath } from '../output-paths.js';
 import { createTrainingProgress, onInterrupt, sayBackend } from '../progress.js';
 
 /** The flags of `cnnx train`, as commander parses them (the run's settings, and how to carry it out). */
@@ -37,6 +38,8 @@ export type TrainFlags = Omit<RunSettings, 'dataset' | 'modelSpec' | 'kerasFile'
   device: 'cpu' | 'cuda';
   threads?: number;
   resume?: string;
+  dataDir?: string;
+  force?: boolean;
   json?: boolean;
 };
 
@@ -52,6 +55,8 @@ async function prepare(
         `--out ${flags.out} differs from --resume ${flags.resume}: a resumed run writes to its own folder`,
       );
     }
+    // the run's own folder: only whether it can be written is checked
+    await checkOutputPath({ flag: '--resume', path: flags.resume, kind: 'folder', force: true });
     const { config, checkpoint } = await loadRunCheckpoint(out).catch((error: Error) => {
       throw new CliError(`cannot resume ${flags.resume}: ${error.message}`, { cause: error });
     });
@@ -73,6 +78,13 @@ async function prepare(
   }
   if (!flags.dataset) throw new UsageError('--dataset <spec> is required (or --resume DIR)');
   if (!flags.out) throw new UsageError('--out <dir> is required (or --resume DIR)');
+  await checkOutputPath({
+    flag: '--out',
+    path: flags.out,
+    kind: 'folder',
+    force: Boolean(flags.force),
+    alternative: `continue a run in it with --resume ${flags.out}, choose another folder`,
+  });
   // a Keras file (.h5 or .keras) is fine-tuned; trainRun reads it
   const kerasFile = isPresetName(flags.model) ? undefined : await kerasFileOf(flags.model);
   const modelSpec = kerasFile
@@ -142,6 +154,7 @@ export async function runTrain(flags: TrainFlags, command: Command): Promise<voi
         threads: flags.threads,
         checkpointDir: join(out, 'checkpoint'),
         resume: checkpoint,
+        ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
       },
     );
   } catch (error) {

@@ -1,5 +1,42 @@
-import { float } from '../graph/graph-builder.js';
+import { float, type GraphBuilder } from '../graph/graph-builder.js';
 import type { Ops } from './ops.js';
+
+/**
+ * Per graph: the outputs of relu activations, and the gradients that already are 0 wherever such an
+ * output is 0 (by the relu output they were masked for), so the relu's gradient can skip its mask.
+ */
+const reluFacts = new WeakMap<GraphBuilder, { outputs: Set<string>; masked: Map<string, string> }>();
+
+function reluFactsOf(graph: GraphBuilder): { outputs: Set<string>; masked: Map<string, string> } {
+  let facts = reluFacts.get(graph);
+  if (facts === undefined) {
+    facts = { outputs: new Set(), masked: new Map() };
+    reluFacts.set(graph, facts);
+  }
+  return facts;
+}
+
+/**
+ * Whether graph value `value` is the output of a relu activation (whose gradient is `dy · step(y)`).
+ *
+ * @example
+ * isReluOutput(graph, conv.output); // true after applyTrainableActivation(ops, x, 'relu', 1)
+ */
+export function isReluOutput(graph: GraphBuilder, value: string): boolean {
+  return reluFactsOf(graph).outputs.has(value);
+}
+
+/**
+ * Records that `gradient` (a gradient of relu output `value`) is already 0 wherever `value` is 0, so the
+ * relu's gradient passes it on as it is. A max-pool can mask at its own, smaller size: its gradient reaches
+ * only window maxima, where the relu's mask is `max > 0`.
+ *
+ * @example
+ * markReluMasked(graph, poolGradient, conv.output);
+ */
+export function markReluMasked(graph: GraphBuilder, gradient: string, value: string): void {
+  reluFactsOf(graph).masked.set(gradient, value);
+}
 
 /**
  * The tfjs activations the training step differentiates: every one a cnnx model spec can name. Each
@@ -61,10 +98,15 @@ export function applyTrainableActivation(
       return { output: x, backward: (dy) => dy };
     case 'relu': {
       const y = ops.node('Relu', [x]);
+      const facts = reluFactsOf(ops.graph);
+      facts.outputs.add(y);
       // tfjs's step(x): 1 where x > 0, else 0 (Greater + Cast runs faster than Sign here).
       return {
         output: y,
-        backward: (dy) => ops.mul(dy, ops.cast(ops.node('Greater', [y, ops.scalar(0, 'zero')]), 'float32')),
+        backward: (dy) =>
+          facts.masked.get(dy) === y
+            ? dy
+            : ops.mul(dy, ops.cast(ops.node('Greater', [y, ops.scalar(0, 'zero')]), 'float32')),
       };
     }
     case 'relu6': {

@@ -1,5 +1,6 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BackendWasm, getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -146,20 +147,44 @@ function installWorkerClass(): void {
   });
 }
 
-/** Writes tfjs's pthread worker script (shipped as a JS string) to a file Node's workers can load. */
+/**
+ * Writes tfjs's pthread worker script (shipped as a JS string) to a file Node's workers can load: in a
+ * private folder that `mkdtemp` makes for this process (mode 0700, a name no one can guess beforehand), created
+ * exclusively so no planted file or symbolic link is followed, and removed when the process exits.
+ */
 function writeWorkerScript(outputDirectory: string): string {
   const { wasmWorkerContents } = require(
     join(outputDirectory, 'tfjs-backend-wasm-threaded-simd.worker.js'),
   ) as {
     wasmWorkerContents: string;
   };
-  const version = (require('@tensorflow/tfjs-backend-wasm/package.json') as { version: string }).version;
-  const file = join(require('node:os').tmpdir() as string, `cnnx-tfjs-wasm-${version}-worker.js`);
-  const temporary = `${file}.${process.pid}.tmp`;
+  removeKilledWorkerFolders();
+  const folder = mkdtempSync(join(tmpdir(), `cnnx-wasm-${process.pid}-`));
+  process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
+  const file = join(folder, 'worker.js');
   // tfjs escapes newlines the same way before making its Blob: the string holds "\n" escapes.
-  writeFileSync(temporary, wasmWorkerContents.replace(/\n/g, '\\n'));
-  renameSync(temporary, file);
+  writeFileSync(file, wasmWorkerContents.replace(/\n/g, '\\n'), { flag: 'wx', mode: 0o600 });
   return file;
+}
+
+/**
+ * Removes the worker folders of this user's cnnx processes that were killed before their exit handler ran
+ * (`cnnx-wasm-<pid>-*` in the temp folder, a real folder owned by this user, whose process is gone).
+ */
+function removeKilledWorkerFolders(): void {
+  const uid = process.getuid?.();
+  for (const name of readdirSync(tmpdir())) {
+    const pid = Number(/^cnnx-wasm-(\d+)-[A-Za-z0-9]{6}$/.exec(name)?.[1]);
+    if (!pid || pid === process.pid) continue;
+    const path = join(tmpdir(), name);
+    const info = lstatSync(path, { throwIfNoEntry: false });
+    if (!info?.isDirectory() || (uid !== undefined && info.uid !== uid)) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') rmSync(path, { recursive: true, force: true });
+    }
+  }
 }
 
 /**

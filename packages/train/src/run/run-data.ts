@@ -2,6 +2,7 @@
 import {
   type Dataset,
   HOLDOUT_FRACTION,
+  type LoadDatasetOptions,
   loadDataset,
   type SourceFile,
   stratifiedSample,
@@ -51,26 +52,30 @@ function splitValidation(
  *   (seed + 1);
  * - `test: 'split'` (cnnx compare): its training and test splits, each limited in proportion (seed);
  * - `test: 'holdout'` (cnnx quickstart): the whole set limited (seed), then a stratified 15% held out (seed).
- * With `validateOnTest` the test images are the validation images too.
+ * With `validateOnTest` the test images are the validation images too. `where.dataDir` is a folder named
+ * datasets are looked for in first.
  *
  * @example
  * const data = await loadRunData(runConfig({ dataset: 'mnist-sample', model: 'classic' }));
  * data.train.count; // 7,650: the 8,500 training digits less 10% for validation
  */
-export async function loadRunData(config: RunConfig): Promise<RunData> {
+export async function loadRunData(
+  config: RunConfig,
+  where: Pick<LoadDatasetOptions, 'dataDir'> = {},
+): Promise<RunData> {
   const { dataset: spec, seed, limit } = config;
   let train: Dataset;
   let test: Dataset | undefined;
   let files: SourceFile[];
   if (config.test === 'holdout') {
-    const all = limitImages(await loadDataset(spec), limit, seed);
+    const all = limitImages(await loadDataset(spec, where), limit, seed);
     const parts = stratifiedSplit(all.labels, HOLDOUT_FRACTION, seed);
     train = subset(all, parts.train);
     test = subset(all, parts.test);
     files = all.source.files;
   } else if (config.test === 'split') {
-    const fullTrain = await loadDataset(spec, { split: 'train', seed });
-    const fullTest = await loadDataset(spec, { split: 'test', seed });
+    const fullTrain = await loadDataset(spec, { ...where, split: 'train', seed });
+    const fullTest = await loadDataset(spec, { ...where, split: 'test', seed });
     train = limitImages(fullTrain, limit, seed);
     const testLimit =
       limit === null || limit >= fullTrain.count
@@ -84,7 +89,7 @@ export async function loadRunData(config: RunConfig): Promise<RunData> {
     }
     files = [...fullTrain.source.files, ...fullTest.source.files];
   } else {
-    const loaded = await loadDataset(spec, { split: 'train', seed });
+    const loaded = await loadDataset(spec, { ...where, split: 'train', seed });
     train = limitImages(loaded, limit, seed + 2);
     files = loaded.source.files;
   }

@@ -58,6 +58,8 @@ export interface RunOptions {
   data?: RunData;
   /** The run's id (default: a new UUID). */
   runId?: string;
+  /** A folder `mnist` and `fashion-mnist` are looked for in first (`--data-dir`). */
+  dataDir?: string;
 }
 
 /** A run that ended: the trained model (the caller disposes it), where it ran, on what, and how it went. */
@@ -90,7 +92,9 @@ export async function trainRun(
   options: RunOptions = {},
 ): Promise<RunResult> {
   const started = performance.now();
-  const data = options.data ?? (await loadRunData(asked));
+  const data =
+    options.data ??
+    (await loadRunData(asked, options.dataDir === undefined ? {} : { dataDir: options.dataDir }));
   await callbacks.onData?.(data);
   const dataSeconds = (performance.now() - started) / 1000;
   const preferred = options.backend ?? 'auto';

@@ -1,24 +1,19 @@
+import { isReluOutput, markReluMasked } from '../activations.js';
 import { checkPooling, earlierOnes, outputPadding, poolGeometry } from './pooling.js';
 import type { TrainerConfig } from './types.js';
 import { addWindowsBack, windowsOf } from './windows.js';
 
 /**
- * The 0/1 matrix that, multiplied on the right of a row of `kh` image rows (`kh · width` values), lists its
- * windows' cells cell by cell: `taps` blocks of `width / kw` values, block `r · kw + c` holding cell (r, c)
- * of every window (row-major within the window, tfjs's scan order). A GEMM moves the data exactly (every
- * other product is 0 · x) and far faster than onnxruntime's SpaceToDepth.
+ * The `width × width` 0/1 matrix that, multiplied on the right of an image row, lists its windows' cells
+ * column by column: `kw` blocks of `width / kw` values, block `c` holding column `c` of every window along
+ * the row. A GEMM moves the data exactly (every other product is 0 · x) and far faster than onnxruntime's
+ * SpaceToDepth; its transpose puts the blocks back.
  */
-function windowGather(kernel: [number, number], width: number): Float32Array {
-  const [kernelHeight, kernelWidth] = kernel;
+function rowGather(kernelWidth: number, width: number): Float32Array {
   const outWidth = width / kernelWidth;
-  const columns = kernelHeight * kernelWidth * outWidth;
-  const matrix = new Float32Array(kernelHeight * width * columns);
-  for (let row = 0; row < kernelHeight; row++) {
-    for (let x = 0; x < width; x++) {
-      const cell = row * kernelWidth + (x % kernelWidth);
-      matrix[(row * width + x) * columns + cell * outWidth + Math.floor(x / kernelWidth)] = 1;
-    }
-  }
+  const matrix = new Float32Array(width * width);
+  for (let x = 0; x < width; x++)
+    matrix[x * width + (x % kernelWidth) * outWidth + Math.floor(x / kernelWidth)] = 1;
   return matrix;
 }
 
@@ -34,17 +29,19 @@ function transpose(matrix: Float32Array, rows: number, columns: number): Float32
 const LOWEST = -3.4028234663852886e38;
 
 /**
- * MaxPooling2D: MaxPool with explicit pads. Its gradient goes to the first maximum of each window in
- * row-major order, tfjs's tie rule (padded cells never win). Real images have many tied windows (the
- * background's zeros), so a mask of all the maxima would send a window's gradient to several cells.
+ * MaxPooling2D. Its gradient goes to the first maximum of each window in row-major order, tfjs's tie rule
+ * (padded cells never win). Real images have many tied windows (the background's zeros), so a mask of all
+ * the maxima would send a window's gradient to several cells.
  *
- * With windows that tile the input exactly (pool size = strides, no padding) a constant 0/1 GEMM lists each
- * window's cells ({@link windowGather}); the output gradient goes to the first cell equal to the window's
- * maximum and the rest of it on to the later cells (so it reaches exactly one), at a quarter of the input's
- * size for 2×2 windows; the transposed GEMM puts it back in place. The GEMMs assume finite activations
- * (∞ · 0 is NaN), which a finite loss implies. Otherwise the windows come from a one-hot grouped Conv,
- * the first maximum is found by counting the maxima before each cell with a `k² × k²` MatMul and
- * `Relu(mask − earlier)`, and a grouped ConvTranspose adds each window's share back, overlaps included.
+ * With windows that tile the input exactly (pool size = strides, no padding) a constant 0/1 GEMM lists
+ * each image row's cells ({@link rowGather}), a Split separates the cells and the output is their Max (no
+ * MaxPool, so onnxruntime reorders nothing to its blocked layout). The output gradient goes to the first cell equal to
+ * the window's maximum and the rest of it on to the later cells (so it reaches exactly one), at a quarter
+ * of the input's size for 2×2 windows; the transposed GEMM puts it back in place. The GEMMs assume finite
+ * activations (∞ · 0 is NaN), which a finite loss implies. Otherwise the forward is a MaxPool with
+ * explicit pads, the windows come from a one-hot grouped Conv, the first maximum is found by counting the
+ * maxima before each cell with a `k² × k²` MatMul and `Relu(mask − earlier)`, and a grouped ConvTranspose
+ * adds each window's share back, overlaps included.
  */
 export const maxPooling2dTrainer: TrainerConfig = {
   className: 'MaxPooling2D',
@@ -55,48 +52,76 @@ export const maxPooling2dTrainer: TrainerConfig = {
     const outputShape = context.outputShapes[0]!;
     const geometry = poolGeometry(context.config, input.shape, outputShape);
     const { kernel, strides, pads, height, width, outHeight, outWidth } = geometry;
-    const output = ops.node('MaxPool', [input.name], { kernel_shape: kernel, pads, strides });
     const channels = input.shape[3] as number;
     const taps = kernel[0] * kernel[1];
+    const tiles =
+      strides[0] === kernel[0] &&
+      strides[1] === kernel[1] &&
+      pads.every((pad) => pad === 0) &&
+      height % kernel[0] === 0 &&
+      width % kernel[1] === 0;
+    if (tiles) {
+      // One GEMM lists every image row's cells column by column; `kh` consecutive image rows then hold
+      // every cell of a row of windows, in tfjs's row-major order, and a Split separates them. Their Max is
+      // the output: no MaxPool, so onnxruntime does not reorder the input to its blocked layout and back,
+      // and the backward reuses the cells.
+      const gather = rowGather(kernel[1], width);
+      const listed = ops.node('MatMul', [
+        ops.reshape(input.name, [-1, width]),
+        ops.floats([width, width], gather, 'gather'),
+      ]);
+      const cells =
+        taps === 1
+          ? [ops.reshape(listed, [-1, outWidth])]
+          : ops.nodeMulti(
+              'Split',
+              [
+                ops.reshape(listed, [-1, taps * outWidth]),
+                ops.int64s(new Array(taps).fill(outWidth), 'split'),
+              ],
+              taps,
+              { axis: 1 },
+            );
+      const maxima = ops.node('Max', cells);
+      const output = ops.reshape(maxima, [-1, channels, outHeight, outWidth]);
+      return {
+        outputs: [{ name: output, shape: outputShape }],
+        backward: ([gradient]) => {
+          if (gradient === undefined || !context.inputsNeedGradient[0]) return [undefined];
+          // The gradient goes to the first cell equal to the maximum: `later` is the part that passes a
+          // cell below the maximum on to the next cells, the cell keeps the rest, and the last cell keeps
+          // whatever is left (some cell holds the maximum, so it reaches exactly one). After a relu, the
+          // relu's mask at that cell is `max > 0`: applied here, at the output's size, the relu skips its own.
+          let rest = ops.reshape(gradient, [-1, outWidth]);
+          const afterRelu = isReluOutput(ops.graph, input.name);
+          if (afterRelu)
+            rest = ops.mul(rest, ops.cast(ops.node('Greater', [maxima, ops.scalar(0, 'zero')]), 'float32'));
+          const shares = cells.map((values, cell) => {
+            if (cell === taps - 1) return rest;
+            const later = ops.mul(rest, ops.cast(ops.node('Less', [values, maxima]), 'float32'));
+            const share = ops.sub(rest, later);
+            rest = later;
+            return share;
+          });
+          // The transposed GEMM puts every image row's cells back in place.
+          const routed = ops.reshape(ops.node('Concat', shares, { axis: 1 }), [-1, width]);
+          const scatter = ops.floats([width, width], transpose(gather, width, width), 'scatter');
+          const inputGradient = ops.reshape(ops.node('MatMul', [routed, scatter]), [
+            -1,
+            channels,
+            height,
+            width,
+          ]);
+          if (afterRelu) markReluMasked(ops.graph, inputGradient, input.name);
+          return [inputGradient];
+        },
+      };
+    }
+    const output = ops.node('MaxPool', [input.name], { kernel_shape: kernel, pads, strides });
     return {
       outputs: [{ name: output, shape: outputShape }],
       backward: ([gradient]) => {
         if (gradient === undefined || !context.inputsNeedGradient[0]) return [undefined];
-        const tiles =
-          strides[0] === kernel[0] &&
-          strides[1] === kernel[1] &&
-          pads.every((pad) => pad === 0) &&
-          height % kernel[0] === 0 &&
-          width % kernel[1] === 0;
-        if (tiles) {
-          // Each row of `rows` holds kh image rows: one window row of every window along the width.
-          const rowLength = kernel[0] * width;
-          const windowsLength = taps * outWidth;
-          const gather = windowGather(kernel, width);
-          const rows = ops.reshape(input.name, [-1, rowLength]);
-          const maxima = ops.reshape(output, [-1, outWidth]);
-          // The gradient goes to the first cell equal to the maximum; what is left goes on to the next cells.
-          // One GEMM per cell: a Split of one GEMM's output would copy outWidth values at a time.
-          let rest = ops.reshape(gradient, [-1, outWidth]);
-          const shares = Array.from({ length: taps }, (_, cell) => {
-            const columns = new Float32Array(rowLength * outWidth);
-            for (let row = 0; row < rowLength; row++) {
-              const from = row * windowsLength + cell * outWidth;
-              columns.set(gather.subarray(from, from + outWidth), row * outWidth);
-            }
-            const values = ops.node('MatMul', [rows, ops.floats([rowLength, outWidth], columns, 'gather')]);
-            const share = ops.mul(rest, ops.cast(ops.node('Equal', [values, maxima]), 'float32'));
-            if (cell < taps - 1) rest = ops.sub(rest, share);
-            return share;
-          });
-          const routed = ops.reshape(ops.node('Concat', shares, { axis: 1 }), [-1, windowsLength]);
-          const scatter = ops.floats(
-            [windowsLength, rowLength],
-            transpose(gather, rowLength, windowsLength),
-            'scatter',
-          );
-          return [ops.reshape(ops.node('MatMul', [routed, scatter]), [-1, channels, height, width])];
-        }
         const padded = pads.some((pad) => pad > 0)
           ? ops.node('Pad', [
               input.name,
