@@ -220,5 +220,8 @@ describe('what the onnxruntime engine cannot train', () => {
       errorLine(run),
       /^cnnx: device cuda cannot run the model: the CUDA execution provider is not installed/,
     );
+    // refused before any work: no data loaded, no model built, no run folder
+    assert.doesNotMatch(run.stdout + run.stderr, /training backend|Total params|training \w+ on/);
+    assert.equal(existsSync(join(folder, 'cuda')), false);
   });
 });

@@ -22,6 +22,7 @@ import {
   trainRun,
   writeComparisonReport,
 } from '@cnnx/train';
+import { checkTrainingDevice } from '../device.js';
 import { UsageError } from '../errors.js';
 import { printJson, say } from '../io.js';
 import { checkOutputPath, isCnnxReportFolder, isFigureName } from '../output-paths.js';
@@ -69,6 +70,7 @@ const THROUGHPUT_BATCH = 256;
  *   seed: 42, baselineEpochs: 5, out: 'runs/compare', backend: 'auto' });
  */
 export async function runCompare(options: CompareOptions): Promise<ComparisonRow[]> {
+  checkTrainingDevice(options.backend, options.device);
   await checkOutputPath({
     flag: '--out',
     path: options.out,

@@ -15,6 +15,7 @@ import {
   trainRun,
   writeReport,
 } from '@cnnx/train';
+import { checkTrainingDevice } from '../device.js';
 import { CliError } from '../errors.js';
 import { printJson, say, writeFileAtomic, writeJsonAtomic } from '../io.js';
 import { checkOutputPath } from '../output-paths.js';
@@ -70,6 +71,7 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Record<
       `--backend ${options.backend} is not a backend; expected one of ${BACKEND_CHOICES.join(', ')}`,
     );
   }
+  checkTrainingDevice(options.backend, options.device);
   const out = resolve(options.out);
   await checkOutputPath({
     flag: '--out',

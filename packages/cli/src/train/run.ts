@@ -21,6 +21,7 @@ import {
   trainRun,
 } from '@cnnx/train';
 import type { Command } from 'commander';
+import { checkTrainingDevice } from '../device.js';
 import { CliError, UsageError } from '../errors.js';
 import { printJson, say } from '../io.js';
 import { describeKeras, kerasFileOf } from '../layers-model.js';
@@ -112,6 +113,7 @@ async function prepare(
  * await runTrain({ dataset: 'mnist-sample', out: 'runs/a', model: 'tiny', epochs: 1, … }, command);
  */
 export async function runTrain(flags: TrainFlags, command: Command): Promise<void> {
+  checkTrainingDevice(flags.backend, flags.device);
   const { out, config, checkpoint } = await prepare(flags, command);
   const progress = createTrainingProgress();
   const interruption = onInterrupt();
