@@ -12,6 +12,7 @@ import {
   createTrainerRegistry,
   dropoutTrainer,
   optimizerWeightsFromState,
+  readOnnx,
   readTrainingState,
   stateFromOptimizerWeights,
   TrainerRegistry,
@@ -82,6 +83,15 @@ describe('the training graph describes every input and output', () => {
       ],
     );
     assert.equal(graph.opset, 17);
+  });
+
+  test("classic's first max-pool lists the columns of its conv's windows (nine channels, not the pool's 32): no GEMM over its own input either way", () => {
+    const { operators } = readOnnx(buildTrainingGraph(buildClassic(), { optimizer: 'adam' }).bytes);
+    // One MatMul reorders conv1's windows; the pool's listing GEMM is an Identity and its gradient goes
+    // back unplaced. The second pool's input needs a gradient, so it keeps its two GEMMs; with the two
+    // kernel gradients and the loss that makes 6 MatMuls.
+    assert.equal(operators.Identity, 1);
+    assert.equal(operators.MatMul, 6);
   });
 
   test('batch-norm statistics come after the slots; SGD without momentum has no slots; RMSprop has rms then momentum', () => {

@@ -206,6 +206,20 @@ const layerCases: Case[] = [
     build: () => sequential([28, 28, 1], [conv(), L.batchNormalization({ epsilon: 0.01 }), ...head()]),
   },
   {
+    // The pool alone may list the conv's windows in its cell order; with a second reader it must not.
+    name: 'a conv on the images read by a MaxPooling2D and by an AveragePooling2D (tied windows)',
+    build: () => {
+      const input = tf.input({ shape: [28, 28, 1] });
+      const stem = conv({ filters: 4 }).apply(input) as tf.SymbolicTensor;
+      const maxima = L.maxPooling2d({ poolSize: 2 }).apply(stem) as tf.SymbolicTensor;
+      const means = L.averagePooling2d({ poolSize: 2 }).apply(stem) as tf.SymbolicTensor;
+      const output = L.dense({ units: 10, activation: 'softmax' }).apply(
+        L.flatten().apply(L.add().apply([maxima, means])),
+      ) as tf.SymbolicTensor;
+      return tf.model({ inputs: input, outputs: output });
+    },
+  },
+  {
     name: 'Add (a residual block) and Concatenate, functional',
     build: () => {
       const input = tf.input({ shape: [28, 28, 1] });

@@ -1,7 +1,7 @@
 import { explicitPads, pair } from '../../converters/common.js';
 import { applyTrainableActivation, isTrainableActivation, TRAINABLE_ACTIVATIONS } from '../activations.js';
 import type { TrainerConfig } from './types.js';
-import { windowsOf } from './windows.js';
+import { markPositionwise, windowsOf } from './windows.js';
 
 /** The configuration a Conv2D must have to be trained, or why not. */
 function check(config: Record<string, unknown>, inputShapes: (number | null)[][]): string | null {
@@ -72,6 +72,9 @@ export const conv2dTrainer: TrainerConfig = {
       group: 1,
     });
     const activation = applyTrainableActivation(ops, linear, config.activation, 1);
+    // With no input gradient, a tiling max-pool after this conv may have the windows' columns listed in
+    // its cell order (it then skips its own listing GEMMs): the output and gradients follow the windows.
+    if (!context.inputsNeedGradient[0]) markPositionwise(ops.graph, activation.output, patches);
 
     return {
       outputs: [{ name: activation.output, shape: outputShape }],

@@ -1,7 +1,7 @@
 import { isReluOutput, markReluMasked } from '../activations.js';
 import { checkPooling, earlierOnes, outputPadding, poolGeometry } from './pooling.js';
 import type { TrainerConfig } from './types.js';
-import { addWindowsBack, windowsOf } from './windows.js';
+import { addWindowsBack, reorderWindowColumns, windowsOf } from './windows.js';
 
 /**
  * The `width × width` 0/1 matrix that, multiplied on the right of an image row, lists its windows' cells
@@ -66,10 +66,8 @@ export const maxPooling2dTrainer: TrainerConfig = {
       // the output: no MaxPool, so onnxruntime does not reorder the input to its blocked layout and back,
       // and the backward reuses the cells.
       const gather = rowGather(kernel[1], width);
-      const listed = ops.node('MatMul', [
-        ops.reshape(input.name, [-1, width]),
-        ops.floats([width, width], gather, 'gather'),
-      ]);
+      const gatherMatrix = ops.floats([width, width], gather, 'gather');
+      const listed = ops.node('MatMul', [ops.reshape(input.name, [-1, width]), gatherMatrix]);
       const cells =
         taps === 1
           ? [ops.reshape(listed, [-1, outWidth])]
@@ -88,6 +86,16 @@ export const maxPooling2dTrainer: TrainerConfig = {
         outputs: [{ name: output, shape: outputShape }],
         backward: ([gradient]) => {
           if (gradient === undefined || !context.inputsNeedGradient[0]) return [undefined];
+          // Built after every forward node, so the input's readers are all known: when the input is a conv
+          // on the images, its windows' columns are listed at the source instead (a GEMM over its fewer
+          // window channels), the listing GEMM above becomes an Identity, and the gradient goes back to the
+          // conv in listed order (its kernel and bias gradients sum over positions).
+          const listedAtSource = reorderWindowColumns(ops.graph, input.name, gatherMatrix);
+          if (listedAtSource) {
+            const lister = ops.graph.producer(listed)!;
+            lister.opType = 'Identity';
+            lister.inputs = [lister.inputs[0]!];
+          }
           // The gradient goes to the first cell equal to the maximum: `later` is the part that passes a
           // cell below the maximum on to the next cells, the cell keeps the rest, and the last cell keeps
           // whatever is left (some cell holds the maximum, so it reaches exactly one). After a relu, the
@@ -105,13 +113,13 @@ export const maxPooling2dTrainer: TrainerConfig = {
           });
           // The transposed GEMM puts every image row's cells back in place.
           const routed = ops.reshape(ops.node('Concat', shares, { axis: 1 }), [-1, width]);
-          const scatter = ops.floats([width, width], transpose(gather, width, width), 'scatter');
-          const inputGradient = ops.reshape(ops.node('MatMul', [routed, scatter]), [
-            -1,
-            channels,
-            height,
-            width,
-          ]);
+          const placed = listedAtSource
+            ? routed
+            : ops.node('MatMul', [
+                routed,
+                ops.floats([width, width], transpose(gather, width, width), 'scatter'),
+              ]);
+          const inputGradient = ops.reshape(placed, [-1, channels, height, width]);
           if (afterRelu) markReluMasked(ops.graph, inputGradient, input.name);
           return [inputGradient];
         },

@@ -1,4 +1,59 @@
+import type { GraphBuilder } from '../../graph/graph-builder.js';
 import type { Ops } from '../ops.js';
+
+/**
+ * Per graph: layer outputs computed position by position from windows whose source needs no gradient (a
+ * conv on the images), with those windows: reordering the windows' columns reorders the output's columns
+ * the same way, and the conv's kernel and bias gradients (sums over positions) do not change.
+ */
+const positionwise = new WeakMap<GraphBuilder, Map<string, string>>();
+
+/**
+ * Records that `output` is computed position by position from `windows` (`[batch, channels, h, w]`), and
+ * that nothing before the windows needs a gradient, so {@link reorderWindowColumns} may reorder them.
+ *
+ * @example
+ * markPositionwise(ops.graph, activation.output, patches); // conv1: its images need no gradient
+ */
+export function markPositionwise(graph: GraphBuilder, output: string, windows: string): void {
+  let outputs = positionwise.get(graph);
+  if (outputs === undefined) {
+    outputs = new Map();
+    positionwise.set(graph, outputs);
+  }
+  outputs.set(output, windows);
+}
+
+/**
+ * Reorders the columns of every row of the windows that `output` is computed from by the constant `matrix`
+ * (`width × width`, a 0/1 permutation), by a MatMul right after the node that writes them; every reader of
+ * the windows (the conv's forward now, its kernel gradient later) then sees the reordered columns, and so
+ * does every reader of `output`. Done only when `output` was marked by {@link markPositionwise}, has one
+ * reader (the caller's, which then reads reordered columns) and is no graph output; returns whether it
+ * was done.
+ *
+ * @example
+ * if (reorderWindowColumns(ops.graph, input.name, gather)) // the pool's input is listed already
+ */
+export function reorderWindowColumns(graph: GraphBuilder, output: string, matrix: string): boolean {
+  const windows = positionwise.get(graph)?.get(output);
+  if (windows === undefined) return false;
+  if (graph.consumers(output).length !== 1) return false;
+  if (graph.outputs.some((value) => value.name === output || value.name === windows)) return false;
+  const writer = graph.producer(windows);
+  if (writer === undefined) return false;
+  const natural = graph.uniqueName(`${windows}/natural`);
+  writer.outputs[writer.outputs.indexOf(windows)] = natural;
+  graph.nodes.splice(graph.nodes.indexOf(writer) + 1, 0, {
+    opType: 'MatMul',
+    name: graph.uniqueName(`${writer.name}/reordered`),
+    inputs: [natural, matrix],
+    outputs: [windows],
+    attributes: {},
+  });
+  positionwise.get(graph)!.delete(output);
+  return true;
+}
 
 /** How a window op is laid out: kernel size, strides, explicit pads and dilations. */
 export interface WindowGeometry {
