@@ -7,9 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Dataset, loadDataset, stratifiedSplit, subset } from '@cnnx/data';
+import { type Dataset, loadDataset, parseInputScale, scaleTable, stratifiedSplit, subset } from '@cnnx/data';
 import {
   buildModel,
+  type EngineBatch,
+  engineSettingsOf,
   evaluateModel,
   initBackend,
   loadCheckpoint,
@@ -34,6 +36,33 @@ const residual: ModelSpec = {
   ],
   outputs: ['out'],
 };
+
+// batch norm after a conv and after a dense layer, and dropout: inference mode differs from training mode
+const normalized: ModelSpec = {
+  inputs: ['image'],
+  layers: [
+    { type: 'conv2d', name: 'conv', filters: 4, kernelSize: 3, strides: 2, padding: 'same' },
+    { type: 'batchNormalization', name: 'conv_bn', momentum: 0.5 },
+    { type: 'activation', name: 'conv_relu', activation: 'relu' },
+    { type: 'dropout', name: 'drop', rate: 0.3 },
+    { type: 'flatten', name: 'flat' },
+    { type: 'dense', name: 'hidden', units: 16 },
+    { type: 'batchNormalization', name: 'hidden_bn', momentum: 0.5 },
+    { type: 'activation', name: 'hidden_relu', activation: 'relu' },
+    { type: 'dense', name: 'out', units: 'classes', activation: 'softmax' },
+  ],
+  outputs: ['out'],
+};
+
+/** Images `start..end` of `set` as the loop feeds them: bytes scaled to [0, 1], NHWC floats. */
+function batchOf(set: Dataset, start: number, end: number): EngineBatch {
+  const table = scaleTable(parseInputScale('unit'));
+  const pixels = set.shape.reduce((product, size) => product * size, 1);
+  const images = new Float32Array((end - start) * pixels);
+  for (let index = 0; index < images.length; index += 1)
+    images[index] = table[set.images[start * pixels + index]!]!;
+  return { images, labels: Int32Array.from(set.labels.subarray(start, end)), count: end - start };
+}
 
 let train: Dataset;
 let validation: Dataset;
@@ -111,5 +140,41 @@ describe('trainModel on the onnxruntime engine', () => {
       );
       assert.ok(Math.abs(logs.valLoss! - expected.valLoss!) < 1e-5, `epoch ${index + 1} val_loss`);
     });
+  });
+});
+
+describe('the onnxruntime engine validates in inference mode', () => {
+  test('its loss and correct count equal tfjs evaluateModel on the same weights (batch norm, dropout, label smoothing)', async () => {
+    const model = buildModel(normalized, { inputShape: [28, 28, 1], numClasses: 10, seed: 4 });
+    const labelSmoothing = 0.1;
+    const stepper = await onnxruntimeTrainingEngine.open(model, engineSettingsOf({ labelSmoothing }), {
+      threads: 1,
+    });
+    try {
+      // steps move the weights and the moving statistics away from where the tfjs model starts
+      for (let step = 0; step < 6; step += 1) {
+        await stepper.step(batchOf(train, step * 32, step * 32 + 32), { learningRate: 0.01, seed: step + 1 });
+      }
+      assert.ok(stepper.evaluate, 'the onnxruntime stepper evaluates');
+      // two uneven batches, and no syncWeights before: evaluate reads the weights the steps left
+      const split = 37;
+      const measured = await stepper.evaluate([
+        batchOf(validation, 0, split),
+        batchOf(validation, split, validation.count),
+      ]);
+      await stepper.syncWeights();
+      const reference = evaluateModel(model, validation, labelSmoothing);
+      assert.equal(measured.count, validation.count);
+      assert.equal(
+        measured.correct,
+        Math.round(reference.accuracy * validation.count),
+        'correct predictions',
+      );
+      const relative = Math.abs(measured.loss - reference.loss) / reference.loss;
+      assert.ok(relative < 1e-5, `loss ${measured.loss} vs tfjs ${reference.loss} (relative ${relative})`);
+    } finally {
+      await stepper.close();
+      model.dispose();
+    }
   });
 });

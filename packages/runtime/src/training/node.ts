@@ -9,7 +9,8 @@ import {
 } from './training-session.js';
 import type { TrainingSessionOptions, TrainingStepGraph } from './types.js';
 
-function nodeTrainingBackend(device: 'cpu' | 'cuda'): TrainingBackend {
+/** How onnxruntime-node sessions of training open (the step's, and the engine's evaluation): device, threads, no spinning. */
+export function nodeTrainingBackend(device: 'cpu' | 'cuda'): TrainingBackend {
   return {
     device,
     provider: device,

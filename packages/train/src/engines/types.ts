@@ -49,6 +49,13 @@ export interface TrainingStepper {
     batch: EngineBatch,
     options: { learningRate: number; seed: number },
   ): Promise<{ loss: number; correct: number }>;
+  /**
+   * Optional: loss and correct predictions of the current weights on `batches` in inference mode (dropout off,
+   * batch norm on its moving statistics), no weights changed. The loss is the run's cross-entropy (its label
+   * smoothing, `log(p + 1e-7)`) averaged over all the images, as `evaluateModel` gives it on the tfjs model.
+   * The loop validates through it when an engine has it, and through tfjs's `evaluateModel` otherwise.
+   */
+  evaluate?(batches: Iterable<EngineBatch>): Promise<{ loss: number; correct: number; count: number }>;
   /** Writes the trained weights (and batch-norm statistics) into the tfjs model the stepper was opened on. */
   syncWeights(): Promise<void>;
   /** The optimizer's state in tfjs's names and order (`iter`, then the slots): what a checkpoint holds. */

@@ -2,6 +2,7 @@ import { type Augmentation, augmentImage, createRandom, parseInputScale, scaleTa
 import * as tf from '@tensorflow/tfjs';
 import { tfjsEngine } from '../engines/tfjs-engine.js';
 import type {
+  EngineBatch,
   EngineOptions,
   EngineSettings,
   NamedWeights,
@@ -241,13 +242,49 @@ function batchImages(
   return floats;
 }
 
-/** A contiguous slice of a set as an NHWC float tensor scaled through `table` (for evaluation). */
-function sliceTensor(set: ImageSet, start: number, end: number, table: Float32Array): tf.Tensor4D {
+/** Images `start..end` of a set, in order, as NHWC floats scaled through `table` (for evaluation). */
+function sliceImages(set: ImageSet, start: number, end: number, table: Float32Array): Float32Array {
   const order = new Uint32Array(end - start);
   for (let row = 0; row < order.length; row += 1) order[row] = start + row;
+  return batchImages(set, order, 0, order.length, undefined, 0, table);
+}
+
+/** A contiguous slice of a set as an NHWC float tensor scaled through `table` (for evaluation). */
+function sliceTensor(set: ImageSet, start: number, end: number, table: Float32Array): tf.Tensor4D {
   const [height, width, channels] = set.shape as [number, number, number];
-  const floats = batchImages(set, order, 0, order.length, undefined, 0, table);
-  return tf.tensor4d(floats, [end - start, height, width, channels]);
+  return tf.tensor4d(sliceImages(set, start, end, table), [end - start, height, width, channels]);
+}
+
+/** The images an evaluation runs on, in order and unaugmented, `batchSize` at a time, built as they are needed. */
+function* evaluationBatches(set: ImageSet, batchSize: number, table: Float32Array): Generator<EngineBatch> {
+  for (let start = 0; start < set.count; start += batchSize) {
+    const end = Math.min(set.count, start + batchSize);
+    yield {
+      images: sliceImages(set, start, end, table),
+      labels: Int32Array.from(set.labels.subarray(start, end)),
+      count: end - start,
+    };
+  }
+}
+
+/** How many images an evaluation computes at once, on tfjs or on an engine. */
+const EVALUATION_BATCH = 256;
+
+/**
+ * Loss and accuracy of the stepper's current weights on `set`: on the engine when it evaluates (onnxruntime,
+ * in inference mode), otherwise with {@link evaluateModel} on the tfjs model (which `syncWeights` has updated).
+ */
+async function evaluateStepper(
+  stepper: TrainingStepper,
+  model: tf.LayersModel,
+  set: ImageSet,
+  labelSmoothing: number,
+  inputScale: string,
+  table: Float32Array,
+): Promise<{ loss: number; accuracy: number }> {
+  if (!stepper.evaluate) return evaluateModel(model, set, labelSmoothing, EVALUATION_BATCH, inputScale);
+  const { loss, correct, count } = await stepper.evaluate(evaluationBatches(set, EVALUATION_BATCH, table));
+  return { loss, accuracy: correct / count };
 }
 
 /**
@@ -395,7 +432,14 @@ export async function trainModel(
       // the weights go back into the tfjs model at every epoch end (validation, checkpoint, early stopping read them)
       await stepper.syncWeights();
       if (validation) {
-        const measured = evaluateModel(model, validation, settings.labelSmoothing, 256, inputScale);
+        const measured = await evaluateStepper(
+          stepper,
+          model,
+          validation,
+          settings.labelSmoothing,
+          inputScale,
+          table,
+        );
         logs.valLoss = measured.loss;
         logs.valAccuracy = measured.accuracy;
       }
