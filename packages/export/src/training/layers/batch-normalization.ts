@@ -39,6 +39,17 @@ export const batchNormalizationTrainer: TrainerConfig = {
         rank === 4 ? ops.reduceSum(ops.reduceSum(value, [2, 3], true), [0]) : ops.reduceSum(value, [0]),
         [channels],
       );
+    // The backward needs Σ and the mean of the same two values: one pass over space gives both (the
+    // mean's divisions applied to the per-image sums, not a second pass over the full value).
+    const sumAndMean = (value: string): [string, string] => {
+      if (rank !== 4) return [reduceSum(value), ops.reduceMean(value, [0], true)];
+      const [, height, width] = input.shape as [null, number, number, number];
+      const perImage = ops.reduceSum(value, [2, 3], true);
+      return [
+        ops.reshape(ops.reduceSum(perImage, [0]), [channels]),
+        ops.mul(ops.reduceMean(perImage, [0], true), ops.scalar(1 / (height * width), 'per_pixel')),
+      ];
+    };
     const mean = reduceMean(input.name);
     const centered = ops.sub(input.name, mean);
     const variance = reduceMean(ops.mul(centered, centered));
@@ -62,12 +73,12 @@ export const batchNormalizationTrainer: TrainerConfig = {
       backward: ([gradient]) => {
         if (gradient === undefined) return [undefined];
         const gradientTimesNormalized = ops.mul(gradient, normalized);
-        if (gamma) context.addGradient('gamma', reduceSum(gradientTimesNormalized));
-        if (beta) context.addGradient('beta', reduceSum(gradient));
+        const [gradientSum, meanGradient] = sumAndMean(gradient);
+        const [projectionSum, meanProjection] = sumAndMean(gradientTimesNormalized);
+        if (gamma) context.addGradient('gamma', projectionSum);
+        if (beta) context.addGradient('beta', gradientSum);
         if (!context.inputsNeedGradient[0]) return [undefined];
         const factor = gammaValue ? ops.mul(gammaValue, inverseStd) : inverseStd;
-        const meanGradient = reduceMean(gradient);
-        const meanProjection = reduceMean(gradientTimesNormalized);
         const inner = ops.sub(ops.sub(gradient, meanGradient), ops.mul(normalized, meanProjection));
         return [ops.mul(inner, factor)];
       },
