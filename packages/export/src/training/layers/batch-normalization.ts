@@ -57,9 +57,11 @@ export const batchNormalizationTrainer: TrainerConfig = {
       ops.scalar(1, 'one'),
       ops.node('Sqrt', [ops.add(variance, ops.scalar(epsilon, 'epsilon'))]),
     );
-    const normalized = ops.mul(centered, inverseStd);
+    // x̂ = (x − mean)/σ is never written out: the output scales the centred value by γ/σ (one pass, not
+    // two), and the backward folds 1/σ into its per-channel factors.
     const gammaValue = gamma ? ops.reshape(gamma.name, broadcast) : undefined;
-    const scaled = gammaValue ? ops.mul(normalized, gammaValue) : normalized;
+    const factor = gammaValue ? ops.mul(gammaValue, inverseStd) : inverseStd;
+    const scaled = ops.mul(centered, factor);
     const output = beta ? ops.add(scaled, ops.reshape(beta.name, broadcast)) : scaled;
 
     const decay = ops.scalar(Math.fround(1 - Math.fround(momentum)), 'decay');
@@ -72,14 +74,14 @@ export const batchNormalizationTrainer: TrainerConfig = {
       outputs: [{ name: output, shape: context.outputShapes[0]! }],
       backward: ([gradient]) => {
         if (gradient === undefined) return [undefined];
-        const gradientTimesNormalized = ops.mul(gradient, normalized);
+        // Σ dy·x̂ = Σ dy·(x − mean) / σ, and x̂ · mean(dy·x̂) = (x − mean) · mean(dy·(x − mean)) / σ².
         const [gradientSum, meanGradient] = sumAndMean(gradient);
-        const [projectionSum, meanProjection] = sumAndMean(gradientTimesNormalized);
-        if (gamma) context.addGradient('gamma', projectionSum);
+        const [projectionSum, meanProjection] = sumAndMean(ops.mul(gradient, centered));
+        if (gamma) context.addGradient('gamma', ops.mul(projectionSum, ops.reshape(inverseStd, [channels])));
         if (beta) context.addGradient('beta', gradientSum);
         if (!context.inputsNeedGradient[0]) return [undefined];
-        const factor = gammaValue ? ops.mul(gammaValue, inverseStd) : inverseStd;
-        const inner = ops.sub(ops.sub(gradient, meanGradient), ops.mul(normalized, meanProjection));
+        const projection = ops.mul(meanProjection, ops.mul(inverseStd, inverseStd));
+        const inner = ops.sub(ops.sub(gradient, meanGradient), ops.mul(centered, projection));
         return [ops.mul(inner, factor)];
       },
     };
