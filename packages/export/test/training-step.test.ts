@@ -119,6 +119,19 @@ const layerCases: Case[] = [
       sequential([28, 28, 1], [conv({ activation: 'linear' }), L.maxPooling2d({ poolSize: 2 }), ...head()]),
   },
   {
+    // The conv's windows are taken cell by cell of the pool: one 7×7 one-hot Conv at stride 3.
+    name: 'MaxPooling2D 3×3 tiling a 5×5 valid tanh conv of the images (24×24)',
+    build: () =>
+      sequential(
+        [28, 28, 1],
+        [
+          conv({ kernelSize: 5, padding: 'valid', activation: 'tanh' }),
+          L.maxPooling2d({ poolSize: 3 }),
+          ...head(),
+        ],
+      ),
+  },
+  {
     name: 'MaxPooling2D 3×3 stride 2 same (overlapping windows, padding)',
     build: () =>
       sequential(

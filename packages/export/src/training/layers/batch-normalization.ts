@@ -39,6 +39,17 @@ export const batchNormalizationTrainer: TrainerConfig = {
         rank === 4 ? ops.reduceSum(ops.reduceSum(value, [2, 3], true), [0]) : ops.reduceSum(value, [0]),
         [channels],
       );
+    // The backward needs Σ and the mean of the same two values: one pass over space gives both (the
+    // mean's divisions applied to the per-image sums, not a second pass over the full value).
+    const sumAndMean = (value: string): [string, string] => {
+      if (rank !== 4) return [reduceSum(value), ops.reduceMean(value, [0], true)];
+      const [, height, width] = input.shape as [null, number, number, number];
+      const perImage = ops.reduceSum(value, [2, 3], true);
+      return [
+        ops.reshape(ops.reduceSum(perImage, [0]), [channels]),
+        ops.mul(ops.reduceMean(perImage, [0], true), ops.scalar(1 / (height * width), 'per_pixel')),
+      ];
+    };
     const mean = reduceMean(input.name);
     const centered = ops.sub(input.name, mean);
     const variance = reduceMean(ops.mul(centered, centered));
@@ -46,9 +57,11 @@ export const batchNormalizationTrainer: TrainerConfig = {
       ops.scalar(1, 'one'),
       ops.node('Sqrt', [ops.add(variance, ops.scalar(epsilon, 'epsilon'))]),
     );
-    const normalized = ops.mul(centered, inverseStd);
+    // x̂ = (x − mean)/σ is never written out: the output scales the centred value by γ/σ (one pass, not
+    // two), and the backward folds 1/σ into its per-channel factors.
     const gammaValue = gamma ? ops.reshape(gamma.name, broadcast) : undefined;
-    const scaled = gammaValue ? ops.mul(normalized, gammaValue) : normalized;
+    const factor = gammaValue ? ops.mul(gammaValue, inverseStd) : inverseStd;
+    const scaled = ops.mul(centered, factor);
     const output = beta ? ops.add(scaled, ops.reshape(beta.name, broadcast)) : scaled;
 
     const decay = ops.scalar(Math.fround(1 - Math.fround(momentum)), 'decay');
@@ -61,14 +74,14 @@ export const batchNormalizationTrainer: TrainerConfig = {
       outputs: [{ name: output, shape: context.outputShapes[0]! }],
       backward: ([gradient]) => {
         if (gradient === undefined) return [undefined];
-        const gradientTimesNormalized = ops.mul(gradient, normalized);
-        if (gamma) context.addGradient('gamma', reduceSum(gradientTimesNormalized));
-        if (beta) context.addGradient('beta', reduceSum(gradient));
+        // Σ dy·x̂ = Σ dy·(x − mean) / σ, and x̂ · mean(dy·x̂) = (x − mean) · mean(dy·(x − mean)) / σ².
+        const [gradientSum, meanGradient] = sumAndMean(gradient);
+        const [projectionSum, meanProjection] = sumAndMean(ops.mul(gradient, centered));
+        if (gamma) context.addGradient('gamma', ops.mul(projectionSum, ops.reshape(inverseStd, [channels])));
+        if (beta) context.addGradient('beta', gradientSum);
         if (!context.inputsNeedGradient[0]) return [undefined];
-        const factor = gammaValue ? ops.mul(gammaValue, inverseStd) : inverseStd;
-        const meanGradient = reduceMean(gradient);
-        const meanProjection = reduceMean(gradientTimesNormalized);
-        const inner = ops.sub(ops.sub(gradient, meanGradient), ops.mul(normalized, meanProjection));
+        const projection = ops.mul(meanProjection, ops.mul(inverseStd, inverseStd));
+        const inner = ops.sub(ops.sub(gradient, meanGradient), ops.mul(centered, projection));
         return [ops.mul(inner, factor)];
       },
     };

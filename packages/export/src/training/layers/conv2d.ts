@@ -56,13 +56,8 @@ export const conv2dTrainer: TrainerConfig = {
     // (a plain GEMM, no im2col inside), and the kernel gradient reuses them.
     const taps = kernelHeight * kernelWidth;
     const patchChannels = inChannels * taps;
-    const patches = windowsOf(
-      ops,
-      input.name,
-      inChannels,
-      { kernel: kernelSize, strides, pads, dilations },
-      context.groupedWindows,
-    );
+    const windowGeometry = { kernel: kernelSize, strides, pads, dilations };
+    const patches = windowsOf(ops, input.name, inChannels, windowGeometry, context.groupedWindows);
     const weights = ops.transpose(kernel.name, [3, 2, 0, 1]);
     const pointwise = ops.reshape(weights, [filters, patchChannels, 1, 1]);
     const linear = ops.node('Conv', bias ? [patches, pointwise, bias.name] : [patches, pointwise], {
@@ -74,7 +69,8 @@ export const conv2dTrainer: TrainerConfig = {
     const activation = applyTrainableActivation(ops, linear, config.activation, 1);
     // With no input gradient, a tiling max-pool after this conv may have the windows' columns listed in
     // its cell order (it then skips its own listing GEMMs): the output and gradients follow the windows.
-    if (!context.inputsNeedGradient[0]) markPositionwise(ops.graph, activation.output, patches);
+    if (!context.inputsNeedGradient[0])
+      markPositionwise(ops.graph, activation.output, patches, inChannels, windowGeometry);
 
     return {
       outputs: [{ name: activation.output, shape: outputShape }],

@@ -1,7 +1,7 @@
 import { isReluOutput, markReluMasked } from '../activations.js';
 import { checkPooling, earlierOnes, outputPadding, poolGeometry } from './pooling.js';
 import type { TrainerConfig } from './types.js';
-import { addWindowsBack, reorderWindowColumns, windowsOf } from './windows.js';
+import { addWindowsBack, listWindowsByCell, reorderWindowColumns, windowsOf } from './windows.js';
 
 /**
  * The `width × width` 0/1 matrix that, multiplied on the right of an image row, lists its windows' cells
@@ -68,18 +68,13 @@ export const maxPooling2dTrainer: TrainerConfig = {
       const gather = rowGather(kernel[1], width);
       const gatherMatrix = ops.floats([width, width], gather, 'gather');
       const listed = ops.node('MatMul', [ops.reshape(input.name, [-1, width]), gatherMatrix]);
+      const rows = ops.reshape(listed, taps === 1 ? [-1, outWidth] : [-1, taps * outWidth]);
       const cells =
         taps === 1
-          ? [ops.reshape(listed, [-1, outWidth])]
-          : ops.nodeMulti(
-              'Split',
-              [
-                ops.reshape(listed, [-1, taps * outWidth]),
-                ops.int64s(new Array(taps).fill(outWidth), 'split'),
-              ],
-              taps,
-              { axis: 1 },
-            );
+          ? [rows]
+          : ops.nodeMulti('Split', [rows, ops.int64s(new Array(taps).fill(outWidth), 'split')], taps, {
+              axis: 1,
+            });
       const maxima = ops.node('Max', cells);
       const output = ops.reshape(maxima, [-1, channels, outHeight, outWidth]);
       return {
@@ -90,17 +85,28 @@ export const maxPooling2dTrainer: TrainerConfig = {
           // on the images, its windows' columns are listed at the source instead (a GEMM over its fewer
           // window channels), the listing GEMM above becomes an Identity, and the gradient goes back to the
           // conv in listed order (its kernel and bias gradients sum over positions).
-          const listedAtSource = reorderWindowColumns(ops.graph, input.name, gatherMatrix);
+          // Better still, with a single-channel source the conv's windows are taken cell by cell
+          // (`listWindowsByCell`): the input is `[batch, channels, taps·outHeight, outWidth]`, each cell a
+          // block of `outHeight·outWidth` values per channel, so the Split and Concat move whole blocks
+          // and no GEMM reorders anything.
+          const cellBlock = outHeight * outWidth;
+          const byCell = taps > 1 && listWindowsByCell(ops, input.name, kernel);
+          const listedAtSource = byCell || reorderWindowColumns(ops.graph, input.name, gatherMatrix);
           if (listedAtSource) {
             const lister = ops.graph.producer(listed)!;
             lister.opType = 'Identity';
             lister.inputs = [lister.inputs[0]!];
           }
+          if (byCell) {
+            const view = ops.graph.producer(rows)!;
+            view.inputs[1] = ops.int64s([-1, taps * cellBlock]);
+            ops.graph.producer(cells[0]!)!.inputs[1] = ops.int64s(new Array(taps).fill(cellBlock), 'split');
+          }
           // The gradient goes to the first cell equal to the maximum: `later` is the part that passes a
           // cell below the maximum on to the next cells, the cell keeps the rest, and the last cell keeps
           // whatever is left (some cell holds the maximum, so it reaches exactly one). After a relu, the
           // relu's mask at that cell is `max > 0`: applied here, at the output's size, the relu skips its own.
-          let rest = ops.reshape(gradient, [-1, outWidth]);
+          let rest = ops.reshape(gradient, [-1, byCell ? cellBlock : outWidth]);
           const afterRelu = isReluOutput(ops.graph, input.name);
           if (afterRelu)
             rest = ops.mul(rest, ops.cast(ops.node('Greater', [maxima, ops.scalar(0, 'zero')]), 'float32'));
@@ -112,7 +118,13 @@ export const maxPooling2dTrainer: TrainerConfig = {
             return share;
           });
           // The transposed GEMM puts every image row's cells back in place.
-          const routed = ops.reshape(ops.node('Concat', shares, { axis: 1 }), [-1, width]);
+          const joined = ops.node('Concat', shares, { axis: 1 });
+          if (byCell) {
+            const inputGradient = ops.reshape(joined, [-1, channels, taps * outHeight, outWidth]);
+            if (afterRelu) markReluMasked(ops.graph, inputGradient, input.name);
+            return [inputGradient];
+          }
+          const routed = ops.reshape(joined, [-1, width]);
           const placed = listedAtSource
             ? routed
             : ops.node('MatMul', [

@@ -6,7 +6,15 @@ import type { Ops } from '../ops.js';
  * conv on the images), with those windows: reordering the windows' columns reorders the output's columns
  * the same way, and the conv's kernel and bias gradients (sums over positions) do not change.
  */
-const positionwise = new WeakMap<GraphBuilder, Map<string, string>>();
+const positionwise = new WeakMap<GraphBuilder, Map<string, PositionwiseSource>>();
+
+/** The windows a position-by-position output is computed from, and how they were taken. */
+interface PositionwiseSource {
+  windows: string;
+  /** The windowed value's channels. */
+  channels: number;
+  geometry: WindowGeometry;
+}
 
 /**
  * Records that `output` is computed position by position from `windows` (`[batch, channels, h, w]`), and
@@ -15,13 +23,28 @@ const positionwise = new WeakMap<GraphBuilder, Map<string, string>>();
  * @example
  * markPositionwise(ops.graph, activation.output, patches); // conv1: its images need no gradient
  */
-export function markPositionwise(graph: GraphBuilder, output: string, windows: string): void {
+export function markPositionwise(
+  graph: GraphBuilder,
+  output: string,
+  windows: string,
+  channels: number,
+  geometry: WindowGeometry,
+): void {
   let outputs = positionwise.get(graph);
   if (outputs === undefined) {
     outputs = new Map();
     positionwise.set(graph, outputs);
   }
-  outputs.set(output, windows);
+  outputs.set(output, { windows, channels, geometry });
+}
+
+/** The marked windows behind `output` when they may be rewritten: one reader, no graph output, or undefined. */
+function rewritable(graph: GraphBuilder, output: string): PositionwiseSource | undefined {
+  const source = positionwise.get(graph)?.get(output);
+  if (source === undefined) return undefined;
+  if (graph.consumers(output).length !== 1) return undefined;
+  if (graph.outputs.some((value) => value.name === output || value.name === source.windows)) return undefined;
+  return source;
 }
 
 /**
@@ -36,10 +59,8 @@ export function markPositionwise(graph: GraphBuilder, output: string, windows: s
  * if (reorderWindowColumns(ops.graph, input.name, gather)) // the pool's input is listed already
  */
 export function reorderWindowColumns(graph: GraphBuilder, output: string, matrix: string): boolean {
-  const windows = positionwise.get(graph)?.get(output);
+  const windows = rewritable(graph, output)?.windows;
   if (windows === undefined) return false;
-  if (graph.consumers(output).length !== 1) return false;
-  if (graph.outputs.some((value) => value.name === output || value.name === windows)) return false;
   const writer = graph.producer(windows);
   if (writer === undefined) return false;
   const natural = graph.uniqueName(`${windows}/natural`);
@@ -48,6 +69,58 @@ export function reorderWindowColumns(graph: GraphBuilder, output: string, matrix
     opType: 'MatMul',
     name: graph.uniqueName(`${writer.name}/reordered`),
     inputs: [natural, matrix],
+    outputs: [windows],
+    attributes: {},
+  });
+  positionwise.get(graph)!.delete(output);
+  return true;
+}
+
+/**
+ * Takes the windows that `output` is computed from cell by cell of a pool that tiles it with `pool`-sized
+ * windows: one one-hot Conv with a `(pool + kernel − 1)`-sized kernel at the pool's stride takes, for each
+ * pool window, the conv windows of its `ph·pw` cells (channel `tap·ph·pw + cell`), so the windows are
+ * `[batch, taps, ph·pw·outHeight, outWidth]`: each tap lists cell `dy·pw + dx` of every pool window, then
+ * the next cell. The conv (and `output`) is then `[batch, filters, ph·pw·outHeight, outWidth]`, each cell a
+ * contiguous block of every channel, with no reordering GEMM; the conv's kernel and bias gradients (sums over
+ * positions) do not change. Done for windows of a single channel taken by one Conv at stride 1 (the
+ * images), under the conditions of {@link reorderWindowColumns}; returns whether it was done.
+ *
+ * @example
+ * if (listWindowsByCell(ops, input.name, [2, 2])) // the pool's input is [batch, 32, 4·14, 14]
+ */
+export function listWindowsByCell(ops: Ops, output: string, pool: [number, number]): boolean {
+  const { graph } = ops;
+  const source = rewritable(graph, output);
+  if (source === undefined || source.channels !== 1) return false;
+  const { windows, geometry } = source;
+  if (geometry.strides.some((stride) => stride !== 1) || (geometry.dilations ?? [1, 1]).some((d) => d !== 1))
+    return false;
+  const writer = graph.producer(windows);
+  if (writer === undefined || writer.opType !== 'Conv') return false;
+  const [kernelHeight, kernelWidth] = geometry.kernel;
+  const [poolHeight, poolWidth] = pool;
+  const cells = poolHeight * poolWidth;
+  const taps = kernelHeight * kernelWidth;
+  const size: [number, number] = [poolHeight + kernelHeight - 1, poolWidth + kernelWidth - 1];
+  // Channel `cell·taps + tap` copies tap (i, j) of cell (dy, dx): the big window's value at (dy + i, dx + j).
+  // The pads stay the conv's: the last big window ends where the last conv window did.
+  const values = new Float32Array(cells * taps * size[0] * size[1]);
+  for (let dy = 0; dy < poolHeight; dy++)
+    for (let dx = 0; dx < poolWidth; dx++)
+      for (let i = 0; i < kernelHeight; i++)
+        for (let j = 0; j < kernelWidth; j++) {
+          const channel = (i * kernelWidth + j) * cells + dy * poolWidth + dx;
+          values[(channel * size[0] + dy + i) * size[1] + dx + j] = 1;
+        }
+  writer.inputs[1] = ops.floats([cells * taps, 1, ...size], values, 'cell_windows');
+  writer.attributes = { kernel_shape: size, pads: geometry.pads, strides: pool, dilations: [1, 1], group: 1 };
+  const byCell = graph.uniqueName(`${windows}/by_cell`);
+  writer.outputs[writer.outputs.indexOf(windows)] = byCell;
+  graph.nodes.splice(graph.nodes.indexOf(writer) + 1, 0, {
+    opType: 'Reshape',
+    name: graph.uniqueName(`${writer.name}/cells_in_batch`),
+    inputs: [byCell, ops.int64s([0, taps, -1, 0])],
     outputs: [windows],
     attributes: {},
   });
