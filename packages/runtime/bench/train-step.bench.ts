@@ -20,6 +20,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildTrainingGraph, readTrainingState } from '@cnnx/export';
+import { buildModel, classicSpec } from '@cnnx/train';
 import * as tf from '@tensorflow/tfjs';
 import { TrainingSession } from '../src/index.js';
 
@@ -55,27 +56,8 @@ function positiveInteger(name: string, value: string | undefined): number {
 }
 
 /** `classic`, or with `batchNorm` a batch norm after each conv's ReLU: the models of bench:train. */
-function buildClassic(batchNorm: boolean): tf.Sequential {
-  const norm = () => (batchNorm ? [tf.layers.batchNormalization({ axis: -1 })] : []);
-  return tf.sequential({
-    layers: [
-      tf.layers.conv2d({
-        inputShape: [28, 28, 1],
-        filters: 32,
-        kernelSize: 3,
-        padding: 'same',
-        activation: 'relu',
-      }),
-      ...norm(),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
-      ...norm(),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 128, activation: 'relu' }),
-      tf.layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
+function buildClassic(batchNorm: boolean): tf.LayersModel {
+  return buildModel(classicSpec({ batchNorm }), { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
 }
 
 function median(values: number[]): number {

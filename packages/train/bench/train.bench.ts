@@ -33,6 +33,8 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '../src/kernels/index.js';
 import { useWasmTrainingBackend, wasmThreadsCount } from '../src/kernels/wasm-setup.js';
+import { buildModel } from '../src/models/build.js';
+import { classicSpec } from '../src/models/presets.js';
 import { registerBatchNormGradient } from '../src/training/batch-norm-gradient.js';
 import { FusedAdamOptimizer } from '../src/training/fused-adam.js';
 
@@ -112,28 +114,9 @@ const rounds = positiveInteger('rounds', flags.rounds);
 /** Human text goes to stderr when stdout carries the JSON document. */
 const say = (line: string) => writeSync(flags.json ? 2 : 1, `${line}\n`);
 
-/** `classic`, or with `batchNorm` a batch norm after each conv's ReLU (as `best`'s residual block has). */
-function buildClassic(batchNorm = false): tf.Sequential {
-  const norm = () => (batchNorm ? [tf.layers.batchNormalization({ axis: -1 })] : []);
-  const model = tf.sequential({
-    layers: [
-      tf.layers.conv2d({
-        inputShape: [28, 28, 1],
-        filters: 32,
-        kernelSize: 3,
-        padding: 'same',
-        activation: 'relu',
-      }),
-      ...norm(),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
-      ...norm(),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 128, activation: 'relu' }),
-      tf.layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
+/** `classic`, or with `batchNorm` a batch norm after each conv's ReLU, compiled with the bench's Adam. */
+function buildClassic(batchNorm = false): tf.LayersModel {
+  const model = buildModel(classicSpec({ batchNorm }), { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
   const optimizer = flags['stock-adam'] ? tf.train.adam(1e-3) : new FusedAdamOptimizer(1e-3);
   model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   return model;

@@ -40,7 +40,7 @@ export {
 } from './model-io.js';
 export { buildModel, readModelArgument, readModelSpec } from './models/build.js';
 export { ACTIVATIONS, LAYER_TYPES } from './models/layers.js';
-export { isPresetName, PRESET_NAMES, presets } from './models/presets.js';
+export { classicSpec, isPresetName, PRESET_NAMES, presets } from './models/presets.js';
 export { formatModelSummary } from './models/summary.js';
 export { type OpenedModel, openModel } from './open-model.js';
 export { predict } from './predict.js';

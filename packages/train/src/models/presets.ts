@@ -27,6 +27,31 @@ const graphConv = (name: string, input: string, filters: number, activation = 'r
 });
 
 /**
+ * The spec of `classic`, or with `batchNorm` a batch norm after each conv's ReLU (as `best`'s feature maps could
+ * have it): the models `bench:train` measures on every engine.
+ *
+ * @example
+ * buildModel(classicSpec({ batchNorm: true }), { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+ */
+export function classicSpec(options: { batchNorm?: boolean } = {}): ModelSpec {
+  const norm: LayerSpec[] = options.batchNorm ? [{ type: 'batchNormalization' }] : [];
+  return {
+    name: 'classic',
+    layers: [
+      conv(32, 'same'),
+      ...norm,
+      pool,
+      conv(64, 'same'),
+      ...norm,
+      pool,
+      { type: 'flatten' },
+      dense(128),
+      output,
+    ],
+  };
+}
+
+/**
  * A classic-style conv net with one cheap residual block and one cheap batch norm. Batch norm's
  * moments and gradients are slow on the wasm backend, so it sits on the 128-unit hidden layer, not on
  * the feature maps, and the residual block works on the 7×7 maps after the second pool.
@@ -67,10 +92,7 @@ export const presets: Readonly<Record<PresetName, PresetInfo>> = {
     description: 'two same-padded conv/pool stages, Dense 128 (the classic MNIST notebook CNN)',
     parameters: 421_642,
     augment: false,
-    spec: {
-      name: 'classic',
-      layers: [conv(32, 'same'), pool, conv(64, 'same'), pool, { type: 'flatten' }, dense(128), output],
-    },
+    spec: classicSpec(),
   },
   basic: {
     name: 'basic',
