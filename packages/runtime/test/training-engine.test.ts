@@ -13,6 +13,7 @@ import {
   type EngineBatch,
   engineSettingsOf,
   evaluateModel,
+  evaluateOnEngine,
   initBackend,
   loadCheckpoint,
   type ModelSpec,
@@ -155,13 +156,15 @@ describe('the onnxruntime engine validates in inference mode', () => {
       for (let step = 0; step < 6; step += 1) {
         await stepper.step(batchOf(train, step * 32, step * 32 + 32), { learningRate: 0.01, seed: step + 1 });
       }
-      assert.ok(stepper.evaluate, 'the onnxruntime stepper evaluates');
-      // two uneven batches, and no syncWeights before: evaluate reads the weights the steps left
+      assert.ok(stepper.predict, 'the onnxruntime stepper predicts');
+      // two uneven batches, and no syncWeights before: predict reads the weights the steps left
       const split = 37;
-      const measured = await stepper.evaluate([
-        batchOf(validation, 0, split),
-        batchOf(validation, split, validation.count),
-      ]);
+      const measured = await evaluateOnEngine(
+        stepper,
+        [batchOf(validation, 0, split), batchOf(validation, split, validation.count)],
+        10,
+        labelSmoothing,
+      );
       await stepper.syncWeights();
       const reference = evaluateModel(model, validation, labelSmoothing);
       assert.equal(measured.count, validation.count);

@@ -53,6 +53,7 @@ export {
   engineSettingsOf,
   epochOrder,
   evaluateModel,
+  evaluateOnEngine,
   mixSeed,
   type OptimizerState,
   type ResumePoint,

@@ -34,54 +34,32 @@ function optimizerOf(settings: EngineSettings): OptimizerSettings {
 }
 
 /**
- * Loss and correct predictions of `model` (as its tfjs weights stand) on `batches`, in inference mode: the model
- * exported to ONNX (dropout gone, batch norm on its moving statistics) and run in an onnxruntime session that is
- * released at the end. The loss is `@cnnx/train`'s cross-entropy of the model's output, `log(p + 1e-7)` with `p +
- * 1e-7` rounded to float32 as tfjs computes it, with label smoothing spread over the classes.
+ * The output of `model` (as its tfjs weights stand) for each of `batches`, in inference mode: the model exported
+ * to ONNX (dropout gone, batch norm on its moving statistics) and run in an onnxruntime session that is released
+ * at the end.
  */
-async function evaluateExported(
+async function predictExported(
   model: tf.LayersModel,
-  batches: Iterable<EngineBatch>,
-  labelSmoothing: number,
+  batches: readonly EngineBatch[],
   device: 'cpu' | 'cuda',
   threads: number | undefined,
-): Promise<{ loss: number; correct: number; count: number }> {
+): Promise<Float32Array[]> {
   const backend = nodeTrainingBackend(device);
   const session = await backend.open(convertToOnnx(model), threads === undefined ? {} : { threads });
   const [, ...pixelShape] = model.inputs[0]!.shape as number[];
-  const classes = model.outputs[0]!.shape[1] as number;
   // both onnxruntime packages name a session's inputs; the exporter calls a single input `input`
   const inputName = (session as { inputNames?: readonly string[] }).inputNames?.[0] ?? 'input';
-  const spread = labelSmoothing / classes;
-  let lossSum = 0;
-  let correct = 0;
-  let count = 0;
+  const outputs: Float32Array[] = [];
   try {
     for (const batch of batches) {
       const feeds = { [inputName]: backend.tensor('float32', batch.images, [batch.count, ...pixelShape]) };
-      const outputs = await session.run(feeds);
-      const probabilities = Object.values(outputs)[0]!.data as Float32Array;
-      for (let row = 0; row < batch.count; row += 1) {
-        const label = batch.labels[row]!;
-        let best = 0;
-        let hit = 0;
-        let smoothed = 0;
-        for (let k = 0; k < classes; k += 1) {
-          const p = probabilities[row * classes + k]!;
-          if (p > probabilities[row * classes + best]!) best = k;
-          const log = Math.log(Math.fround(p + 1e-7));
-          if (k === label) hit = log;
-          smoothed += log;
-        }
-        lossSum -= (1 - labelSmoothing) * hit + spread * smoothed;
-        if (best === label) correct += 1;
-      }
-      count += batch.count;
+      const results = await session.run(feeds);
+      outputs.push(Float32Array.from(Object.values(results)[0]!.data as Float32Array));
     }
   } finally {
     await session.release();
   }
-  return { loss: lossSum / count, correct, count };
+  return outputs;
 }
 
 /**
@@ -158,9 +136,9 @@ export const onnxruntimeTrainingEngine: TrainingEngine = {
       },
       syncWeights,
       // in inference mode on onnxruntime (tfjs's predict on wasm is about 10× slower on classic)
-      async evaluate(batches) {
+      async predict(batches) {
         if (stale) await syncWeights();
-        return evaluateExported(model, batches, settings.labelSmoothing, device, options.threads);
+        return predictExported(model, batches, device, options.threads);
       },
       async getWeights() {
         disposeHandedOut();

@@ -50,12 +50,12 @@ export interface TrainingStepper {
     options: { learningRate: number; seed: number },
   ): Promise<{ loss: number; correct: number }>;
   /**
-   * Optional: loss and correct predictions of the current weights on `batches` in inference mode (dropout off,
-   * batch norm on its moving statistics), no weights changed. The loss is the run's cross-entropy (its label
-   * smoothing, `log(p + 1e-7)`) averaged over all the images, as `evaluateModel` gives it on the tfjs model.
-   * The loop validates through it when an engine has it, and through tfjs's `evaluateModel` otherwise.
+   * Optional: the model's output (class probabilities, `count × classes` floats) for each of `batches`, with the
+   * current weights in inference mode (dropout off, batch norm on its moving statistics), no weights changed.
+   * The loop validates through it (`evaluateOnEngine` turns it into the loss and accuracy `evaluateModel` gives)
+   * when an engine has it, and through tfjs's `evaluateModel` otherwise.
    */
-  evaluate?(batches: Iterable<EngineBatch>): Promise<{ loss: number; correct: number; count: number }>;
+  predict?(batches: readonly EngineBatch[]): Promise<Float32Array[]>;
   /** Writes the trained weights (and batch-norm statistics) into the tfjs model the stepper was opened on. */
   syncWeights(): Promise<void>;
   /** The optimizer's state in tfjs's names and order (`iter`, then the slots): what a checkpoint holds. */

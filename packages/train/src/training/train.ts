@@ -271,7 +271,60 @@ function* evaluationBatches(set: ImageSet, batchSize: number, table: Float32Arra
 const EVALUATION_BATCH = 256;
 
 /**
- * Loss and accuracy of the stepper's current weights on `set`: on the engine when it evaluates (onnxruntime,
+ * Summed loss and hits of one batch of the model's output: the run's cross-entropy (with its label smoothing)
+ * times the batch's size, and how many of its top classes are the labels. Every evaluation reads outputs here.
+ */
+function batchMetrics(
+  probabilities: tf.Tensor,
+  labels: tf.Tensor1D,
+  classes: number,
+  labelSmoothing: number,
+): [number, number] {
+  return tf.tidy(() => {
+    const loss = crossEntropy(probabilities, labels, classes, labelSmoothing);
+    const hits = probabilities.argMax(-1).equal(labels).sum();
+    return [loss.dataSync()[0]! * labels.shape[0], hits.dataSync()[0]!];
+  });
+}
+
+/**
+ * Loss, correct predictions and count of a stepper's current weights on `batches`, from the probabilities its
+ * engine predicts in inference mode (dropout off, batch norm on its moving statistics); the loss is the same
+ * quantity as {@link evaluateModel}'s. Throws when the engine cannot predict.
+ *
+ * @example
+ * const { loss, correct, count } = await evaluateOnEngine(stepper, batches, 10, 0.1);
+ */
+export async function evaluateOnEngine(
+  stepper: TrainingStepper,
+  batches: Iterable<EngineBatch>,
+  classes: number,
+  labelSmoothing: number,
+): Promise<{ loss: number; correct: number; count: number }> {
+  if (!stepper.predict) throw new Error(`the ${stepper.info.engine} engine does not predict`);
+  const list = [...batches];
+  const outputs = await stepper.predict(list);
+  let lossSum = 0;
+  let correct = 0;
+  let count = 0;
+  list.forEach((batch, index) => {
+    const [batchLoss, batchCorrect] = tf.tidy(() =>
+      batchMetrics(
+        tf.tensor2d(outputs[index]!, [batch.count, classes]),
+        tf.tensor1d(batch.labels, 'int32'),
+        classes,
+        labelSmoothing,
+      ),
+    );
+    lossSum += batchLoss;
+    correct += batchCorrect;
+    count += batch.count;
+  });
+  return { loss: lossSum / count, correct, count };
+}
+
+/**
+ * Loss and accuracy of the stepper's current weights on `set`: on the engine when it predicts (onnxruntime,
  * in inference mode), otherwise with {@link evaluateModel} on the tfjs model (which `syncWeights` has updated).
  */
 async function evaluateStepper(
@@ -282,8 +335,10 @@ async function evaluateStepper(
   inputScale: string,
   table: Float32Array,
 ): Promise<{ loss: number; accuracy: number }> {
-  if (!stepper.evaluate) return evaluateModel(model, set, labelSmoothing, EVALUATION_BATCH, inputScale);
-  const { loss, correct, count } = await stepper.evaluate(evaluationBatches(set, EVALUATION_BATCH, table));
+  if (!stepper.predict) return evaluateModel(model, set, labelSmoothing, EVALUATION_BATCH, inputScale);
+  const classes = model.outputs[0]!.shape[1] as number;
+  const batches = evaluationBatches(set, EVALUATION_BATCH, table);
+  const { loss, correct, count } = await evaluateOnEngine(stepper, batches, classes, labelSmoothing);
   return { loss, accuracy: correct / count };
 }
 
@@ -307,15 +362,15 @@ export function evaluateModel(
   let correct = 0;
   for (let start = 0; start < set.count; start += batchSize) {
     const end = Math.min(set.count, start + batchSize);
-    const [batchLoss, batchCorrect] = tf.tidy(() => {
-      const images = sliceTensor(set, start, end, table);
-      const labels = tf.tensor1d(set.labels.subarray(start, end), 'int32');
-      const probabilities = model.predict(images) as tf.Tensor;
-      const loss = crossEntropy(probabilities, labels, classes, labelSmoothing);
-      const hits = probabilities.argMax(-1).equal(labels).sum();
-      return [loss.dataSync()[0]!, hits.dataSync()[0]!];
-    });
-    lossSum += batchLoss * (end - start);
+    const [batchLoss, batchCorrect] = tf.tidy(() =>
+      batchMetrics(
+        model.predict(sliceTensor(set, start, end, table)) as tf.Tensor,
+        tf.tensor1d(set.labels.subarray(start, end), 'int32'),
+        classes,
+        labelSmoothing,
+      ),
+    );
+    lossSum += batchLoss;
     correct += batchCorrect;
   }
   return { loss: lossSum / set.count, accuracy: correct / set.count };
