@@ -1,8 +1,5 @@
+import { shapeText, summaryTable } from '../models/summary.js';
 import type { KerasModel } from './types.js';
-
-function shapeText(shape: readonly (number | null)[]): string {
-  return `(${shape.map((size) => (size === null ? 'None' : String(size))).join(', ')})`;
-}
 
 const FORMAT_NAMES = { hdf5: 'legacy HDF5 (.h5)', 'keras-zip': 'Keras 3 zip (.keras)' } as const;
 
@@ -29,15 +26,6 @@ export function formatKerasSummary(keras: KerasModel): string {
       layer.parameters.toLocaleString('en-US'),
     ]);
   const header = ['Layer (type)', 'Output Shape', 'Param #'];
-  const widths = header.map(
-    (title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)) + 2,
-  );
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, column) => cell.padEnd(widths[column]!))
-      .join('')
-      .trimEnd();
-  const width = widths.reduce((sum, size) => sum + size, 0);
   const total = keras.layers.reduce((sum, layer) => sum + layer.parameters, 0);
   const trainable = keras.layers.reduce((sum, layer) => sum + layer.trainableParameters, 0);
   const version = keras.kerasVersion ? `Keras ${keras.kerasVersion}` : 'Keras version not recorded';
@@ -52,15 +40,7 @@ export function formatKerasSummary(keras: KerasModel): string {
         : `${keras.inputScale} ((pixels ÷ 255 − mean) ÷ std)`;
   return [
     `Keras model "${keras.model.name}": ${FORMAT_NAMES[keras.format]}, ${version}, ${backend}`,
-    '_'.repeat(width),
-    line(header),
-    '='.repeat(width),
-    ...rows.map(line),
-    '='.repeat(width),
-    `Total params: ${total.toLocaleString('en-US')}`,
-    `Trainable params: ${trainable.toLocaleString('en-US')}`,
-    `Non-trainable params: ${(total - trainable).toLocaleString('en-US')}`,
-    '_'.repeat(width),
+    ...summaryTable(header, rows, { total, trainable }),
     `Input scale: ${scale}`,
     ...keras.notes.map((note) => `Note: ${note}`),
   ].join('\n');

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 
-function shapeText(shape: unknown): string {
+/** A layer's output shape as Keras prints it, `(None, 26, 26, 32)`; several shapes joined by commas. */
+export function shapeText(shape: unknown): string {
   const shapes = Array.isArray(shape) && Array.isArray(shape[0]) ? shape : [shape];
   return shapes
     .map(
@@ -8,6 +9,40 @@ function shapeText(shape: unknown): string {
         `(${(one as (number | null)[]).map((size) => (size === null ? 'None' : String(size))).join(', ')})`,
     )
     .join(', ');
+}
+
+/**
+ * The table of a Keras-style summary: its rules, the header, one line a layer (each column padded to its widest
+ * cell plus two), then the parameter totals.
+ *
+ * @example
+ * summaryTable(['Layer (type)', 'Param #'], [['dense (Dense)', '1,290']], { total: 1290, trainable: 1290 });
+ */
+export function summaryTable(
+  header: string[],
+  rows: string[][],
+  params: { total: number; trainable: number },
+): string[] {
+  const widths = header.map(
+    (title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)) + 2,
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('')
+      .trimEnd();
+  const width = widths.reduce((sum, size) => sum + size, 0);
+  return [
+    '_'.repeat(width),
+    line(header),
+    '='.repeat(width),
+    ...rows.map(line),
+    '='.repeat(width),
+    `Total params: ${params.total.toLocaleString('en-US')}`,
+    `Trainable params: ${params.trainable.toLocaleString('en-US')}`,
+    `Non-trainable params: ${(params.total - params.trainable).toLocaleString('en-US')}`,
+    '_'.repeat(width),
+  ];
 }
 
 /**
@@ -38,30 +73,12 @@ export function formatModelSummary(model: tf.LayersModel): string {
     rows.push(row);
   }
   const header = ['Layer (type)', 'Output Shape', 'Param #', ...(graph ? ['Connected to'] : [])];
-  const widths = header.map(
-    (title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)) + 2,
-  );
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, column) => cell.padEnd(widths[column]!))
-      .join('')
-      .trimEnd();
-  const total = widths.reduce((sum, width) => sum + width, 0);
   const trainable = model.trainableWeights.reduce(
     (sum, weight) => sum + weight.shape.reduce<number>((product, size) => product * (size ?? 1), 1),
     0,
   );
-  const all = model.countParams();
   return [
     `Model: "${model.name}"`,
-    '_'.repeat(total),
-    line(header),
-    '='.repeat(total),
-    ...rows.map(line),
-    '='.repeat(total),
-    `Total params: ${all.toLocaleString('en-US')}`,
-    `Trainable params: ${trainable.toLocaleString('en-US')}`,
-    `Non-trainable params: ${(all - trainable).toLocaleString('en-US')}`,
-    '_'.repeat(total),
+    ...summaryTable(header, rows, { total: model.countParams(), trainable }),
   ].join('\n');
 }
