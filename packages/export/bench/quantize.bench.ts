@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadDataset, toFloat32 } from '@cnnx/data';
-import { loadModel } from '@cnnx/train';
+import { buildModel, classicSpec, loadModel } from '@cnnx/train';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { exportToOnnx } from '../src/index.js';
@@ -19,29 +19,11 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 await tf.setBackend('cpu');
 
-function classicModel(): tf.LayersModel {
-  const model = tf.sequential();
-  model.add(
-    tf.layers.conv2d({
-      inputShape: [28, 28, 1],
-      filters: 32,
-      kernelSize: 3,
-      padding: 'same',
-      activation: 'relu',
-    }),
-  );
-  model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  model.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }));
-  model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  model.add(tf.layers.flatten());
-  model.add(tf.layers.dense({ units: 128, activation: 'relu' }));
-  model.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
-  return model;
-}
-
 const modelDir =
   values.model ?? (existsSync('runs/quickstart/model/model.json') ? 'runs/quickstart/model' : undefined);
-const model = modelDir ? await loadModel(modelDir) : classicModel();
+const model = modelDir
+  ? await loadModel(modelDir)
+  : buildModel(classicSpec(), { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
 const test = await loadDataset('mnist-sample', { split: 'test' });
 const train = await loadDataset('mnist-sample', { split: 'train' });
 const calibration = toFloat32(train.images.subarray(0, 512 * 784));
