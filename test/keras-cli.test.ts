@@ -19,19 +19,11 @@ import {
   kerasReferenceUnavailable,
 } from '@cnnx/testing';
 import sharp from 'sharp';
+import { accuracy } from './helpers/accuracy.js';
 import { runCnnx } from './helpers/cli.js';
 
 const fixtures = kerasFixturesDir();
 const skip = fixtures.skip || kerasReferenceUnavailable();
-
-function accuracy(probabilities: Float32Array, labels: Uint8Array): number {
-  let correct = 0;
-  for (let row = 0; row < labels.length; row += 1) {
-    const scores = probabilities.subarray(row * 10, row * 10 + 10);
-    if (scores.indexOf(Math.max(...scores)) === labels[row]) correct += 1;
-  }
-  return correct / labels.length;
-}
 
 describe('the five real Keras files through cnnx export, evaluate, predict and train', { skip }, () => {
   let work = '';

@@ -21,19 +21,11 @@ import {
 } from '@cnnx/testing';
 import { initBackend, readKerasModel } from '@cnnx/train';
 import sharp from 'sharp';
+import { accuracy } from './helpers/accuracy.js';
 
 const classNames = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 const fixtures = kerasFixturesDir();
 const skip = fixtures.skip || kerasReferenceUnavailable();
-
-function accuracy(probabilities: Float32Array, labels: Uint8Array): number {
-  let correct = 0;
-  for (let row = 0; row < labels.length; row += 1) {
-    const scores = probabilities.subarray(row * 10, row * 10 + 10);
-    if (scores.indexOf(Math.max(...scores)) === labels[row]) correct += 1;
-  }
-  return correct / labels.length;
-}
 
 describe('the five real Keras files, exported to ONNX and run', { skip }, () => {
   let work = '';
