@@ -1,4 +1,4 @@
-import { cudaUnavailableReason, DeviceUnavailableError } from '@cnnx/runtime';
+import { assertCudaAvailable } from '@cnnx/runtime';
 
 /**
  * Refuses `--device cuda` before any work when onnxruntime-node has no CUDA provider here, in the words
@@ -9,7 +9,5 @@ import { cudaUnavailableReason, DeviceUnavailableError } from '@cnnx/runtime';
  * checkTrainingDevice('auto', 'cuda'); // throws DeviceUnavailableError on a machine without the CUDA provider
  */
 export function checkTrainingDevice(backend: string, device: 'cpu' | 'cuda' | undefined): void {
-  if (device !== 'cuda' || (backend !== 'auto' && backend !== 'onnxruntime')) return;
-  const reason = cudaUnavailableReason();
-  if (reason !== null) throw new DeviceUnavailableError([{ device: 'cuda', reason }]);
+  if (device === 'cuda' && (backend === 'auto' || backend === 'onnxruntime')) assertCudaAvailable();
 }

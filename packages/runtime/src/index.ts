@@ -21,6 +21,7 @@ export { type OnnxModelSummary, readOnnxSummary } from './core/onnx-model.js';
 export { rankClasses } from './core/rank.js';
 export { DeviceUnavailableError, OnnxFormatError } from './errors.js';
 export {
+  assertCudaAvailable,
   bindingFolder,
   cudaInstallHint,
   cudaUnavailableReason,

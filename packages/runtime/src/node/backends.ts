@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Backend, BackendSession, BackendSessionOptions } from '../core/backend.js';
+import { DeviceUnavailableError } from '../errors.js';
 import type { TensorLike, ValueInfo } from '../types.js';
 
 /** How to get the CUDA provider, for error messages. */
@@ -61,6 +62,18 @@ export function cudaUnavailableReason(): string | null {
     return `the CUDA execution provider is not installed in onnxruntime-node (no ${missing.join(', ')}); ${cudaInstallHint}`;
   }
   return null;
+}
+
+/**
+ * Throws {@link DeviceUnavailableError} (the words inference gives: `device cuda cannot run the model: …`)
+ * when CUDA cannot run here; what the training session and `cnnx train --device cuda` check before they start.
+ *
+ * @example
+ * assertCudaAvailable(); // throws on a machine without onnxruntime-node's CUDA provider
+ */
+export function assertCudaAvailable(): void {
+  const reason = cudaUnavailableReason();
+  if (reason !== null) throw new DeviceUnavailableError([{ device: 'cuda', reason }]);
 }
 
 function describe(session: BackendSession): { inputs: ValueInfo[]; outputs: ValueInfo[] } | null {

@@ -1,7 +1,6 @@
 /** The training session on onnxruntime-node: CPU, or the CUDA provider when it is installed. */
 import * as ort from 'onnxruntime-node';
-import { DeviceUnavailableError } from '../errors.js';
-import { cudaUnavailableReason } from '../node/backends.js';
+import { assertCudaAvailable } from '../node/backends.js';
 import {
   TrainingSession as CoreTrainingSession,
   type OrtTrainingSession,
@@ -16,11 +15,8 @@ export function nodeTrainingBackend(device: 'cpu' | 'cuda'): TrainingBackend {
     provider: device,
     preallocatedOutputs: true,
     async open(bytes, options) {
-      if (device === 'cuda') {
-        // The same words as inference (`Classifier.load(…, { device: 'cuda' })`).
-        const reason = cudaUnavailableReason();
-        if (reason !== null) throw new DeviceUnavailableError([{ device: 'cuda', reason }]);
-      }
+      // the same words as inference (`Classifier.load(…, { device: 'cuda' })`)
+      if (device === 'cuda') assertCudaAvailable();
       const session = await ort.InferenceSession.create(bytes, {
         executionProviders: [device],
         graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
