@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ModelFormatError, PathOutsideFolderError } from '@cnnx/data';
-import { fuzzParameters, mutatedBytes, resultOrAllowed } from '@cnnx/testing';
+import { assertFuzz, mutatedBytes, resultOrAllowed } from '@cnnx/testing';
 import { initBackend, loadModel, ModelNotFoundError, saveModel } from '@cnnx/train';
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
@@ -91,7 +91,7 @@ describe('fuzz: model folders', () => {
       minLength: 1,
       maxLength: 3,
     });
-    await fc.assert(
+    await assertFuzz(
       fc.asyncProperty(
         changes,
         mutatedBytes([weights], 2),
@@ -113,7 +113,6 @@ describe('fuzz: model folders', () => {
           assert.ok(tf.memory().numTensors < 10_000, 'no tensors leak');
         },
       ),
-      fuzzParameters(),
     );
   });
 });

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { fuzzParameters, mutatedBytes, resultOrAllowed } from '@cnnx/testing';
+import { assertFuzz, mutatedBytes, resultOrAllowed } from '@cnnx/testing';
 import fc from 'fast-check';
 import { zipSync } from 'fflate';
 import { gunzipWithin } from '../src/gzip.js';
@@ -37,14 +37,13 @@ const product = (dims: readonly number[]) => dims.reduce((total, dim) => total *
 
 describe('fuzz: dataset readers give a result or a DatasetFormatError, nothing else', () => {
   it('parseIdx', async () => {
-    await fc.assert(
+    await assertFuzz(
       fc.asyncProperty(mutatedBytes(idxFiles), fc.constantFrom(undefined, 1, 3), async (bytes, dims) => {
         const parsed = await resultOrAllowed(() => parseIdx(bytes, 'fuzz.idx', dims), [DatasetFormatError]);
         if (parsed === undefined) return;
         assert.equal(parsed.data.length, product(parsed.dims));
         assert.ok(parsed.data.length <= bytes.length);
       }),
-      fuzzParameters(),
     );
   });
 
@@ -58,7 +57,7 @@ describe('fuzz: dataset readers give a result or a DatasetFormatError, nothing e
       .tuple(fc.array(line, { maxLength: 8 }), fc.constantFrom('\n', '\r\n', '\r'))
       .map(([lines, newline]) => new TextEncoder().encode(lines.join(newline)));
     const valid = [new TextEncoder().encode('label,a,b,c,d\n3,0,255,1,2\n1,4,5,6,7\n')];
-    await fc.assert(
+    await assertFuzz(
       fc.asyncProperty(fc.oneof(text, mutatedBytes(valid)), async (bytes) => {
         const parsed = await resultOrAllowed(() => parseCsv(bytes, 'fuzz.csv'), [DatasetFormatError]);
         if (parsed === undefined) return;
@@ -66,7 +65,6 @@ describe('fuzz: dataset readers give a result or a DatasetFormatError, nothing e
         assert.equal(parsed.labels.length, parsed.count);
         assert.ok(parsed.count <= bytes.length);
       }),
-      fuzzParameters(),
     );
   });
 
@@ -87,7 +85,7 @@ describe('fuzz: dataset readers give a result or a DatasetFormatError, nothing e
         bytes.set(values, 10 + text.length);
         return bytes;
       });
-    await fc.assert(
+    await assertFuzz(
       fc.asyncProperty(fc.oneof(header, mutatedBytes(npyFiles)), async (bytes) => {
         const parsed = await resultOrAllowed(() => parseNpy(bytes, 'fuzz.npy'), [DatasetFormatError]);
         if (parsed === undefined) return;
@@ -97,14 +95,13 @@ describe('fuzz: dataset readers give a result or a DatasetFormatError, nothing e
           'values fit in the file (8-byte integers as doubles)',
         );
       }),
-      fuzzParameters(),
     );
   });
 
   it('parseNpz (stored and deflated zips)', async () => {
     const entries = { 'x_train.npy': npyFiles[0]!, 'y_train.npy': npyFiles[2]!, 'notes.txt': pixels };
     const zips = [zipSync(entries, { level: 0 }), zipSync(entries, { level: 6 })];
-    await fc.assert(
+    await assertFuzz(
       fc.asyncProperty(mutatedBytes(zips), fc.boolean(), async (bytes, onlyTrain) => {
         const parsed = await resultOrAllowed(
           () => parseNpz(bytes, 'fuzz.npz', onlyTrain ? { select: (name) => name.endsWith('_train') } : {}),
@@ -116,18 +113,16 @@ describe('fuzz: dataset readers give a result or a DatasetFormatError, nothing e
           assert.equal(array.data.length, product(array.shape));
         }
       }),
-      fuzzParameters(),
     );
   });
 
   it('gunzip within the limit', async () => {
     const gzips = [gzipSync(idxFiles[0]!), gzipSync(new Uint8Array(100_000))];
-    await fc.assert(
+    await assertFuzz(
       fc.asyncProperty(mutatedBytes(gzips), async (bytes) => {
         const content = await resultOrAllowed(() => gunzipWithin(bytes, 'fuzz.gz'), [DatasetFormatError]);
         if (content !== undefined) assert.ok(content.length <= 256 * 1024 ** 2);
       }),
-      fuzzParameters(),
     );
   });
 });

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { fuzzParameters, mutatedBytes, resultOrAllowed } from '@cnnx/testing';
+import { assertFuzz, mutatedBytes, resultOrAllowed } from '@cnnx/testing';
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { exportToOnnx, OnnxDecodeError, readOnnx } from '../src/index.js';
@@ -30,7 +30,7 @@ before(async () => {
 
 describe('fuzz: readOnnx', () => {
   it('gives a description or an OnnxDecodeError', async () => {
-    await fc.assert(
+    await assertFuzz(
       fc.asyncProperty(mutatedBytes(models, 6), async (bytes) => {
         const info = await resultOrAllowed(() => readOnnx(bytes), [OnnxDecodeError]);
         if (info === undefined) return;
@@ -40,7 +40,6 @@ describe('fuzz: readOnnx', () => {
           Object.values(info.operators).reduce((sum, count) => sum + count, 0),
         );
       }),
-      fuzzParameters(),
     );
   });
 });

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { fuzzParameters, mutatedBytes, resultOrAllowed } from '@cnnx/testing';
+import { assertFuzz, mutatedBytes, resultOrAllowed } from '@cnnx/testing';
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { ProtobufError, readOnnxSummary } from '../src/core/onnx-model.js';
@@ -29,13 +29,12 @@ const models = [
 
 describe('fuzz: the ONNX summary reader', () => {
   it('gives a summary with inputs and outputs, or a ProtobufError', async () => {
-    await fc.assert(
+    await assertFuzz(
       fc.asyncProperty(mutatedBytes(models, 6), async (bytes) => {
         const summary = await resultOrAllowed(() => readOnnxSummary(bytes), [ProtobufError]);
         if (summary === undefined) return;
         assert.ok(summary.inputs.length > 0 && summary.outputs.length > 0);
       }),
-      fuzzParameters(),
     );
   });
 });
@@ -200,7 +199,7 @@ describe('fuzz: the infer request reader', () => {
   );
 
   it('gives a request whose tensors match its shapes, or an HttpError 4xx', async () => {
-    await fc.assert(
+    await assertFuzz(
       fc.asyncProperty(bodies, async ({ bytes, headerLength }) => {
         const parsed = await resultOrAllowed(
           () =>
@@ -214,13 +213,12 @@ describe('fuzz: the infer request reader', () => {
           assert.ok(tensor.every(Number.isFinite), 'finite values only');
         }
       }),
-      fuzzParameters(),
     );
   });
 
   it('HttpErrors it throws are 400s', async () => {
-    await fc.assert(
-      fc.property(bodies, ({ bytes, headerLength }) => {
+    await assertFuzz(
+      fc.asyncProperty(bodies, async ({ bytes, headerLength }) => {
         try {
           parseInferRequest(Buffer.from(bytes), headerLength, model);
         } catch (error) {
@@ -229,7 +227,6 @@ describe('fuzz: the infer request reader', () => {
           assert.ok(!error.message.includes('\n'));
         }
       }),
-      fuzzParameters(),
     );
   });
 });
@@ -322,7 +319,7 @@ describe('fuzz: multipart uploads to a real server', () => {
   ]).map((body) => ({ type: 'multipart/form-data; boundary=b', body }));
 
   it('answers 200, 400, 413 or 415 with JSON, never a 500, and keeps serving', async () => {
-    await fc.assert(
+    await assertFuzz(
       fc.asyncProperty(fc.oneof(form, mutatedForm), async ({ type, body }) => {
         const answer = await post(type, body);
         assert.ok([200, 400, 413, 415].includes(answer.status), `${answer.status}: ${answer.text}`);
@@ -332,7 +329,6 @@ describe('fuzz: multipart uploads to a real server', () => {
         const rss = process.memoryUsage.rss();
         assert.ok(rss < 1024 ** 3, `resident memory ${rss}`);
       }),
-      fuzzParameters(),
     );
     const live = await fetch(`${url}/v2/health/live`);
     assert.equal(live.status, 200);

@@ -17,11 +17,8 @@ export const FUZZ_MAX_RSS = 1024 ** 3;
 /**
  * fast-check parameters: the fixed seed, up to `numRuns` runs, and stopping quietly when the time budget is
  * spent (the runs done so far still count).
- *
- * @example
- * fc.assert(fc.property(fc.uint8Array(), (bytes) => parse(bytes)), fuzzParameters(5000));
  */
-export function fuzzParameters(numRuns = 100_000): fc.Parameters<unknown> {
+function fuzzParameters(numRuns: number): fc.Parameters<unknown> {
   return {
     seed: FUZZ_SEED,
     numRuns,
@@ -29,6 +26,35 @@ export function fuzzParameters(numRuns = 100_000): fc.Parameters<unknown> {
     markInterruptAsFailure: false,
     endOnFailure: true,
   };
+}
+
+/**
+ * Checks an async property within the time budget (up to `numRuns` runs), and returns only once its last run
+ * has ended. fast-check's time limit stops waiting for the run in progress but does not stop it, so without
+ * this a run could still be writing into a test's temporary folder while the test's `after` removes it.
+ *
+ * @example
+ * await assertFuzz(fc.asyncProperty(fc.uint8Array(), async (bytes) => { await parse(bytes); }));
+ */
+export async function assertFuzz<Ts>(property: fc.IAsyncProperty<Ts>, numRuns = 100_000): Promise<void> {
+  let lastRun: Promise<unknown> = Promise.resolve();
+  const tracked: fc.IRawProperty<Ts, true> = {
+    isAsync: () => true,
+    generate: (random, runId) => property.generate(random, runId),
+    shrink: (value) => property.shrink(value),
+    run: (value) => {
+      const run = property.run(value);
+      lastRun = run.catch(() => undefined);
+      return run;
+    },
+    runBeforeEach: () => property.runBeforeEach(),
+    runAfterEach: () => property.runAfterEach(),
+  };
+  try {
+    await fc.assert(tracked, fuzzParameters(numRuns));
+  } finally {
+    await lastRun;
+  }
 }
 
 /** One edit of a byte string. */

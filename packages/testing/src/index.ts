@@ -1,10 +1,10 @@
 export { CHROMIUM_PATH, chromiumFlags, launchChromium } from './chromium.js';
 export {
+  assertFuzz,
   type ErrorClass,
   FUZZ_MAX_RSS,
   FUZZ_MS,
   FUZZ_SEED,
-  fuzzParameters,
   mutatedBytes,
   resultOrAllowed,
 } from './fuzz.js';
