@@ -8,7 +8,14 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { loadDataset } from '@cnnx/data';
 import * as tf from '@tensorflow/tfjs';
-import { buildTrainingGraph, type TrainingGraph, type TrainingSettings } from '../src/index.js';
+import * as ort from 'onnxruntime-node';
+import { onnx } from '../src/graph/proto.js';
+import {
+  buildTrainingGraph,
+  nchwcProbeModel,
+  type TrainingGraph,
+  type TrainingSettings,
+} from '../src/index.js';
 import { buildClassic, CheckerBatch } from './helpers.js';
 import { assertStepsAgree, type Batch, initialState, runGraphStep, tfjsStep } from './training-helpers.js';
 
@@ -17,6 +24,18 @@ const L = tf.layers;
 
 /** Real digits, scaled to [0, 1]: their max-pool windows have many ties (the background's zeros). */
 let digits: { images: Float32Array; labels: Uint8Array };
+
+/** The channel block of this machine's onnxruntime-node NCHWc kernels, as `@cnnx/runtime` measures it. */
+async function nchwcBlock(): Promise<number> {
+  const session = await ort.InferenceSession.create(nchwcProbeModel(), { intraOpNumThreads: 1 });
+  try {
+    const input = new ort.Tensor('float32', new Float32Array(4), [1, 4, 1, 1]);
+    const output = Object.values(await session.run({ x: input }))[0]!;
+    return output.dims[1]!;
+  } finally {
+    await session.release();
+  }
+}
 
 function batchOf(count: number, offset = 0): Batch {
   const images = digits.images.slice(offset * 784, (offset + count) * 784);
@@ -444,6 +463,66 @@ describe('training step vs tfjs (cpu backend), one case per layer, loss and opti
       await compare({ ...testCase, settings: { ...testCase.settings, webgpu: true } }, caseIndex);
     });
   }
+
+  // On onnxruntime's CPU provider the input gradient of a stride-1 conv runs on its blocked (NCHWc) kernels
+  // when both channel counts are multiples of the block this machine's onnxruntime uses: the same numbers.
+  const blockedCases: Case[] = [
+    {
+      name: 'Conv2D 16 → Conv2D 32 same relu → MaxPooling2D (input gradient at NCHWc block sizes)',
+      build: () =>
+        sequential(
+          [28, 28, 1],
+          [conv({ filters: 16 }), conv({ filters: 32 }), L.maxPooling2d({ poolSize: 2 }), ...head()],
+        ),
+      batch: () => batchOf(8),
+    },
+    {
+      name: 'Conv2D 16 → Conv2D 16 valid 5×5 linear, no bias',
+      build: () =>
+        sequential(
+          [28, 28, 1],
+          [
+            conv({ filters: 16 }),
+            conv({ filters: 16, kernelSize: 5, padding: 'valid', useBias: false, activation: 'linear' }),
+            ...head(),
+          ],
+        ),
+      batch: () => batchOf(8),
+    },
+  ];
+  for (const testCase of blockedCases) {
+    const caseIndex = index++;
+    test(`${testCase.name} (onnxruntime CPU's NCHWc Conv)`, async () => {
+      const block = await nchwcBlock();
+      const graph = await compare(
+        { ...testCase, settings: { ...testCase.settings, nchwcBlockSize: block } },
+        caseIndex,
+      );
+      assert.equal(graph.nchwcBlockSize, block);
+      const written = onnx.ModelProto.decode(graph.bytes);
+      const blocked = (written.graph?.node ?? []).filter(
+        (node) => node.domain === 'com.microsoft.nchwc' && node.opType === 'Conv',
+      );
+      assert.equal(blocked.length, 1, "the second conv's input gradient is the blocked Conv");
+      assert.ok(written.opsetImport.some((entry) => entry.domain === 'com.microsoft.nchwc'));
+    });
+  }
+
+  test('nchwcBlockSize: a power of 2 from 4, and not with webgpu', () => {
+    const model = sequential([8, 8, 1], [conv({ filters: 8 }), conv({ filters: 8 }), ...head()]);
+    for (const bad of [0, 6, 2.5, -16])
+      assert.throws(
+        () => buildTrainingGraph(model, { nchwcBlockSize: bad }),
+        /'nchwcBlockSize' must be a power of 2/,
+      );
+    assert.throws(
+      () => buildTrainingGraph(model, { nchwcBlockSize: 8, webgpu: true }),
+      /'nchwcBlockSize' is for onnxruntime's CPU provider/,
+    );
+    const plain = buildTrainingGraph(model, {});
+    assert.equal(plain.nchwcBlockSize, null);
+    model.dispose();
+  });
 
   test('ONNX 1.12 checker (full_check) accepts every training graph (opset 17, IR 8)', () => {
     const failures = checker.run();

@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { buildTrainingGraph, readTrainingState } from '@cnnx/export';
 import { buildModel, classicSpec } from '@cnnx/train';
 import * as tf from '@tensorflow/tfjs';
-import { TrainingSession } from '../src/index.js';
+import { nchwcBlockSize, TrainingSession } from '../src/index.js';
 
 const BATCH_SIZE = 64;
 
@@ -33,11 +33,13 @@ const OPTIONS = {
   profile: { type: 'boolean', default: false },
   /** Let idle intra-op threads spin-wait (onnxruntime's default; the session's is to sleep). */
   spin: { type: 'boolean', default: false },
+  /** Use onnxruntime's blocked CPU convolutions where the graph can (what the engine does on the CPU); --no-nchwc for the plain graph. */
+  nchwc: { type: 'boolean', default: true },
 } as const;
 
 function parseFlags() {
   try {
-    return parseArgs({ options: OPTIONS }).values;
+    return parseArgs({ options: OPTIONS, allowNegative: true }).values;
   } catch (error) {
     console.error(
       `train-step bench: ${(error as Error).message}; options: --${Object.keys(OPTIONS).join(', --')}`,
@@ -96,7 +98,8 @@ async function main(): Promise<void> {
   const model = buildClassic(flags['batch-norm']);
   const expected = flags['batch-norm'] ? 422_026 : 421_642;
   if (model.countParams() !== expected) throw new Error(`the model has ${model.countParams()} parameters`);
-  const graph = buildTrainingGraph(model, { optimizer: 'adam' });
+  const block = flags.nchwc ? await nchwcBlockSize() : null;
+  const graph = buildTrainingGraph(model, { optimizer: 'adam', ...(block === null ? {} : { nchwcBlockSize: block }) });
   const images = new Float32Array(BATCH_SIZE * 784);
   const labels = new Int32Array(BATCH_SIZE);
   let seed = 1;

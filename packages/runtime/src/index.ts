@@ -48,7 +48,7 @@ export {
   type PrepareImageOptions,
   prepareImage,
 } from './node/prepare-image.js';
-export { TrainingSession } from './training/node.js';
+export { nchwcBlockSize, TrainingSession } from './training/node.js';
 export type * from './training/types.js';
 export type * from './types.js';
 

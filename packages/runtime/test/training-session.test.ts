@@ -15,7 +15,13 @@ import {
   writeTrainedWeights,
 } from '@cnnx/export';
 import * as tf from '@tensorflow/tfjs';
-import { Classifier, cudaUnavailableReason, DeviceUnavailableError, TrainingSession } from '../src/index.js';
+import {
+  Classifier,
+  cudaUnavailableReason,
+  DeviceUnavailableError,
+  nchwcBlockSize,
+  TrainingSession,
+} from '../src/index.js';
 
 const L = tf.layers;
 let images: Float32Array;
@@ -93,6 +99,13 @@ before(async () => {
 });
 
 describe('TrainingSession (onnxruntime-node)', () => {
+  test("nchwcBlockSize(): onnxruntime-node's blocked-convolution block here (8 with AVX2, 16 with AVX-512)", async () => {
+    const block = await nchwcBlockSize();
+    if (process.arch === 'x64') assert.ok(block === 8 || block === 16, `block ${block}`);
+    else assert.ok(block === null || (block >= 4 && (block & (block - 1)) === 0), `block ${block}`);
+    assert.equal(await nchwcBlockSize(), block, 'measured once, the same answer after');
+  });
+
   test('five Adam steps give tfjs’s losses, weights, moments and moving statistics', async () => {
     const model = buildModel();
     const graph = buildTrainingGraph(model, { optimizer: 'adam' });

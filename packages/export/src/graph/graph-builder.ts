@@ -264,7 +264,13 @@ function valueInfo(value: GraphValue): onnx.ValueInfoProto.$Properties {
 export function serializeModel(graph: GraphBuilder, header: ModelHeader): Uint8Array {
   const model: onnx.ModelProto.$Properties = {
     irVersion: header.irVersion,
-    opsetImport: [{ domain: '', version: header.opset }],
+    // onnxruntime's own operator sets (com.microsoft.nchwc, …) have one version, 1
+    opsetImport: [
+      { domain: '', version: header.opset },
+      ...[...new Set(graph.nodes.flatMap((node) => (node.domain ? [node.domain] : [])))]
+        .sort()
+        .map((domain) => ({ domain, version: 1 })),
+    ],
     producerName: header.producerName,
     producerVersion: header.producerVersion,
     docString: header.docString,

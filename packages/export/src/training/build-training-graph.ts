@@ -120,6 +120,17 @@ export function buildTrainingGraph(
   const { config: optimizer, settings: optimizerSettings } = optimizerFor(settings.optimizer);
   const resolvedOptimizer = optimizer.resolve(optimizerSettings);
   const slots = optimizer.slots(resolvedOptimizer);
+  const block = settings.nchwcBlockSize;
+  if (block !== undefined && !(Number.isInteger(block) && block >= 4 && (block & (block - 1)) === 0)) {
+    throw new RangeError(
+      `'nchwcBlockSize' must be a power of 2 from 4 (onnxruntime's NCHWc block), got ${block}`,
+    );
+  }
+  if (block !== undefined && settings.webgpu) {
+    throw new RangeError(
+      "'nchwcBlockSize' is for onnxruntime's CPU provider, not a graph built with 'webgpu'",
+    );
+  }
   assertTrainable(model, registry);
 
   const graph = new GraphBuilder();
@@ -248,6 +259,7 @@ export function buildTrainingGraph(
         nextValues.set(entry.weight, value);
       },
       groupedWindows: !settings.webgpu,
+      nchwcBlockSize: settings.nchwcBlockSize ?? null,
       seed: names.seed,
       randomStream: done.length,
       debugOutput: (role, value, shape) => {
@@ -453,5 +465,6 @@ export function buildTrainingGraph(
     imageShape,
     names,
     webgpu: settings.webgpu ?? false,
+    nchwcBlockSize: settings.nchwcBlockSize ?? null,
   };
 }

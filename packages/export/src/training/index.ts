@@ -11,6 +11,7 @@ export {
   type TrainingStateValues,
   writeTrainedWeights,
 } from './model-state.js';
+export { nchwcProbeModel } from './nchwc.js';
 export { TRAINING_ENGINE, TrainerRegistry } from './registry.js';
 export { assertTrainable, checkTrainable } from './trainability.js';
 export type * from './types.js';

@@ -22,14 +22,19 @@ export class Ops {
     return new Ops(this.graph, prefix);
   }
 
-  /** Adds a node with one output and returns the output's name. */
+  /** Adds a node with one output and returns the output's name; `domain` for an operator outside ONNX's own set. */
   node(
     opType: string,
     inputs: string[],
     attributes: Record<string, AttributeValue> = {},
     label: string = opType,
+    domain?: string,
   ): string {
-    return this.graph.addNode(opType, inputs, { name: `${this.prefix}/${label}`, attributes });
+    return this.graph.addNode(opType, inputs, {
+      name: `${this.prefix}/${label}`,
+      attributes,
+      ...(domain ? { domain } : {}),
+    });
   }
 
   /** Adds a node with `count` outputs. */

@@ -19,7 +19,7 @@ import {
 } from '@cnnx/export';
 import type { EngineBatch, EngineSettings, NamedWeights, TrainingEngine } from '@cnnx/train';
 import type * as tf from '@tensorflow/tfjs';
-import { nodeTrainingBackend, TrainingSession } from './node.js';
+import { nchwcBlockSize, nodeTrainingBackend, TrainingSession } from './node.js';
 
 /** The graph builder's optimizer for a run's settings (tfjs's defaults otherwise, as `@cnnx/train` makes them). */
 function optimizerOf(settings: EngineSettings): OptimizerSettings {
@@ -95,11 +95,16 @@ export const onnxruntimeTrainingEngine: TrainingEngine = {
         };
   },
   async open(model, settings, options) {
+    const device = options.device ?? 'cpu';
+    // onnxruntime's blocked CPU convolutions take kernels only in their own layout: on the CPU the graph
+    // reorders them itself (CUDA has no such operators).
+    const block = device === 'cpu' ? await nchwcBlockSize() : null;
     // The loop's cross-entropy takes class indices for both losses (one-hot targets, then smoothing).
     const graph: TrainingGraph = buildTrainingGraph(model, {
       loss: 'sparse-categorical-crossentropy',
       labelSmoothing: settings.labelSmoothing,
       optimizer: optimizerOf(settings),
+      ...(block === null ? {} : { nchwcBlockSize: block }),
     });
     const state = readTrainingState(model, graph);
     let iterations = 0;
@@ -108,7 +113,6 @@ export const onnxruntimeTrainingEngine: TrainingEngine = {
       for (const [name, values] of restored.slots) state.set(name, values);
       iterations = restored.iterations;
     }
-    const device = options.device ?? 'cpu';
     const session = await TrainingSession.open(
       graph,
       state,

@@ -1,4 +1,5 @@
 /** The training session on onnxruntime-node: CPU, or the CUDA provider when it is installed. */
+import { nchwcProbeModel } from '@cnnx/export';
 import * as ort from 'onnxruntime-node';
 import { assertCudaAvailable } from '../node/backends.js';
 import {
@@ -31,6 +32,35 @@ export function nodeTrainingBackend(device: 'cpu' | 'cuda'): TrainingBackend {
     tensor: ((type: 'float32' | 'int32', data: Float32Array | Int32Array, dims: readonly number[]) =>
       new ort.Tensor(type, data, dims)) as TrainingBackend['tensor'],
   };
+}
+
+let probedBlock: Promise<number | null> | undefined;
+
+/**
+ * The channel block of onnxruntime-node's blocked CPU convolutions (NCHWc) on this machine: 16 with AVX-512,
+ * 8 with AVX2, null where the build has none. Measured once per process by a one-node model (the padded
+ * channel count of a 4-channel input); `buildTrainingGraph`'s `nchwcBlockSize` takes it.
+ *
+ * @example
+ * buildTrainingGraph(model, { nchwcBlockSize: (await nchwcBlockSize()) ?? undefined });
+ */
+export function nchwcBlockSize(): Promise<number | null> {
+  probedBlock ??= (async () => {
+    try {
+      const session = await ort.InferenceSession.create(nchwcProbeModel(), { intraOpNumThreads: 1 });
+      try {
+        const input = new ort.Tensor('float32', new Float32Array(4), [1, 4, 1, 1]);
+        const output = Object.values(await session.run({ x: input }))[0];
+        const block = output?.dims[1];
+        return typeof block === 'number' && block >= 4 ? block : null;
+      } finally {
+        await session.release();
+      }
+    } catch {
+      return null;
+    }
+  })();
+  return probedBlock;
 }
 
 /**

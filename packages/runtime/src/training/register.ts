@@ -12,5 +12,5 @@ import { onnxruntimeTrainingEngine } from './engine.js';
 if (!trainingEngineNames().includes(onnxruntimeTrainingEngine.name))
   registerTrainingEngine(onnxruntimeTrainingEngine);
 
-export { TrainingSession } from './node.js';
+export { nchwcBlockSize, TrainingSession } from './node.js';
 export { onnxruntimeTrainingEngine };

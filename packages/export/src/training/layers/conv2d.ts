@@ -1,5 +1,6 @@
 import { explicitPads, pair } from '../../converters/common.js';
 import { applyTrainableActivation, isTrainableActivation, TRAINABLE_ACTIVATIONS } from '../activations.js';
+import { nchwcConv } from '../nchwc.js';
 import type { TrainerConfig } from './types.js';
 import { markPositionwise, windowsOf } from './windows.js';
 
@@ -112,31 +113,43 @@ export const conv2dTrainer: TrainerConfig = {
 
         if (!context.inputsNeedGradient[0]) return [undefined];
         if (strides[0] === 1 && strides[1] === 1) {
-          // Flip the taps (reverse the flattened kh·kw axis) and swap in/out channels: [Ci, Co, kh, kw].
+          // Flip the taps (reverse the flattened kh·kw axis): HWIO still, then the conv's own layout.
           const reversed = Array.from({ length: taps }, (_, index) => taps - 1 - index);
           const flat = ops.reshape(kernel.name, [taps, inChannels, filters]);
           const flipped = ops.node('Gather', [flat, ops.int32s([taps], reversed, 'reversed_taps')], {
             axis: 0,
           });
-          const flippedWeights = ops.transpose(
-            ops.reshape(flipped, [kernelHeight, kernelWidth, inChannels, filters]),
-            [2, 3, 0, 1],
-          );
           const effective = kernelSize.map((size, axis) => (size - 1) * dilations[axis]! + 1);
           const before = [effective[0]! - 1 - pads[0]!, effective[1]! - 1 - pads[1]!];
           const after = [
             height - outHeight - before[0]! + effective[0]! - 1,
             width - outWidth - before[1]! + effective[1]! - 1,
           ];
-          return [
-            ops.node('Conv', [gradient, flippedWeights], {
-              kernel_shape: kernelSize,
-              pads: [...before, ...after],
-              strides: [1, 1],
-              dilations,
-              group: 1,
-            }),
-          ];
+          const attributes = {
+            kernel_shape: kernelSize,
+            pads: [...before, ...after],
+            strides: [1, 1],
+            dilations,
+          };
+          const block = context.nchwcBlockSize;
+          if (block !== null && inChannels % block === 0 && filters % block === 0) {
+            return [
+              nchwcConv(
+                ops,
+                gradient,
+                flipped,
+                [kernelHeight, kernelWidth, inChannels, filters],
+                block,
+                attributes,
+              ),
+            ];
+          }
+          // Swap in/out channels: [Ci, Co, kh, kw].
+          const flippedWeights = ops.transpose(
+            ops.reshape(flipped, [kernelHeight, kernelWidth, inChannels, filters]),
+            [2, 3, 0, 1],
+          );
+          return [ops.node('Conv', [gradient, flippedWeights], { ...attributes, group: 1 })];
         }
         const effective = kernelSize.map((size, axis) => (size - 1) * dilations[axis]! + 1);
         const outputPadding = [

@@ -45,6 +45,8 @@ export interface LayerTrainingContext {
    * is built for onnxruntime-web's WebGPU provider, which computes those wrongly (see `windowsOf`).
    */
   readonly groupedWindows: boolean;
+  /** onnxruntime CPU's NCHWc channel block when the graph may use its blocked Conv, else null. */
+  readonly nchwcBlockSize: number | null;
   /** The int32 scalar seed input of this step (dropout masks are drawn from it). */
   readonly seed: string;
   /** This call's index among the model's random layers, so that each draws its own stream. */
