@@ -39,13 +39,15 @@ export interface QuickstartOptions {
 const MARKER = 'cnnx-quickstart';
 
 /**
- * How the quickstart trains, chosen by measurement on the 2-core machine (98.5-98.7% held-out accuracy in
- * 72-84 s of training on wasm; 98.67% on onnxruntime, which `auto` picks): Adam at 0.002 with a cosine decay,
- * and light augmentation against overfitting the 8,500 training digits.
+ * How the quickstart trains, chosen by measurement on the 2-core machine: Adam at 0.003 with a cosine decay,
+ * label smoothing 0.1, and light augmentation against overfitting the 8,500 training digits. On onnxruntime
+ * (which `auto` picks) it scored 98.93% held out with seeds 42, 1 and 2; Adam at 0.002 without smoothing
+ * scored 98.47-98.53% on the same splits, with smoothing alone 98.67-98.93%, at 0.003 alone 98.67-98.93%.
  */
 const TRAINING = {
   optimizer: 'adam',
-  learningRate: 0.002,
+  learningRate: 0.003,
+  labelSmoothing: 0.1,
   schedule: { type: 'cosine' },
   augment: { shift: 2, rotate: 5, zoom: 0.05 },
 } as const;
@@ -94,6 +96,7 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Record<
       ...(options.limit === undefined ? {} : { limit: options.limit }),
       optimizer: TRAINING.optimizer,
       learningRate: TRAINING.learningRate,
+      labelSmoothing: TRAINING.labelSmoothing,
       schedule: TRAINING.schedule.type,
       augment: { ...TRAINING.augment },
       test: 'holdout',
