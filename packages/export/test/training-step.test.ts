@@ -468,7 +468,7 @@ describe('training step vs tfjs (cpu backend), one case per layer, loss and opti
   // when both channel counts are multiples of the block this machine's onnxruntime uses: the same numbers.
   const blockedCases: Case[] = [
     {
-      name: 'Conv2D 16 → Conv2D 32 same relu → MaxPooling2D (input gradient at NCHWc block sizes)',
+      name: 'Conv2D 16 → Conv2D 32 same relu → MaxPooling2D (forward and input gradient at NCHWc block sizes)',
       build: () =>
         sequential(
           [28, 28, 1],
@@ -503,7 +503,7 @@ describe('training step vs tfjs (cpu backend), one case per layer, loss and opti
       const blocked = (written.graph?.node ?? []).filter(
         (node) => node.domain === 'com.microsoft.nchwc' && node.opType === 'Conv',
       );
-      assert.equal(blocked.length, 1, "the second conv's input gradient is the blocked Conv");
+      assert.equal(blocked.length, 2, "the second conv's forward and input gradient are blocked Convs");
       assert.ok(written.opsetImport.some((entry) => entry.domain === 'com.microsoft.nchwc'));
     });
   }

@@ -5,30 +5,46 @@ import type { Ops } from './ops.js';
 /** onnxruntime's operator set of its blocked (NCHWc) CPU kernels. */
 const NCHWC_DOMAIN = 'com.microsoft.nchwc';
 
+/** How a kernel's four axes are ordered: tfjs's HWIO, or HWOI (a flipped kernel used for the input gradient). */
+export type KernelAxes = 'HWIO' | 'HWOI';
+
 /**
- * A Conv of the NCHW `input` by an HWIO kernel (`[kh, kw, outChannels, inChannels]` of this conv: the
- * flipped forward kernel, whose input channels are the forward's filters) on onnxruntime's blocked CPU
- * kernels: the input reordered into `block`-channel blocks, the kernel reordered in the graph into the
- * layout onnxruntime's own NCHWc rewrite gives constant kernels (output block, input block, kh, kw, input
- * channel, output channel), and the output reordered back. Both channel counts are multiples of `block`.
+ * A Conv of the NCHW `input` on onnxruntime's blocked CPU kernels: the input reordered into `block`-channel
+ * blocks, the kernel (`[kh, kw, in, out]` for HWIO, `[kh, kw, out, in]` for HWOI, counted for this conv)
+ * reordered in the graph into the layout onnxruntime's own NCHWc rewrite gives constant kernels (output
+ * block, input block, kh, kw, input channel, output channel), an optional bias, and the output reordered
+ * back. Both channel counts are multiples of `block`.
+ *
+ * @example
+ * nchwcConv(ops, x, kernel, { axes: 'HWIO', kernelHeight: 3, kernelWidth: 3, inChannels: 32, outChannels: 64 }, 16,
+ *   { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1], dilations: [1, 1] }, bias);
  */
 export function nchwcConv(
   ops: Ops,
   input: string,
   kernel: string,
-  [kernelHeight, kernelWidth, outChannels, inChannels]: [number, number, number, number],
+  shape: {
+    axes: KernelAxes;
+    kernelHeight: number;
+    kernelWidth: number;
+    inChannels: number;
+    outChannels: number;
+  },
   block: number,
   attributes: Record<string, AttributeValue>,
+  bias?: string,
 ): string {
+  const { kernelHeight, kernelWidth, inChannels, outChannels } = shape;
+  const inBlocks = [inChannels / block, block];
+  const outBlocks = [outChannels / block, block];
+  // Axes 2-5 are (first channel axis: blocks, within), (second: blocks, within).
   const blocked = ops.reshape(kernel, [
     kernelHeight,
     kernelWidth,
-    outChannels / block,
-    block,
-    inChannels / block,
-    block,
+    ...(shape.axes === 'HWIO' ? [...inBlocks, ...outBlocks] : [...outBlocks, ...inBlocks]),
   ]);
-  const weights = ops.reshape(ops.transpose(blocked, [2, 4, 0, 1, 5, 3]), [
+  const order = shape.axes === 'HWIO' ? [4, 2, 0, 1, 3, 5] : [2, 4, 0, 1, 5, 3];
+  const weights = ops.reshape(ops.transpose(blocked, order), [
     outChannels,
     inChannels,
     kernelHeight,
@@ -37,7 +53,7 @@ export function nchwcConv(
   const reordered = ops.node('ReorderInput', [input], {}, 'ReorderInput', NCHWC_DOMAIN);
   const output = ops.node(
     'Conv',
-    [reordered, weights],
+    bias ? [reordered, weights, bias] : [reordered, weights],
     { ...attributes, group: 1 },
     'NchwcConv',
     NCHWC_DOMAIN,

@@ -48,10 +48,10 @@ export interface TrainingSettings {
   webgpu?: boolean;
   /**
    * onnxruntime's CPU provider only: the channel block of its blocked convolution layout (NCHWc), 8 with AVX2
-   * and 16 with AVX-512 (`@cnnx/runtime` measures it: `nchwcBlockSize()`). The input gradient of a stride-1
-   * Conv2D whose channel counts are multiples of it then runs as onnxruntime's NCHWc Conv
-   * (`com.microsoft.nchwc`), its kernel reordered in the graph: about twice as fast as a Conv whose weights
-   * are a graph input. Other providers have no such operator; default none.
+   * and 16 with AVX-512 (`@cnnx/runtime` measures it: `nchwcBlockSize()`). The forward of a Conv2D whose
+   * channel counts are multiples of it, and its input gradient at stride 1, then run as onnxruntime's NCHWc
+   * Conv (`com.microsoft.nchwc`), the kernel reordered in the graph: about twice as fast as a Conv whose
+   * weights are a graph input. Other providers have no such operator; default none.
    */
   nchwcBlockSize?: number;
   /**
@@ -128,7 +128,7 @@ export interface TrainingGraph {
   imageShape: number[];
   /** Whether it was built for onnxruntime-web's WebGPU provider (`TrainingSettings.webgpu`). */
   webgpu: boolean;
-  /** The NCHWc block its convolution gradients use (`TrainingSettings.nchwcBlockSize`), or null. */
+  /** The NCHWc block its convolutions use (`TrainingSettings.nchwcBlockSize`), or null. */
   nchwcBlockSize: number | null;
   /** The names of the fixed inputs and outputs. */
   names: {

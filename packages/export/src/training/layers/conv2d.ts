@@ -59,18 +59,30 @@ export const conv2dTrainer: TrainerConfig = {
     const patchChannels = inChannels * taps;
     const windowGeometry = { kernel: kernelSize, strides, pads, dilations };
     const patches = windowsOf(ops, input.name, inChannels, windowGeometry, context.groupedWindows);
-    const weights = ops.transpose(kernel.name, [3, 2, 0, 1]);
-    const pointwise = ops.reshape(weights, [filters, patchChannels, 1, 1]);
-    const linear = ops.node('Conv', bias ? [patches, pointwise, bias.name] : [patches, pointwise], {
-      kernel_shape: [1, 1],
-      pads: [0, 0, 0, 0],
-      strides: [1, 1],
-      group: 1,
-    });
+    // The kernel as OIHW, written once when a node reads it.
+    let oihw: string | undefined;
+    const weights = () => (oihw ??= ops.transpose(kernel.name, [3, 2, 0, 1]));
+    // On onnxruntime's CPU provider, with channel counts in whole blocks: its blocked Conv, which reads the
+    // input itself (about twice as fast as the 1×1 Conv over the windows, which the kernel gradient still reads).
+    const block = context.nchwcBlockSize;
+    const blocked = block !== null && inChannels % block === 0 && filters % block === 0;
+    let linear: string;
+    if (blocked) {
+      const shape = { axes: 'HWIO', kernelHeight, kernelWidth, inChannels, outChannels: filters } as const;
+      linear = nchwcConv(ops, input.name, kernel.name, shape, block, geometry, bias?.name);
+    } else {
+      const pointwise = ops.reshape(weights(), [filters, patchChannels, 1, 1]);
+      linear = ops.node('Conv', bias ? [patches, pointwise, bias.name] : [patches, pointwise], {
+        kernel_shape: [1, 1],
+        pads: [0, 0, 0, 0],
+        strides: [1, 1],
+        group: 1,
+      });
+    }
     const activation = applyTrainableActivation(ops, linear, config.activation, 1);
     // With no input gradient, a tiling max-pool after this conv may have the windows' columns listed in
     // its cell order (it then skips its own listing GEMMs): the output and gradients follow the windows.
-    if (!context.inputsNeedGradient[0])
+    if (!context.inputsNeedGradient[0] && !blocked)
       markPositionwise(ops.graph, activation.output, patches, inChannels, windowGeometry);
 
     return {
@@ -131,18 +143,15 @@ export const conv2dTrainer: TrainerConfig = {
             strides: [1, 1],
             dilations,
           };
-          const block = context.nchwcBlockSize;
-          if (block !== null && inChannels % block === 0 && filters % block === 0) {
-            return [
-              nchwcConv(
-                ops,
-                gradient,
-                flipped,
-                [kernelHeight, kernelWidth, inChannels, filters],
-                block,
-                attributes,
-              ),
-            ];
+          if (blocked) {
+            const shape = {
+              axes: 'HWOI',
+              kernelHeight,
+              kernelWidth,
+              inChannels: filters,
+              outChannels: inChannels,
+            } as const;
+            return [nchwcConv(ops, gradient, flipped, shape, block, attributes)];
           }
           // Swap in/out channels: [Ci, Co, kh, kw].
           const flippedWeights = ops.transpose(
@@ -157,7 +166,7 @@ export const conv2dTrainer: TrainerConfig = {
           width - (strides[1] * (outWidth - 1) + effective[1]! - pads[1]! - pads[3]!),
         ];
         return [
-          ops.node('ConvTranspose', [gradient, weights], {
+          ops.node('ConvTranspose', [gradient, weights()], {
             ...geometry,
             group: 1,
             output_padding: outputPadding,
