@@ -5,7 +5,7 @@
  * random images. `npm run bench:train` runs this in child processes beside PyTorch (each variant in its own
  * process: an idle onnxruntime session keeps its threads spinning and slows whatever runs beside it).
  *
- *   node --import tsx packages/runtime/bench/train-step.bench.ts --threads 2 --steps 30 [--batch-norm] [--profile] [--spin]
+ *   node --import tsx packages/runtime/bench/train-step.bench.ts --threads 2 --steps 30 [--batch-norm] [--profile] [--spin] [--no-nchwc]
  *
  * Prints one JSON line: `{ backend: 'onnxruntime', threads, batchSize, imagesPerSecond, msPerStep,
  * medianMsPerStep, imagesPerCpuSecond, steps, loadAverage, operators }`; with `--profile`, `operators` is
@@ -99,7 +99,10 @@ async function main(): Promise<void> {
   const expected = flags['batch-norm'] ? 422_026 : 421_642;
   if (model.countParams() !== expected) throw new Error(`the model has ${model.countParams()} parameters`);
   const block = flags.nchwc ? await nchwcBlockSize() : null;
-  const graph = buildTrainingGraph(model, { optimizer: 'adam', ...(block === null ? {} : { nchwcBlockSize: block }) });
+  const graph = buildTrainingGraph(model, {
+    optimizer: 'adam',
+    ...(block === null ? {} : { nchwcBlockSize: block }),
+  });
   const images = new Float32Array(BATCH_SIZE * 784);
   const labels = new Int32Array(BATCH_SIZE);
   let seed = 1;
