@@ -1,5 +1,4 @@
 /** The training session on onnxruntime-node: CPU, or the CUDA provider when it is installed. */
-import { nchwcProbeModel } from '@cnnx/export';
 import * as ort from 'onnxruntime-node';
 import { assertCudaAvailable } from '../node/backends.js';
 import {
@@ -47,6 +46,8 @@ let probedBlock: Promise<number | null> | undefined;
 export function nchwcBlockSize(): Promise<number | null> {
   probedBlock ??= (async () => {
     try {
+      // imported here: @cnnx/export loads TensorFlow.js, which serving (this module's other readers) never needs
+      const { nchwcProbeModel } = await import('@cnnx/export');
       const session = await ort.InferenceSession.create(nchwcProbeModel(), { intraOpNumThreads: 1 });
       try {
         const input = new ort.Tensor('float32', new Float32Array(4), [1, 4, 1, 1]);
