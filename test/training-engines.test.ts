@@ -67,16 +67,21 @@ function errorLine(run: CliRun): string {
 
 describe('a checkpoint resumes on the other engine', () => {
   test('onnxruntime → wasm and wasm → onnxruntime continue the uninterrupted run', async () => {
-    const straight = await train('straight', ...SMALL, '--epochs', '2', '--backend', 'onnxruntime');
-    assert.match(straight.stderr, /training backend: onnxruntime \(cpu, \d+ threads?\)/);
-    const expected = await history('straight');
-    const end = await optimizerState('straight');
-    assert.equal(end.iter, 12, 'two epochs of 6 steps');
-
     for (const [first, second] of [
       ['onnxruntime', 'wasm'],
       ['wasm', 'onnxruntime'],
     ] as const) {
+      // The uninterrupted run is on the engine of the first epoch: from fresh weights, Adam's first steps
+      // (about ±lr for every weight, whatever the gradient's size) turn the engines' 1e-5 differences into
+      // about 1% in the slots after an epoch, while from the same state an epoch agrees to about 1e-6.
+      const straight = await train(`straight-${first}`, ...SMALL, '--epochs', '2', '--backend', first);
+      assert.match(straight.stderr, new RegExp(`training backend: ${first}`));
+      if (first === 'onnxruntime')
+        assert.match(straight.stderr, /training backend: onnxruntime \(cpu, \d+ threads?\)/);
+      const expected = await history(`straight-${first}`);
+      const end = await optimizerState(`straight-${first}`);
+      assert.equal(end.iter, 12, 'two epochs of 6 steps');
+
       const out = `${first}-then-${second}`;
       const started = await train(out, ...SMALL, '--epochs', '1', '--backend', first);
       assert.match(started.stderr, new RegExp(`training backend: ${first}`));

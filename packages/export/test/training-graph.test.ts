@@ -85,14 +85,18 @@ describe('the training graph describes every input and output', () => {
     assert.equal(graph.opset, 17);
   });
 
-  test("classic's first max-pool takes its conv's windows cell by cell (one stride-2 Conv, no reordering GEMM); no GEMM over its own input either way", () => {
+  test("classic's first max-pool takes its conv's windows cell by cell (one stride-2 Conv, no reordering GEMM), and the conv runs once per cell (no Split of its output, no Concat of its gradient)", () => {
     const { operators } = readOnnx(buildTrainingGraph(buildClassic(), { optimizer: 'adam' }).bytes);
-    // conv1's windows come from one one-hot 4×4 Conv at stride 2, listed cell by cell of the pool; the
-    // pool's listing GEMM is an Identity and its gradient goes back in that order. The second
-    // pool's input needs a gradient, so it keeps its two GEMMs; with the two kernel gradients and the loss
-    // that makes 5 MatMuls.
-    assert.equal(operators.Identity, 1);
-    assert.equal(operators.MatMul, 5);
+    // conv1's windows come from one one-hot 4×4 Conv at stride 2, listed cell by cell of the pool and split
+    // into the 4 cells; conv1 is then 4 Convs (+ the windows' and conv2's windows and input-gradient Convs:
+    // 8), the pool reads their outputs and hands each its gradient. The second pool's input needs a gradient,
+    // so it keeps its two listing GEMMs, its Split and its Concat; with conv1's 4 per-cell kernel gradients,
+    // conv2's and the loss that makes 8 MatMuls.
+    assert.equal(operators.Identity, undefined);
+    assert.equal(operators.Conv, 8);
+    assert.equal(operators.Split, 2, "the windows' and the second pool's");
+    assert.equal(operators.Concat, 1, "the second pool's gradient");
+    assert.equal(operators.MatMul, 8);
   });
 
   test('batch-norm statistics come after the slots; SGD without momentum has no slots; RMSprop has rms then momentum', () => {

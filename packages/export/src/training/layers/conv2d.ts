@@ -2,7 +2,7 @@ import { explicitPads, pair } from '../../converters/common.js';
 import { applyTrainableActivation, isTrainableActivation, TRAINABLE_ACTIVATIONS } from '../activations.js';
 import { nchwcConv } from '../nchwc.js';
 import type { TrainerConfig } from './types.js';
-import { markPositionwise, windowsOf } from './windows.js';
+import { cellGradientOf, convCellsOf, markPositionwise, windowsOf } from './windows.js';
 
 /** The configuration a Conv2D must have to be trained, or why not. */
 function check(config: Record<string, unknown>, inputShapes: (number | null)[][]): string | null {
@@ -90,20 +90,37 @@ export const conv2dTrainer: TrainerConfig = {
       backward: ([outputGradient]) => {
         if (outputGradient === undefined) return [undefined];
         const gradient = activation.backward(outputGradient);
+        // A conv written once per cell of the pool after it (`splitConvByCell`) gets its gradient by cell
+        // too: each cell's windows go with that cell's gradient, and the sums over positions add the cells.
+        const cellWindows = convCellsOf(ops.graph, activation.output);
+        const cellGradients =
+          cellWindows && gradient === outputGradient ? cellGradientOf(ops.graph, gradient) : undefined;
+        const pairs: [string, string][] =
+          cellWindows && cellGradients
+            ? cellGradients.map((piece, cell) => [cellWindows[cell]!, piece])
+            : [[patches, gradient]];
+        const positions = (outHeight * outWidth) / pairs.length;
+        const rowsOf = (value: string, channels: number) => ops.reshape(value, [-1, channels, positions]);
+        const sumOf = (values: string[]) => (values.length === 1 ? values[0]! : ops.node('Sum', values));
         // Over space, then over the batch: two short float32 sums round less than one long one, and near a
         // batch norm the bias gradient is a small difference of large terms.
         if (bias)
           context.addGradient(
             'bias',
-            ops.reduceSum(ops.reduceSum(ops.reshape(gradient, [0, filters, -1]), [2]), [0]),
+            ops.reduceSum(sumOf(pairs.map(([, piece]) => ops.reduceSum(rowsOf(piece, filters), [2]))), [0]),
           );
 
         // Kernel: Σ over batch and output pixels of patches × output gradient.
-        const patchRows = ops.reshape(patches, [0, patchChannels, -1]);
-        const gradientRows = ops.reshape(gradient, [0, filters, -1]);
         let kernelGradient: string;
         if (filters <= patchChannels) {
-          const product = ops.node('MatMul', [patchRows, ops.transpose(gradientRows, [0, 2, 1])]);
+          const product = sumOf(
+            pairs.map(([windows, piece]) =>
+              ops.node('MatMul', [
+                rowsOf(windows, patchChannels),
+                ops.transpose(rowsOf(piece, filters), [0, 2, 1]),
+              ]),
+            ),
+          );
           const summed = ops.reshape(ops.reduceSum(product, [0]), [
             inChannels,
             kernelHeight,
@@ -112,7 +129,14 @@ export const conv2dTrainer: TrainerConfig = {
           ]);
           kernelGradient = ops.transpose(summed, [1, 2, 0, 3]);
         } else {
-          const product = ops.node('MatMul', [gradientRows, ops.transpose(patchRows, [0, 2, 1])]);
+          const product = sumOf(
+            pairs.map(([windows, piece]) =>
+              ops.node('MatMul', [
+                rowsOf(piece, filters),
+                ops.transpose(rowsOf(windows, patchChannels), [0, 2, 1]),
+              ]),
+            ),
+          );
           const summed = ops.reshape(ops.reduceSum(product, [0]), [
             filters,
             inChannels,

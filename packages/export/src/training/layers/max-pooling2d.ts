@@ -1,7 +1,14 @@
 import { isReluOutput, markReluMasked } from '../activations.js';
 import { checkPooling, earlierOnes, outputPadding, poolGeometry } from './pooling.js';
 import type { TrainerConfig } from './types.js';
-import { addWindowsBack, listWindowsByCell, reorderWindowColumns, windowsOf } from './windows.js';
+import {
+  addWindowsBack,
+  listWindowsByCell,
+  markCellGradient,
+  reorderWindowColumns,
+  splitConvByCell,
+  windowsOf,
+} from './windows.js';
 
 /**
  * The `width × width` 0/1 matrix that, multiplied on the right of an image row, lists its windows' cells
@@ -97,7 +104,29 @@ export const maxPooling2dTrainer: TrainerConfig = {
             lister.opType = 'Identity';
             lister.inputs = [lister.inputs[0]!];
           }
-          if (byCell) {
+          // And then the conv is written once per cell, so that the cells need no Split and their gradients no
+          // Concat: each cell is that conv's output, viewed as rows of a cell's values.
+          const perCell = byCell ? splitConvByCell(ops, input.name, taps, outHeight) : null;
+          if (perCell) {
+            const { graph } = ops;
+            const splitter = graph.producer(cells[0]!)!;
+            const at = graph.nodes.indexOf(splitter);
+            graph.nodes.splice(
+              at,
+              1,
+              ...perCell.map((output, cell) => ({
+                opType: 'Reshape',
+                name: graph.uniqueName(`${splitter.name}/cell${cell}`),
+                inputs: [output, ops.int64s([-1, cellBlock])],
+                outputs: [cells[cell]!],
+                attributes: {},
+              })),
+            );
+            // The input's row view, the lister and the rows' view are read by nothing now.
+            const lister = graph.producer(listed)!;
+            for (const dead of [graph.producer(rows)!, lister, graph.producer(lister.inputs[0]!)!])
+              graph.nodes.splice(graph.nodes.indexOf(dead), 1);
+          } else if (byCell) {
             const view = ops.graph.producer(rows)!;
             view.inputs[1] = ops.int64s([-1, taps * cellBlock]);
             ops.graph.producer(cells[0]!)!.inputs[1] = ops.int64s(new Array(taps).fill(cellBlock), 'split');
@@ -122,6 +151,7 @@ export const maxPooling2dTrainer: TrainerConfig = {
           if (byCell) {
             const inputGradient = ops.reshape(joined, [-1, channels, taps * outHeight, outWidth]);
             if (afterRelu) markReluMasked(ops.graph, inputGradient, input.name);
+            if (perCell) markCellGradient(ops.graph, inputGradient, shares);
             return [inputGradient];
           }
           const routed = ops.reshape(joined, [-1, width]);

@@ -1,4 +1,4 @@
-import type { GraphBuilder } from '../../graph/graph-builder.js';
+import type { GraphBuilder, GraphNode } from '../../graph/graph-builder.js';
 import type { Ops } from '../ops.js';
 
 /**
@@ -126,6 +126,122 @@ export function listWindowsByCell(ops: Ops, output: string, pool: [number, numbe
   });
   positionwise.get(graph)!.delete(output);
   return true;
+}
+
+/** Per graph: convs written once per pool cell ({@link splitConvByCell}), by the output they replaced: each cell's windows. */
+const cellConvs = new WeakMap<GraphBuilder, Map<string, string[]>>();
+/** Per graph: gradients a pool handed back by cell (a Concat of the pieces, reshaped), by name: the pieces. */
+const cellGradients = new WeakMap<GraphBuilder, Map<string, string[]>>();
+
+function registry(
+  maps: WeakMap<GraphBuilder, Map<string, string[]>>,
+  graph: GraphBuilder,
+): Map<string, string[]> {
+  let map = maps.get(graph);
+  if (map === undefined) {
+    map = new Map();
+    maps.set(graph, map);
+  }
+  return map;
+}
+
+/** `node` put at `index` of the graph's nodes (the graph stays in topological order). */
+function insertAt(graph: GraphBuilder, index: number, ...nodes: GraphNode[]): void {
+  graph.nodes.splice(index, 0, ...nodes);
+}
+
+function remove(graph: GraphBuilder, node: GraphNode): void {
+  graph.nodes.splice(graph.nodes.indexOf(node), 1);
+}
+
+/**
+ * After {@link listWindowsByCell}: writes the conv once per pool cell instead of once over every cell, so that
+ * the pool reads each cell's output as it is written (no Split of the conv's output) and hands its gradient
+ * back by cell (no Concat): the windows `[batch, taps, cells·outHeight, outWidth]` are split by cell (for the
+ * images' single channel, `taps / filters` of the conv output's size), and the conv (a Conv over the windows,
+ * then a ReLU or nothing) is written for each. Returns each cell's output `[batch, filters, outHeight,
+ * outWidth]`, or null (nothing changed) when the conv is not of that form. The conv's kernel and bias
+ * gradients then read the pieces ({@link convCellsOf}, {@link cellGradientOf}).
+ *
+ * @example
+ * const outputs = splitConvByCell(ops, input.name, 4, 14); // four [batch, 32, 14, 14] values
+ */
+export function splitConvByCell(ops: Ops, output: string, cells: number, outHeight: number): string[] | null {
+  const { graph } = ops;
+  const last = graph.producer(output);
+  const activation = last?.opType === 'Relu' ? last : undefined;
+  const linear = activation ? graph.producer(activation.inputs[0]!) : last;
+  if (linear === undefined || linear.opType !== 'Conv' || linear.domain) return null;
+  if (activation && graph.consumers(linear.outputs[0]!).length !== 1) return null;
+  const windows = linear.inputs[0]!;
+  const writer = graph.producer(windows);
+  if (writer === undefined || graph.consumers(windows).length !== 1) return null;
+
+  const pieces = Array.from({ length: cells }, (_, cell) => graph.uniqueName(`${windows}/cell${cell}`));
+  insertAt(graph, graph.nodes.indexOf(writer) + 1, {
+    opType: 'Split',
+    name: graph.uniqueName(`${writer.name}/by_cell`),
+    inputs: [windows, ops.int64s(new Array(cells).fill(outHeight), 'cell_rows')],
+    outputs: pieces,
+    attributes: { axis: 2 },
+  });
+  const outputs: string[] = [];
+  const perCell: GraphNode[] = [];
+  pieces.forEach((piece, cell) => {
+    const linearOutput = graph.uniqueName(`${linear.name}/cell${cell}:0`);
+    perCell.push({
+      ...linear,
+      name: graph.uniqueName(`${linear.name}/cell${cell}`),
+      inputs: [piece, ...linear.inputs.slice(1)],
+      outputs: [linearOutput],
+      attributes: { ...linear.attributes },
+    });
+    if (activation) {
+      const relu = graph.uniqueName(`${activation.name}/cell${cell}:0`);
+      perCell.push({
+        ...activation,
+        name: graph.uniqueName(`${activation.name}/cell${cell}`),
+        inputs: [linearOutput],
+        outputs: [relu],
+        attributes: {},
+      });
+      outputs.push(relu);
+    } else outputs.push(linearOutput);
+  });
+  insertAt(graph, graph.nodes.indexOf(linear), ...perCell);
+  remove(graph, linear);
+  if (activation) remove(graph, activation);
+  registry(cellConvs, graph).set(output, pieces);
+  return outputs;
+}
+
+/** The per-cell windows of a conv that {@link splitConvByCell} rewrote, by the output it replaced. */
+export function convCellsOf(graph: GraphBuilder, output: string): string[] | undefined {
+  return cellConvs.get(graph)?.get(output);
+}
+
+/**
+ * Records that `gradient` (a pool's input gradient) is the Concat of `pieces`, one per cell, so that a conv
+ * written by cell reads the pieces instead ({@link cellGradientOf}).
+ */
+export function markCellGradient(graph: GraphBuilder, gradient: string, pieces: string[]): void {
+  registry(cellGradients, graph).set(gradient, pieces);
+}
+
+/**
+ * The pieces a pool's by-cell gradient was joined from, removing the join (a Concat and its Reshape, which
+ * the caller reads instead of) when nothing else reads it; undefined for any other gradient.
+ */
+export function cellGradientOf(graph: GraphBuilder, gradient: string): string[] | undefined {
+  const pieces = cellGradients.get(graph)?.get(gradient);
+  if (pieces === undefined) return undefined;
+  const reshape = graph.producer(gradient);
+  const concat = reshape && graph.producer(reshape.inputs[0]!);
+  if (reshape && concat && graph.consumers(gradient).length === 0) {
+    remove(graph, reshape);
+    if (graph.consumers(concat.outputs[0]!).length === 0) remove(graph, concat);
+  }
+  return pieces;
 }
 
 /** How a window op is laid out: kernel size, strides, explicit pads and dilations. */
