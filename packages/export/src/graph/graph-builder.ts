@@ -165,6 +165,24 @@ export class GraphBuilder {
   }
 
   /**
+   * Puts `nodes` right before `node` (at the end when it is undefined), so that a rewrite keeps the nodes in
+   * topological order.
+   */
+  insertBefore(node: GraphNode | undefined, ...nodes: GraphNode[]): void {
+    this.nodes.splice(node ? this.nodes.indexOf(node) : this.nodes.length, 0, ...nodes);
+  }
+
+  /** Puts `nodes` right after `node`. */
+  insertAfter(node: GraphNode, ...nodes: GraphNode[]): void {
+    this.nodes.splice(this.nodes.indexOf(node) + 1, 0, ...nodes);
+  }
+
+  /** Takes `node` out of the graph (its outputs are then written by nothing). */
+  removeNode(node: GraphNode): void {
+    this.nodes.splice(this.nodes.indexOf(node), 1);
+  }
+
+  /**
    * Merges initializers with the same type, dims and bytes (a shared layer called twice, repeated
    * constants), pointing every reader at the first one.
    *

@@ -176,10 +176,7 @@ export function quantizeInt8(graph: GraphBuilder, ranges: Map<string, TensorRang
       inserted.push({ before: node, nodes: [biasDq.node] });
     }
   }
-  for (const { before, nodes } of inserted) {
-    const index = before ? graph.nodes.indexOf(before) : graph.nodes.length;
-    graph.nodes.splice(index, 0, ...nodes);
-  }
+  for (const { before, nodes } of inserted) graph.insertBefore(before, ...nodes);
   graph.pruneInitializers();
 }
 

@@ -1,3 +1,4 @@
+import { EXPORTER_VERSION } from '../convert.js';
 import type { AttributeValue } from '../graph/graph-builder.js';
 import { GraphBuilder, irVersionForOpset, serializeModel } from '../graph/graph-builder.js';
 import type { Ops } from './ops.js';
@@ -78,7 +79,7 @@ export function nchwcProbeModel(): Uint8Array {
     opset: 17,
     irVersion: irVersionForOpset(17),
     producerName: 'cnnx',
-    producerVersion: '0.1.0',
+    producerVersion: EXPORTER_VERSION,
     graphName: 'nchwc_probe',
     docString: '',
     metadata: {},

@@ -110,10 +110,8 @@ export const maxPooling2dTrainer: TrainerConfig = {
           if (perCell) {
             const { graph } = ops;
             const splitter = graph.producer(cells[0]!)!;
-            const at = graph.nodes.indexOf(splitter);
-            graph.nodes.splice(
-              at,
-              1,
+            graph.insertBefore(
+              splitter,
               ...perCell.map((output, cell) => ({
                 opType: 'Reshape',
                 name: graph.uniqueName(`${splitter.name}/cell${cell}`),
@@ -122,10 +120,10 @@ export const maxPooling2dTrainer: TrainerConfig = {
                 attributes: {},
               })),
             );
-            // The input's row view, the lister and the rows' view are read by nothing now.
+            // The Split, the input's row view, the lister and the rows' view are read by nothing now.
             const lister = graph.producer(listed)!;
-            for (const dead of [graph.producer(rows)!, lister, graph.producer(lister.inputs[0]!)!])
-              graph.nodes.splice(graph.nodes.indexOf(dead), 1);
+            for (const dead of [splitter, graph.producer(rows)!, lister, graph.producer(lister.inputs[0]!)!])
+              graph.removeNode(dead);
           } else if (byCell) {
             const view = ops.graph.producer(rows)!;
             view.inputs[1] = ops.int64s([-1, taps * cellBlock]);

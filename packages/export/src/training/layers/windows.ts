@@ -65,7 +65,7 @@ export function reorderWindowColumns(graph: GraphBuilder, output: string, matrix
   if (writer === undefined) return false;
   const natural = graph.uniqueName(`${windows}/natural`);
   writer.outputs[writer.outputs.indexOf(windows)] = natural;
-  graph.nodes.splice(graph.nodes.indexOf(writer) + 1, 0, {
+  graph.insertAfter(writer, {
     opType: 'MatMul',
     name: graph.uniqueName(`${writer.name}/reordered`),
     inputs: [natural, matrix],
@@ -117,7 +117,7 @@ export function listWindowsByCell(ops: Ops, output: string, pool: [number, numbe
   writer.attributes = { kernel_shape: size, pads: geometry.pads, strides: pool, dilations: [1, 1], group: 1 };
   const byCell = graph.uniqueName(`${windows}/by_cell`);
   writer.outputs[writer.outputs.indexOf(windows)] = byCell;
-  graph.nodes.splice(graph.nodes.indexOf(writer) + 1, 0, {
+  graph.insertAfter(writer, {
     opType: 'Reshape',
     name: graph.uniqueName(`${writer.name}/cells_in_batch`),
     inputs: [byCell, ops.int64s([0, taps, -1, 0])],
@@ -145,15 +145,6 @@ function registry(
   return map;
 }
 
-/** `node` put at `index` of the graph's nodes (the graph stays in topological order). */
-function insertAt(graph: GraphBuilder, index: number, ...nodes: GraphNode[]): void {
-  graph.nodes.splice(index, 0, ...nodes);
-}
-
-function remove(graph: GraphBuilder, node: GraphNode): void {
-  graph.nodes.splice(graph.nodes.indexOf(node), 1);
-}
-
 /**
  * After {@link listWindowsByCell}: writes the conv once per pool cell instead of once over every cell, so that
  * the pool reads each cell's output as it is written (no Split of the conv's output) and hands its gradient
@@ -178,7 +169,7 @@ export function splitConvByCell(ops: Ops, output: string, cells: number, outHeig
   if (writer === undefined || graph.consumers(windows).length !== 1) return null;
 
   const pieces = Array.from({ length: cells }, (_, cell) => graph.uniqueName(`${windows}/cell${cell}`));
-  insertAt(graph, graph.nodes.indexOf(writer) + 1, {
+  graph.insertAfter(writer, {
     opType: 'Split',
     name: graph.uniqueName(`${writer.name}/by_cell`),
     inputs: [windows, ops.int64s(new Array(cells).fill(outHeight), 'cell_rows')],
@@ -208,9 +199,9 @@ export function splitConvByCell(ops: Ops, output: string, cells: number, outHeig
       outputs.push(relu);
     } else outputs.push(linearOutput);
   });
-  insertAt(graph, graph.nodes.indexOf(linear), ...perCell);
-  remove(graph, linear);
-  if (activation) remove(graph, activation);
+  graph.insertBefore(linear, ...perCell);
+  graph.removeNode(linear);
+  if (activation) graph.removeNode(activation);
   registry(cellConvs, graph).set(output, pieces);
   return outputs;
 }
@@ -238,8 +229,8 @@ export function cellGradientOf(graph: GraphBuilder, gradient: string): string[] 
   const reshape = graph.producer(gradient);
   const concat = reshape && graph.producer(reshape.inputs[0]!);
   if (reshape && concat && graph.consumers(gradient).length === 0) {
-    remove(graph, reshape);
-    if (graph.consumers(concat.outputs[0]!).length === 0) remove(graph, concat);
+    graph.removeNode(reshape);
+    if (graph.consumers(concat.outputs[0]!).length === 0) graph.removeNode(concat);
   }
   return pieces;
 }
