@@ -1,5 +1,5 @@
-// The onnxruntime training engine inside @cnnx/train's loop (trainModel), in one process: the residual spec
-// of packages/train/test/training.test.ts (convs with strides 1-2, Add, max pooling, dropout), a checkpoint
+// The onnxruntime training engine inside @cnnx/train's loop (trainModel), in one process: @cnnx/testing's
+// residual spec (convs with strides 1-2, Add, max pooling, dropout), a checkpoint
 // taken mid-epoch and resumed on a model loaded back in the same process (whose tfjs variables get new
 // names), and the weights written back into the tfjs model.
 import assert from 'node:assert/strict';
@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Dataset, loadDataset, parseInputScale, scaleTable, stratifiedSplit, subset } from '@cnnx/data';
+import { RESIDUAL_SPEC_FILE } from '@cnnx/testing';
 import {
   buildModel,
   type EngineBatch,
@@ -17,26 +18,15 @@ import {
   initBackend,
   loadCheckpoint,
   type ModelSpec,
+  readModelSpec,
   saveCheckpoint,
   type TrainModelOptions,
   trainModel,
 } from '@cnnx/train';
 import { onnxruntimeTrainingEngine } from '../src/training/register.js';
 
-const residual: ModelSpec = {
-  inputs: ['image'],
-  layers: [
-    { type: 'conv2d', name: 'a', filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' },
-    { type: 'conv2d', name: 'b', filters: 4, kernelSize: 3, padding: 'same' },
-    { type: 'add', name: 'sum', inputs: ['a', 'b'] },
-    { type: 'activation', name: 'relu', activation: 'relu' },
-    { type: 'maxPooling2d', name: 'pool', poolSize: 2 },
-    { type: 'dropout', name: 'drop', rate: 0.1 },
-    { type: 'flatten', name: 'flat' },
-    { type: 'dense', name: 'out', units: 'classes', activation: 'softmax' },
-  ],
-  outputs: ['out'],
-};
+/** The shared small residual net (@cnnx/testing), read as a user's spec file is. */
+let residual: ModelSpec;
 
 // batch norm after a conv and after a dense layer, and dropout: inference mode differs from training mode
 const normalized: ModelSpec = {
@@ -80,6 +70,7 @@ const options: TrainModelOptions = {
 
 before(async () => {
   await initBackend('cpu'); // tfjs only builds, evaluates and saves here
+  residual = await readModelSpec(RESIDUAL_SPEC_FILE);
   const digits = await loadDataset('mnist-sample');
   validation = subset(digits, stratifiedSplit(digits.labels, 0.01, 5).test);
   train = subset(digits, stratifiedSplit(digits.labels, 256 / digits.count, 6).test);

@@ -41,3 +41,4 @@ export {
   type RgbImage,
 } from './paper-photos.js';
 export { type OpenedPage, openHtmlFile, type PageImage } from './report-page.js';
+export { RESIDUAL_SPEC_FILE } from './specs.js';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Dataset, loadDataset, stratifiedSplit, subset } from '@cnnx/data';
+import { RESIDUAL_SPEC_FILE } from '@cnnx/testing';
 import {
   BACKEND_LADDER,
   type BackendName,
@@ -16,6 +17,7 @@ import {
   NonFiniteLossError,
   predict,
   readManifest,
+  readModelSpec,
   saveCheckpoint,
   saveModel,
   scheduledLearningRate,
@@ -24,21 +26,8 @@ import {
   trainModel,
 } from '../src/index.js';
 
-/** A small residual net: fast enough to train a few hundred digits on every backend, even `cpu`. */
-const residual: ModelSpec = {
-  inputs: ['image'],
-  layers: [
-    { type: 'conv2d', name: 'a', filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' },
-    { type: 'conv2d', name: 'b', filters: 4, kernelSize: 3, padding: 'same' },
-    { type: 'add', name: 'sum', inputs: ['a', 'b'] },
-    { type: 'activation', name: 'relu', activation: 'relu' },
-    { type: 'maxPooling2d', name: 'pool', poolSize: 2 },
-    { type: 'dropout', name: 'drop', rate: 0.1 },
-    { type: 'flatten', name: 'flat' },
-    { type: 'dense', name: 'out', units: 'classes', activation: 'softmax' },
-  ],
-  outputs: ['out'],
-};
+/** The shared small residual net (@cnnx/testing), read as a user's spec file is. */
+let residual: ModelSpec;
 
 let digits: Dataset;
 let validation: Dataset;
@@ -46,6 +35,7 @@ let scratch: string;
 
 before(async () => {
   digits = await loadDataset('mnist-sample');
+  residual = await readModelSpec(RESIDUAL_SPEC_FILE);
   validation = subset(digits, stratifiedSplit(digits.labels, 0.01, 5).test); // 100 images
 
   scratch = await mkdtemp(join(tmpdir(), 'cnnx-train-test-'));
