@@ -13,7 +13,7 @@ import { encodeIdx, loadDataset } from '@cnnx/data';
 import { exportToOnnx } from '@cnnx/export';
 import { buildModel, initBackend } from '@cnnx/train';
 import sharp from 'sharp';
-import { type CliRun, CNNX_BIN, runCnnx } from './helpers/cli.js';
+import { type CliRun, CNNX_BIN, errorLine, runCnnx } from './helpers/cli.js';
 
 let folder = '';
 let modelPath = '';
@@ -22,14 +22,6 @@ let truncated = '';
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return runCnnx(args, { cwd: folder, env: { XDG_CACHE_HOME: join(folder, 'cache'), ...env } });
-}
-
-/** The one line cnnx printed about the failure (no stack trace). */
-function errorLine(result: CliRun): string {
-  const lines = result.stderr.split('\n').filter((line) => line.startsWith('cnnx: '));
-  assert.equal(lines.length, 1, result.stderr);
-  assert.ok(!/^\s+at /m.test(result.stderr), 'no stack trace');
-  return lines[0] ?? '';
 }
 
 /** Files and folders under `dir`, sorted, as relative paths. */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { encodeIdx } from '@cnnx/data';
-import { type CliRun, runCnnx } from './helpers/cli.js';
+import { errorLine, runCnnx } from './helpers/cli.js';
 
 let folder = '';
 before(async () => {
@@ -27,13 +27,6 @@ async function idxImages(name: string, count: number, side: number, classes: num
   await writeFile(images, encodeIdx([count, side, side], pixels));
   await writeFile(join(folder, `${name}-labels-idx1-ubyte`), encodeIdx([count], labels));
   return `idx:${images}`;
-}
-
-function errorLine(run: CliRun): string {
-  const lines = run.stderr.split('\n').filter((line) => line.startsWith('cnnx: '));
-  assert.equal(lines.length, 1, run.stderr);
-  assert.ok(!/^\s+at /m.test(run.stderr), 'no stack trace');
-  return lines[0]!;
 }
 
 describe('cnnx train says what the user should change', () => {

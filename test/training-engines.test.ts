@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { createRandom } from '@cnnx/data';
 import { keras2Layer, legacyH5, randomWeight } from '@cnnx/testing';
 import { loadCheckpoint } from '@cnnx/train';
-import { type CliRun, CNNX_BIN, runCnnx } from './helpers/cli.js';
+import { type CliRun, CNNX_BIN, errorLine, runCnnx } from './helpers/cli.js';
 
 let folder = '';
 before(async () => {
@@ -56,13 +56,6 @@ function largestDifference(a: Float32Array, b: Float32Array): number {
   for (let index = 0; index < a.length; index += 1)
     largest = Math.max(largest, Math.abs(a[index]! - b[index]!));
   return largest;
-}
-
-function errorLine(run: CliRun): string {
-  const lines = run.stderr.split('\n').filter((line) => line.startsWith('cnnx: '));
-  assert.equal(lines.length, 1, run.stderr);
-  assert.ok(!/^\s+at /m.test(run.stderr), 'no stack trace');
-  return lines[0]!;
 }
 
 describe('a checkpoint resumes on the other engine', () => {

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -49,4 +50,12 @@ export function runCnnx(
 /** The non-empty lines of a command's stderr. */
 export function lines(text: string): string[] {
   return text.split('\n').filter((line) => line.trim() !== '');
+}
+
+/** The one line cnnx printed about a failure, asserting it is the only `cnnx: ` line and no stack trace follows. */
+export function errorLine(run: CliRun): string {
+  const found = run.stderr.split('\n').filter((line) => line.startsWith('cnnx: '));
+  assert.equal(found.length, 1, run.stderr);
+  assert.ok(!/^\s+at /m.test(run.stderr), 'no stack trace');
+  return found[0]!;
 }
