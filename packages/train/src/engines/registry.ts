@@ -85,8 +85,7 @@ export function resolveTrainingEngine(
     return { engine, skipped: [] };
   }
   const skipped: ResolvedEngine['skipped'] = [];
-  for (const engine of engines.values()) {
-    if (!engine.preferred) continue;
+  for (const engine of preferredTrainingEngines()) {
     const refusal = engine.covers(model, settings);
     if (refusal === null) return { engine, skipped };
     skipped.push({
