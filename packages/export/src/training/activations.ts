@@ -79,6 +79,26 @@ export function isTrainableActivation(name: unknown): boolean {
 }
 
 /**
+ * The relu step whose output `y` is already written (by a Relu, or by a Conv with the relu fused): its
+ * gradient is `dy · step(y)`, tfjs's `step(x)` (1 where x > 0, else 0; Greater + Cast runs faster than Sign
+ * here), skipped where a pool already masked `dy` ({@link markReluMasked}).
+ *
+ * @example
+ * const relu = reluStep(ops, ops.node('Conv', [x, w], { activation: 'Relu', ... }, 'NchwcConv', NCHWC_DOMAIN));
+ */
+export function reluStep(ops: Ops, y: string): ActivationStep {
+  const facts = reluFactsOf(ops.graph);
+  facts.outputs.add(y);
+  return {
+    output: y,
+    backward: (dy) =>
+      facts.masked.get(dy) === y
+        ? dy
+        : ops.mul(dy, ops.cast(ops.node('Greater', [y, ops.scalar(0, 'zero')]), 'float32')),
+  };
+}
+
+/**
  * Adds tfjs activation `name` on `x` and returns its output and gradient. `axis` is the ONNX axis of
  * tfjs's last axis (softmax works on it).
  *
@@ -96,19 +116,8 @@ export function applyTrainableActivation(
   switch (name) {
     case 'linear':
       return { output: x, backward: (dy) => dy };
-    case 'relu': {
-      const y = ops.node('Relu', [x]);
-      const facts = reluFactsOf(ops.graph);
-      facts.outputs.add(y);
-      // tfjs's step(x): 1 where x > 0, else 0 (Greater + Cast runs faster than Sign here).
-      return {
-        output: y,
-        backward: (dy) =>
-          facts.masked.get(dy) === y
-            ? dy
-            : ops.mul(dy, ops.cast(ops.node('Greater', [y, ops.scalar(0, 'zero')]), 'float32')),
-      };
-    }
+    case 'relu':
+      return reluStep(ops, ops.node('Relu', [x]));
     case 'relu6': {
       // tfjs-layers: minimum(6, relu(x)); autodiff passes dy where 0 < x < 6.
       const y = ops.node('Min', [ops.node('Relu', [x]), ops.scalar(6, 'six')]);

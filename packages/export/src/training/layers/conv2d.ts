@@ -1,8 +1,14 @@
 import { explicitPads, pair } from '../../converters/common.js';
-import { applyTrainableActivation, isTrainableActivation, TRAINABLE_ACTIVATIONS } from '../activations.js';
+import {
+  type ActivationStep,
+  applyTrainableActivation,
+  isTrainableActivation,
+  reluStep,
+  TRAINABLE_ACTIVATIONS,
+} from '../activations.js';
 import { nchwcConv } from '../nchwc.js';
 import type { TrainerConfig } from './types.js';
-import { cellGradientOf, convCellsOf, markPositionwise, windowsOf } from './windows.js';
+import { cellGradientOf, convCellsOf, markPositionwise, windowRowsOf, windowsOf } from './windows.js';
 
 /** The configuration a Conv2D must have to be trained, or why not. */
 function check(config: Record<string, unknown>, inputShapes: (number | null)[][]): string | null {
@@ -28,6 +34,8 @@ function check(config: Record<string, unknown>, inputShapes: (number | null)[][]
  * (`windowsOf`), and the forward is a 1×1 Conv of them with the fed HWIO kernel transposed to OIHW in the
  * graph (so the parameter is tfjs's array), then the fused activation. onnxruntime's Conv with a kernel
  * that is a graph input (not a constant) is no faster, and the windows serve the kernel gradient too.
+ * On onnxruntime's CPU provider with channel counts in whole NCHWc blocks, the forward is its blocked Conv
+ * instead (`nchwcConv`, a relu fused), and the kernel gradient reads the windows as rows (`windowRowsOf`).
  * Gradients:
  * - kernel: one batched MatMul of the windows with the output gradient and a sum over the batch (faster
  *   here than a Conv with batch and channels swapped, which is a GEMM with only kh·kw output pixels);
@@ -53,36 +61,42 @@ export const conv2dTrainer: TrainerConfig = {
     const pads = explicitPads([height, width], kernelSize, strides, dilations, String(config.padding));
     const geometry = { kernel_shape: kernelSize, pads, strides, dilations };
 
-    // The input's windows, `[batch, inChannels·kh·kw, outHeight, outWidth]`: the forward is then a 1×1 Conv
-    // (a plain GEMM, no im2col inside), and the kernel gradient reuses them.
     const taps = kernelHeight * kernelWidth;
     const patchChannels = inChannels * taps;
     const windowGeometry = { kernel: kernelSize, strides, pads, dilations };
-    const patches = windowsOf(ops, input.name, inChannels, windowGeometry, context.groupedWindows);
     // The kernel as OIHW, written once when a node reads it.
     let oihw: string | undefined;
     const weights = () => (oihw ??= ops.transpose(kernel.name, [3, 2, 0, 1]));
     // On onnxruntime's CPU provider, with channel counts in whole blocks: its blocked Conv, which reads the
-    // input itself (about twice as fast as the 1×1 Conv over the windows, which the kernel gradient still reads).
+    // input itself (about twice as fast as the 1×1 Conv over the windows). The kernel gradient then reads
+    // the windows as rows (`windowRowsOf`), built in the backward.
     const block = context.nchwcBlockSize;
     const blocked = block !== null && inChannels % block === 0 && filters % block === 0;
-    let linear: string;
+    let patches: string | undefined;
+    let activation: ActivationStep;
     if (blocked) {
+      // A relu runs inside the blocked Conv (its `activation` attribute), before the output is reordered back.
       const shape = { axes: 'HWIO', kernelHeight, kernelWidth, inChannels, outChannels: filters } as const;
-      linear = nchwcConv(ops, input.name, kernel.name, shape, block, geometry, bias?.name);
+      const relu = config.activation === 'relu';
+      const attributes = relu ? { ...geometry, activation: 'Relu' } : geometry;
+      const output = nchwcConv(ops, input.name, kernel.name, shape, block, attributes, bias?.name);
+      activation = relu ? reluStep(ops, output) : applyTrainableActivation(ops, output, config.activation, 1);
     } else {
+      // The input's windows, `[batch, inChannels·kh·kw, outHeight, outWidth]`: the forward is then a 1×1 Conv
+      // (a plain GEMM, no im2col inside), and the kernel gradient reuses them.
+      patches = windowsOf(ops, input.name, inChannels, windowGeometry, context.groupedWindows);
       const pointwise = ops.reshape(weights(), [filters, patchChannels, 1, 1]);
-      linear = ops.node('Conv', bias ? [patches, pointwise, bias.name] : [patches, pointwise], {
+      const linear = ops.node('Conv', bias ? [patches, pointwise, bias.name] : [patches, pointwise], {
         kernel_shape: [1, 1],
         pads: [0, 0, 0, 0],
         strides: [1, 1],
         group: 1,
       });
+      activation = applyTrainableActivation(ops, linear, config.activation, 1);
     }
-    const activation = applyTrainableActivation(ops, linear, config.activation, 1);
     // With no input gradient, a tiling max-pool after this conv may have the windows' columns listed in
     // its cell order (it then skips its own listing GEMMs): the output and gradients follow the windows.
-    if (!context.inputsNeedGradient[0] && !blocked)
+    if (!context.inputsNeedGradient[0] && patches !== undefined)
       markPositionwise(ops.graph, activation.output, patches, inChannels, windowGeometry);
 
     return {
@@ -95,11 +109,10 @@ export const conv2dTrainer: TrainerConfig = {
         const cellWindows = convCellsOf(ops.graph, activation.output);
         const cellGradients =
           cellWindows && gradient === outputGradient ? cellGradientOf(ops.graph, gradient) : undefined;
-        const pairs: [string, string][] =
-          cellWindows && cellGradients
-            ? cellGradients.map((piece, cell) => [cellWindows[cell]!, piece])
-            : [[patches, gradient]];
-        const positions = (outHeight * outWidth) / pairs.length;
+        const byCell = cellWindows !== undefined && cellGradients !== undefined;
+        const pieces = byCell ? cellGradients : [gradient];
+        const pieceWindows = byCell ? cellWindows : patches === undefined ? undefined : [patches];
+        const positions = (outHeight * outWidth) / pieces.length;
         const rowsOf = (value: string, channels: number) => ops.reshape(value, [-1, channels, positions]);
         const sumOf = (values: string[]) => (values.length === 1 ? values[0]! : ops.node('Sum', values));
         // Over space, then over the batch: two short float32 sums round less than one long one, and near a
@@ -107,16 +120,34 @@ export const conv2dTrainer: TrainerConfig = {
         if (bias)
           context.addGradient(
             'bias',
-            ops.reduceSum(sumOf(pairs.map(([, piece]) => ops.reduceSum(rowsOf(piece, filters), [2]))), [0]),
+            ops.reduceSum(sumOf(pieces.map((piece) => ops.reduceSum(rowsOf(piece, filters), [2]))), [0]),
           );
 
         // Kernel: Σ over batch and output pixels of patches × output gradient.
         let kernelGradient: string;
-        if (filters <= patchChannels) {
+        if (pieceWindows === undefined) {
+          // `[batch, filters, positions] × [batch, positions, taps·inChannels]`, summed over the batch: the
+          // kernel's HWIO axes, transposed.
+          const rows = windowRowsOf(
+            ops,
+            input.name,
+            inChannels,
+            [height, width],
+            [outHeight, outWidth],
+            windowGeometry,
+          );
+          const summed = ops.reduceSum(ops.node('MatMul', [rowsOf(gradient, filters), rows]), [0]);
+          kernelGradient = ops.reshape(ops.transpose(summed, [1, 0]), [
+            kernelHeight,
+            kernelWidth,
+            inChannels,
+            filters,
+          ]);
+        } else if (filters <= patchChannels) {
           const product = sumOf(
-            pairs.map(([windows, piece]) =>
+            pieces.map((piece, index) =>
               ops.node('MatMul', [
-                rowsOf(windows, patchChannels),
+                rowsOf(pieceWindows[index]!, patchChannels),
                 ops.transpose(rowsOf(piece, filters), [0, 2, 1]),
               ]),
             ),
@@ -130,10 +161,10 @@ export const conv2dTrainer: TrainerConfig = {
           kernelGradient = ops.transpose(summed, [1, 2, 0, 3]);
         } else {
           const product = sumOf(
-            pairs.map(([windows, piece]) =>
+            pieces.map((piece, index) =>
               ops.node('MatMul', [
                 rowsOf(piece, filters),
-                ops.transpose(rowsOf(windows, patchChannels), [0, 2, 1]),
+                ops.transpose(rowsOf(pieceWindows[index]!, patchChannels), [0, 2, 1]),
               ]),
             ),
           );
