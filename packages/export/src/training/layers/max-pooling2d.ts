@@ -1,4 +1,5 @@
 import { isReluOutput, markReluMasked } from '../activations.js';
+import type { Ops } from '../ops.js';
 import { checkPooling, earlierOnes, outputPadding, poolGeometry } from './pooling.js';
 import type { TrainerConfig } from './types.js';
 import {
@@ -30,6 +31,50 @@ function transpose(matrix: Float32Array, rows: number, columns: number): Float32
     for (let column = 0; column < columns; column++)
       result[column * rows + row] = matrix[row * columns + column]!;
   return result;
+}
+
+/**
+ * The elementwise maximum of `values` as a tree of two-input Maxes: onnxruntime's Max of four inputs took
+ * 0.77 ms on 1 thread and 0.85-0.95 ms on 2 for `[64, 6272]` each, the tree 0.78 and 0.49-0.55 ms.
+ */
+function maxOf(ops: Ops, values: string[]): string {
+  if (values.length === 1) return ops.node('Max', values);
+  let level = values;
+  while (level.length > 1) {
+    const next: string[] = [];
+    for (let index = 0; index < level.length; index += 2)
+      next.push(
+        index + 1 < level.length ? ops.node('Max', [level[index]!, level[index + 1]!]) : level[index]!,
+      );
+    level = next;
+  }
+  return level[0]!;
+}
+
+/**
+ * Each cell's share of `gradient` (laid out as each cell and `maxima`): all of it to the first cell equal
+ * to the maximum, in `cells`' order. `later` is the part that passes a cell below the maximum on to the
+ * next cells, the cell keeps the rest, and the last cell keeps whatever is left (some cell holds the
+ * maximum, so it reaches exactly one). After a relu (`afterRelu`), the relu's mask at that cell is
+ * `max > 0`: applied here, at the output's size, the relu skips its own.
+ */
+function firstMaximumShares(
+  ops: Ops,
+  cells: string[],
+  maxima: string,
+  gradient: string,
+  afterRelu: boolean,
+): string[] {
+  let rest = gradient;
+  if (afterRelu)
+    rest = ops.mul(rest, ops.cast(ops.node('Greater', [maxima, ops.scalar(0, 'zero')]), 'float32'));
+  return cells.map((values, cell) => {
+    if (cell === cells.length - 1) return rest;
+    const later = ops.mul(rest, ops.cast(ops.node('Less', [values, maxima]), 'float32'));
+    const share = ops.sub(rest, later);
+    rest = later;
+    return share;
+  });
 }
 
 /** A value below every float32 but -Infinity, for padding windows (0 · it is still 0, unlike -Infinity). */
@@ -82,7 +127,7 @@ export const maxPooling2dTrainer: TrainerConfig = {
           : ops.nodeMulti('Split', [rows, ops.int64s(new Array(taps).fill(outWidth), 'split')], taps, {
               axis: 1,
             });
-      const maxima = ops.node('Max', cells);
+      const maxima = maxOf(ops, cells);
       const output = ops.reshape(maxima, [-1, channels, outHeight, outWidth]);
       return {
         outputs: [{ name: output, shape: outputShape }],
@@ -129,21 +174,10 @@ export const maxPooling2dTrainer: TrainerConfig = {
             view.inputs[1] = ops.int64s([-1, taps * cellBlock]);
             ops.graph.producer(cells[0]!)!.inputs[1] = ops.int64s(new Array(taps).fill(cellBlock), 'split');
           }
-          // The gradient goes to the first cell equal to the maximum: `later` is the part that passes a
-          // cell below the maximum on to the next cells, the cell keeps the rest, and the last cell keeps
-          // whatever is left (some cell holds the maximum, so it reaches exactly one). After a relu, the
-          // relu's mask at that cell is `max > 0`: applied here, at the output's size, the relu skips its own.
-          let rest = ops.reshape(gradient, [-1, byCell ? cellBlock : outWidth]);
+          // The gradient goes to the first cell equal to the maximum (`firstMaximumShares`).
           const afterRelu = isReluOutput(ops.graph, input.name);
-          if (afterRelu)
-            rest = ops.mul(rest, ops.cast(ops.node('Greater', [maxima, ops.scalar(0, 'zero')]), 'float32'));
-          const shares = cells.map((values, cell) => {
-            if (cell === taps - 1) return rest;
-            const later = ops.mul(rest, ops.cast(ops.node('Less', [values, maxima]), 'float32'));
-            const share = ops.sub(rest, later);
-            rest = later;
-            return share;
-          });
+          const gradientRows = ops.reshape(gradient, [-1, byCell ? cellBlock : outWidth]);
+          const shares = firstMaximumShares(ops, cells, maxima, gradientRows, afterRelu);
           // The transposed GEMM puts every image row's cells back in place.
           const joined = ops.node('Concat', shares, { axis: 1 });
           if (byCell) {
