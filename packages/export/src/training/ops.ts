@@ -93,6 +93,16 @@ export class Ops {
     return this.node('Sum', values);
   }
 
+  /** The int32 indices `0, 1, …, batch − 1` of `like`'s first axis (its batch), computed from its shape. */
+  batchIndices(like: string): string {
+    const batch = this.cast(this.node('Shape', [like], { start: 0, end: 1 }), 'int32');
+    return this.node('Range', [
+      this.int32s([], [0], 'zero'),
+      this.node('Squeeze', [batch, this.int64s([0], 'axes')]),
+      this.int32s([], [1], 'one'),
+    ]);
+  }
+
   cast(value: string, to: keyof typeof DATA_TYPE): string {
     return this.node('Cast', [value], { to: DATA_TYPE[to] });
   }

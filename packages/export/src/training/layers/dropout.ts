@@ -27,15 +27,7 @@ function uint32(ops: Ops, dims: number[], values: number[], label: string): stri
  */
 function uniformBits(ops: Ops, like: string, size: number, seed: string, stream: number): string {
   // Row index · size · SPREAD + column · SPREAD + key, as one broadcast Add of a [batch, 1] and a [1, size].
-  const batch = ops.cast(ops.node('Shape', [like], { start: 0, end: 1 }), 'int32');
-  const rows = ops.reshape(
-    ops.node('Range', [
-      ops.int32s([], [0], 'zero'),
-      ops.node('Squeeze', [batch, ops.int64s([0], 'axes')]),
-      ops.int32s([], [1], 'one'),
-    ]),
-    [-1, 1],
-  );
+  const rows = ops.reshape(ops.batchIndices(like), [-1, 1]);
   const key = ops.add(
     ops.mul(ops.cast(seed, 'uint32'), uint32(ops, [], [GOLDEN], 'golden')),
     uint32(ops, [], [Math.imul(stream + 1, MIX1) >>> 0], 'stream'),

@@ -372,12 +372,7 @@ export function windowRowsOf(
     channels,
   ]);
   const rows = ops.node('Pad', [pixelRows, ops.int64s([1, 0, 0, 0], 'pads')]);
-  const batch = ops.cast(ops.node('Shape', [input], { start: 0, end: 1 }), 'int32');
-  const imageStarts = ops.node('Range', [
-    ops.int32s([], [0], 'zero'),
-    ops.mul(ops.node('Squeeze', [batch, ops.int64s([0], 'axes')]), ops.int32s([], [pixels], 'pixels')),
-    ops.int32s([], [pixels], 'pixels'),
-  ]);
+  const imageStarts = ops.mul(ops.batchIndices(input), ops.int32s([], [pixels], 'pixels'));
   const indices = ops.add(
     ops.mul(ops.reshape(imageStarts, [-1, 1, 1]), ops.int32s([1, positions, taps], inImage, 'in_image')),
     ops.int32s([1, positions, taps], start, 'window_starts'),
