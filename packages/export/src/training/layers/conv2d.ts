@@ -114,13 +114,12 @@ export const conv2dTrainer: TrainerConfig = {
         const pieceWindows = byCell ? cellWindows : patches === undefined ? undefined : [patches];
         const positions = (outHeight * outWidth) / pieces.length;
         const rowsOf = (value: string, channels: number) => ops.reshape(value, [-1, channels, positions]);
-        const sumOf = (values: string[]) => (values.length === 1 ? values[0]! : ops.node('Sum', values));
         // Over space, then over the batch: two short float32 sums round less than one long one, and near a
         // batch norm the bias gradient is a small difference of large terms.
         if (bias)
           context.addGradient(
             'bias',
-            ops.reduceSum(sumOf(pieces.map((piece) => ops.reduceSum(rowsOf(piece, filters), [2]))), [0]),
+            ops.reduceSum(ops.sum(pieces.map((piece) => ops.reduceSum(rowsOf(piece, filters), [2]))), [0]),
           );
 
         // Kernel: Σ over batch and output pixels of patches × output gradient.
@@ -144,7 +143,7 @@ export const conv2dTrainer: TrainerConfig = {
             filters,
           ]);
         } else if (filters <= patchChannels) {
-          const product = sumOf(
+          const product = ops.sum(
             pieces.map((piece, index) =>
               ops.node('MatMul', [
                 rowsOf(pieceWindows[index]!, patchChannels),
@@ -160,7 +159,7 @@ export const conv2dTrainer: TrainerConfig = {
           ]);
           kernelGradient = ops.transpose(summed, [1, 2, 0, 3]);
         } else {
-          const product = sumOf(
+          const product = ops.sum(
             pieces.map((piece, index) =>
               ops.node('MatMul', [
                 rowsOf(piece, filters),
