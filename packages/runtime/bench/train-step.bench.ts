@@ -5,10 +5,11 @@
  * random images. `npm run bench:train` runs this in child processes beside PyTorch (each variant in its own
  * process: an idle onnxruntime session keeps its threads spinning and slows whatever runs beside it).
  *
- *   node --import tsx packages/runtime/bench/train-step.bench.ts --threads 2 --steps 30 [--batch-norm] [--profile] [--spin] [--no-nchwc]
+ *   node --import tsx packages/runtime/bench/train-step.bench.ts --threads 2 --steps 30 [--batch-norm] [--profile] [--spin auto|on|off] [--no-nchwc]
  *
- * Prints one JSON line: `{ backend: 'onnxruntime', threads, batchSize, imagesPerSecond, msPerStep,
- * medianMsPerStep, imagesPerCpuSecond, steps, loadAverage, operators }`; with `--profile`, `operators` is
+ * Prints one JSON line: `{ backend: 'onnxruntime', threads, spin, spinWait, batchSize, imagesPerSecond,
+ * msPerStep, medianMsPerStep, imagesPerCpuSecond, steps, loadAverage, operators }` (`spinWait`: whether the
+ * timed steps' threads spun, `--spin auto`'s verdict); with `--profile`, `operators` is
  * onnxruntime's profile of 10 more steps summed by operator type (ms per step, largest first).
  * `imagesPerSecond` and `msPerStep` are the mean over `--steps` (what a training run gets); on a shared
  * machine a few slow steps pull the mean above the median, so both are printed, with the 1-minute load
@@ -22,7 +23,8 @@ import { parseArgs } from 'node:util';
 import { buildTrainingGraph, readTrainingState } from '@cnnx/export';
 import { buildModel, classicSpec } from '@cnnx/train';
 import * as tf from '@tensorflow/tfjs';
-import { nchwcBlockSize, TrainingSession } from '../src/index.js';
+import { nchwcBlockSize, TrainingSession, type TrainingSessionInfo } from '../src/index.js';
+import { FIRST_TRIAL_BLOCKS, TRIAL_BLOCK, TRIAL_WARMUP } from '../src/training/wait-trials.js';
 
 const BATCH_SIZE = 64;
 
@@ -31,8 +33,11 @@ const OPTIONS = {
   steps: { type: 'string', default: '30' },
   'batch-norm': { type: 'boolean', default: false },
   profile: { type: 'boolean', default: false },
-  /** Let idle intra-op threads spin-wait (onnxruntime's default; the session's is to sleep). */
-  spin: { type: 'boolean', default: false },
+  /**
+   * How idle intra-op threads wait: `auto` (the session's default: both ways timed on the first steps, the
+   * faster kept), `on` (spin, onnxruntime's own default) or `off` (sleep).
+   */
+  spin: { type: 'string', default: 'auto' },
   /** Use onnxruntime's blocked CPU convolutions where the graph can (what the engine does on the CPU); --no-nchwc for the plain graph. */
   nchwc: { type: 'boolean', default: true },
 } as const;
@@ -46,6 +51,16 @@ function parseFlags() {
     );
     process.exit(2);
   }
+}
+
+const SPIN_CHOICES = { auto: 'auto', on: true, off: false } as const;
+
+function spinChoice(value: string | undefined): boolean | 'auto' {
+  if (value === undefined || !Object.hasOwn(SPIN_CHOICES, value)) {
+    console.error(`--spin: expected auto, on or off, got '${value}'`);
+    process.exit(2);
+  }
+  return SPIN_CHOICES[value as keyof typeof SPIN_CHOICES];
 }
 
 function positiveInteger(name: string, value: string | undefined): number {
@@ -115,12 +130,18 @@ async function main(): Promise<void> {
   const batch = { images, labels, count: BATCH_SIZE };
   const state = readTrainingState(model, graph);
 
-  const session = await TrainingSession.open(graph, state, { threads, spinWait: flags.spin });
+  const spinWait = spinChoice(flags.spin);
+  const session = await TrainingSession.open(graph, state, { threads, spinWait });
   let msPerStep: number;
   let medianMsPerStep: number;
   let cpuMsPerStep: number;
+  let spun = false;
+  let trial: TrainingSessionInfo['waitTrials'] = null;
   try {
-    for (let step = 0; step < 5; step++) await session.step(batch, { learningRate: 0.001 });
+    // with `--spin auto`, the warm-up holds the first trial of the two ways of waiting, so the timed steps
+    // all run on the one it chose
+    const warmup = spinWait === 'auto' ? TRIAL_WARMUP + 2 * FIRST_TRIAL_BLOCKS * TRIAL_BLOCK : 5;
+    for (let step = 0; step < warmup; step++) await session.step(batch, { learningRate: 0.001 });
     const durations: number[] = [];
     const started = performance.now();
     const cpuStarted = process.cpuUsage();
@@ -133,6 +154,8 @@ async function main(): Promise<void> {
     medianMsPerStep = median(durations);
     const cpu = process.cpuUsage(cpuStarted);
     cpuMsPerStep = (cpu.user + cpu.system) / 1000 / steps;
+    spun = session.info.spinWait;
+    trial = session.info.waitTrials;
   } finally {
     await session.release();
   }
@@ -159,7 +182,9 @@ async function main(): Promise<void> {
     backend: 'onnxruntime',
     model: flags['batch-norm'] ? 'classic+bn' : 'classic',
     threads,
-    spinWait: flags.spin,
+    spin: flags.spin,
+    spinWait: spun,
+    waitTrials: trial,
     batchSize: BATCH_SIZE,
     imagesPerSecond: (BATCH_SIZE * 1000) / msPerStep,
     msPerStep,

@@ -22,6 +22,7 @@ import {
   nchwcBlockSize,
   TrainingSession,
 } from '../src/index.js';
+import { FIRST_TRIAL_BLOCKS, SPIN_MARGIN, TRIAL_BLOCK, TRIAL_WARMUP } from '../src/training/wait-trials.js';
 
 const L = tf.layers;
 let images: Float32Array;
@@ -111,7 +112,13 @@ describe('TrainingSession (onnxruntime-node)', () => {
     const graph = buildTrainingGraph(model, { optimizer: 'adam' });
     const session = await TrainingSession.open(graph, readTrainingState(model, graph), { threads: 1 });
     try {
-      assert.deepEqual(session.info, { device: 'cpu', provider: 'cpu', threads: 1 });
+      assert.deepEqual(session.info, {
+        device: 'cpu',
+        provider: 'cpu',
+        threads: 1,
+        spinWait: false,
+        waitTrials: null,
+      });
       const optimizer = tf.train.adam(0.01);
       for (let step = 0; step < 5; step++) {
         const ours = await session.step(batch(step), { learningRate: 0.01 });
@@ -187,6 +194,40 @@ describe('TrainingSession (onnxruntime-node)', () => {
     } finally {
       await resumed.release();
     }
+  });
+
+  test("spinWait 'auto' times both ways of waiting on its own steps and trains exactly as a sleeping session", async () => {
+    const steps = TRIAL_WARMUP + 2 * FIRST_TRIAL_BLOCKS * TRIAL_BLOCK + 4;
+    const model = buildModel(5);
+    const graph = buildTrainingGraph(model);
+    const initial = readTrainingState(model, graph);
+    const train = async (options: { spinWait?: boolean | 'auto'; threads: number }) => {
+      const session = await TrainingSession.open(graph, initial, options);
+      try {
+        const losses: number[] = [];
+        for (let step = 0; step < steps; step++)
+          losses.push((await session.step(batch(step % 8), { learningRate: 0.01 })).loss);
+        return { losses, state: await session.readState(), info: { ...session.info } };
+      } finally {
+        await session.release();
+      }
+    };
+    const sleeping = await train({ spinWait: false, threads: 2 });
+    assert.equal(sleeping.info.spinWait, false);
+    assert.equal(sleeping.info.waitTrials, null);
+    const auto = await train({ threads: 2 });
+    // the first trial ended; its verdict follows from its medians
+    const trial = auto.info.waitTrials!;
+    assert.equal(trial.trials, 1);
+    assert.ok(trial.sleepingMs! > 0 && trial.spinningMs! > 0);
+    assert.equal(auto.info.spinWait, trial.spinningMs! < SPIN_MARGIN * trial.sleepingMs!);
+    // the steps moved between the two sessions, the state with them: the same numbers
+    assert.deepEqual(auto.losses, sleeping.losses);
+    for (const [name, values] of sleeping.state) assert.deepEqual(auto.state.get(name), values, name);
+    // one thread has no idle threads to wait: no trial
+    const single = await train({ threads: 1 });
+    assert.equal(single.info.waitTrials, null);
+    assert.equal(single.info.spinWait, false);
   });
 
   test('one training session per process; bad batches and states are refused with the value named', async () => {

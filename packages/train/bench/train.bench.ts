@@ -82,8 +82,11 @@ const OPTIONS = {
   rounds: { type: 'string', default: '2' },
   /** onnxruntime's per-operator profile of the classic step. */
   profile: { type: 'boolean', default: false },
-  /** onnxruntime's idle threads spin-wait (its own default) instead of sleeping: slower on a busy machine. */
-  spin: { type: 'boolean', default: false },
+  /**
+   * How onnxruntime's idle intra-op threads wait: `auto` (the engine's default: both ways timed on the first
+   * steps, the faster kept), `on` (spin) or `off` (sleep).
+   */
+  spin: { type: 'string', default: 'auto' },
 } as const;
 
 function parseFlags() {
@@ -271,6 +274,8 @@ function runPytorch(threads: number, count: number, batchNorm = false): PytorchR
 /** One run of cnnx's onnxruntime engine, from the runtime's bench script in a child process. */
 interface OnnxruntimeResult extends BackendResult {
   model: string;
+  /** Whether the timed steps' idle threads spun (`--spin auto`: the session's verdict). */
+  spinWait: boolean;
   operators: { operator: string; ms: number; nodes: number }[];
 }
 
@@ -288,7 +293,8 @@ function runOnnxruntime(threadCount: number, batchNorm = false, profile = false)
       String(steps),
       ...(batchNorm ? ['--batch-norm'] : []),
       ...(profile ? ['--profile'] : []),
-      ...(flags.spin ? ['--spin'] : []),
+      '--spin',
+      flags.spin,
     ],
     { encoding: 'utf8', timeout: 600_000 },
   );
@@ -346,7 +352,7 @@ function compareOnnxruntime(
     const pytorch = peerThreads === null ? null : runPytorch(peerThreads, steps, batchNorm);
     runs.push({ onnxruntime, pytorch });
     say(
-      `${`${label} ×${threads}`.padEnd(14)} ${onnxruntime.imagesPerSecond.toFixed(1).padStart(8)} images/s  (${onnxruntime.msPerStep.toFixed(1)} ms/step; ${onnxruntime.imagesPerCpuSecond.toFixed(1)} per CPU-second)` +
+      `${`${label} ×${threads}`.padEnd(14)} ${onnxruntime.imagesPerSecond.toFixed(1).padStart(8)} images/s  (${onnxruntime.msPerStep.toFixed(1)} ms/step; ${onnxruntime.imagesPerCpuSecond.toFixed(1)} per CPU-second; threads ${onnxruntime.spinWait ? 'spinning' : 'sleeping'})` +
         (pytorch === null ? '' : `;  PyTorch ×${pytorch.threads} ${pytorch.imagesPerSecond.toFixed(1)}`),
     );
   }

@@ -1,4 +1,5 @@
 /** The training session on onnxruntime-node: CPU, or the CUDA provider when it is installed. */
+import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { assertCudaAvailable } from '../node/backends.js';
 import {
@@ -8,7 +9,10 @@ import {
 } from './training-session.js';
 import type { TrainingSessionOptions, TrainingStepGraph } from './types.js';
 
-/** How onnxruntime-node sessions of training open (the step's, and the engine's evaluation): device, threads, no spinning. */
+/**
+ * How onnxruntime-node sessions of training open (the step's, and the engine's evaluation): device, threads,
+ * and threads that sleep unless `spinWait` is true.
+ */
 export function nodeTrainingBackend(device: 'cpu' | 'cuda'): TrainingBackend {
   return {
     device,
@@ -21,7 +25,7 @@ export function nodeTrainingBackend(device: 'cpu' | 'cuda'): TrainingBackend {
         executionProviders: [device],
         graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
         ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-        extra: { session: { intra_op: { allow_spinning: options.spinWait ? '1' : '0' } } },
+        extra: { session: { intra_op: { allow_spinning: options.spinWait === true ? '1' : '0' } } },
         ...(options.profileFilePrefix
           ? { enableProfiling: true, profileFilePrefix: options.profileFilePrefix }
           : {}),
@@ -30,6 +34,8 @@ export function nodeTrainingBackend(device: 'cpu' | 'cuda'): TrainingBackend {
     },
     tensor: ((type: 'float32' | 'int32', data: Float32Array | Int32Array, dims: readonly number[]) =>
       new ort.Tensor(type, data, dims)) as TrainingBackend['tensor'],
+    // onnxruntime's default intra-op pool has a thread per physical core; this counts logical ones
+    canSpin: (options) => device === 'cpu' && (options.threads || availableParallelism()) > 1,
   };
 }
 

@@ -7,6 +7,7 @@ import type {
   TrainingStepOptions,
   TrainingStepResult,
 } from './types.js';
+import { WaitTrials } from './wait-trials.js';
 
 /** A tensor as both onnxruntime packages expose it. */
 export interface OrtTensor {
@@ -41,6 +42,11 @@ export interface TrainingBackend {
    * the tensors `run` returns as the next state.
    */
   preallocatedOutputs: boolean;
+  /**
+   * Whether a session opened with these options has intra-op threads that can spin-wait (onnxruntime-node's
+   * CPU provider with more than one thread), so that `spinWait: 'auto'` has two ways to time.
+   */
+  canSpin?(options: TrainingSessionOptions): boolean;
 }
 
 /** One carried tensor's two buffers: fed from one, the next value written into the other. */
@@ -102,15 +108,24 @@ export class TrainingSession {
   private released = false;
   private readonly lossTensor: OrtTensor;
   private readonly correctTensor: OrtTensor;
+  /** With `spinWait: 'auto'`: the session whose threads spin, opened at the first trial, beside `session`. */
+  private spinningSession: OrtTrainingSession | null = null;
 
   protected constructor(
     private readonly graph: TrainingStepGraph,
     private readonly backend: TrainingBackend,
     private readonly session: OrtTrainingSession,
     state: ReadonlyMap<string, Float32Array>,
-    options: TrainingSessionOptions,
+    private readonly options: TrainingSessionOptions,
+    private readonly trials: WaitTrials | null,
   ) {
-    this.info = { device: backend.device, provider: backend.provider, threads: options.threads || null };
+    this.info = {
+      device: backend.device,
+      provider: backend.provider,
+      threads: options.threads || null,
+      spinWait: options.spinWait === true,
+      waitTrials: trials === null ? null : { trials: 0, sleepingMs: null, spinningMs: null },
+    };
     this.carried = graph.state.map((tensor) => {
       const initial = Float32Array.from(state.get(tensor.name)!);
       const spare = new Float32Array(initial.length);
@@ -156,8 +171,14 @@ export class TrainingSession {
       throw new RangeError(`'iterations' must be an integer ≥ 0, got ${iterations}`);
     }
     checkState(graph, state, false);
-    const ortSession = await backend.open(graph.bytes, options);
-    const session = new this(graph, backend, ortSession, state, options);
+    const spinWait = options.spinWait ?? (options.profileFilePrefix ? false : 'auto');
+    if (spinWait !== true && spinWait !== false && spinWait !== 'auto') {
+      throw new RangeError(`'spinWait' must be true, false or 'auto', got ${String(spinWait)}`);
+    }
+    const trials = spinWait === 'auto' && backend.canSpin?.(options) === true ? new WaitTrials() : null;
+    const settled = { ...options, spinWait: spinWait === true };
+    const ortSession = await backend.open(graph.bytes, settled);
+    const session = new this(graph, backend, ortSession, state, settled, trials);
     session.steps = iterations;
     openSession = session;
     return session;
@@ -216,6 +237,8 @@ export class TrainingSession {
     const from = this.current;
     const to = from === 0 ? 1 : 0;
     for (const carried of this.carried) feeds[carried.input] = carried.tensors[from];
+    const session = await this.sessionForStep();
+    const started = performance.now();
     let results: Record<string, OrtTensor>;
     if (backend.preallocatedOutputs) {
       const fetches: Record<string, OrtTensor> = {
@@ -223,13 +246,22 @@ export class TrainingSession {
         [names.correct]: this.correctTensor,
       };
       for (const carried of this.carried) fetches[carried.output] = carried.tensors[to];
-      results = await this.session.run(feeds, fetches);
+      results = await session.run(feeds, fetches);
     } else {
-      results = await this.session.run(feeds);
+      results = await session.run(feeds);
       for (const carried of this.carried) {
         carried.tensors[to].dispose?.();
         carried.tensors[to] = results[carried.output]!;
       }
+    }
+    if (this.trials !== null) {
+      this.trials.record(performance.now() - started);
+      this.info.spinWait = this.trials.spinning;
+      this.info.waitTrials = {
+        trials: this.trials.trials,
+        sleepingMs: this.trials.last?.sleepingMs ?? null,
+        spinningMs: this.trials.last?.spinningMs ?? null,
+      };
     }
     this.current = to;
     this.steps += 1;
@@ -239,6 +271,13 @@ export class TrainingSession {
       return data[0]!;
     };
     return { loss: await scalar(names.loss), correct: await scalar(names.correct) };
+  }
+
+  /** The session that runs the coming step: the one asked for, or the one the trials choose or time. */
+  private async sessionForStep(): Promise<OrtTrainingSession> {
+    if (this.trials === null || !this.trials.next()) return this.session;
+    this.spinningSession ??= await this.backend.open(this.graph.bytes, { ...this.options, spinWait: true });
+    return this.spinningSession;
   }
 
   /**
@@ -305,5 +344,6 @@ export class TrainingSession {
     this.released = true;
     if (openSession === this) openSession = null;
     await this.session.release();
+    await this.spinningSession?.release();
   }
 }

@@ -16,12 +16,14 @@ export interface TrainingSessionOptions {
   /** Graph optimisation level (default `all`). */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /**
-   * Node: let idle intra-op threads spin-wait for work (onnxruntime's default) instead of sleeping. Off by
-   * default: between steps the JavaScript thread builds the next batch, and on a busy or 2-core machine
-   * spinning threads take the cores it needs (classic, 2 threads, busy machine: 539 images/s spinning,
-   * 877 not).
+   * Node's CPU provider: whether idle intra-op threads spin-wait for work (onnxruntime's own default) or
+   * sleep. Neither is faster everywhere: spinning made `classic`'s 2-thread step 6-12% faster on an idle
+   * Intel VM, and slower on an AMD one and on a busy machine (539 images/s spinning, 877 not). `'auto'`
+   * (the default, except when profiling) times both on the session's own steps, at the start and every
+   * 512 steps, and runs the faster (`wait-trials.ts`); `info.spinWait` tells which. `true` and `false` fix
+   * the choice.
    */
-  spinWait?: boolean;
+  spinWait?: boolean | 'auto';
   /** Node: write onnxruntime's per-operator profile to `<prefix>_<date>.json` (see `endProfiling`). */
   profileFilePrefix?: string;
 }
@@ -55,4 +57,11 @@ export interface TrainingSessionInfo {
   provider: string;
   /** Intra-op threads asked for; null when onnxruntime chose. */
   threads: number | null;
+  /** Whether the session's idle threads spin now: as asked, or the last trial's verdict with `spinWait: 'auto'`. */
+  spinWait: boolean;
+  /**
+   * With `spinWait: 'auto'`: trials finished, and the last one's median step on each kind of session (ms);
+   * null without trials.
+   */
+  waitTrials: { trials: number; sleepingMs: number | null; spinningMs: number | null } | null;
 }
