@@ -24,7 +24,6 @@ import { buildTrainingGraph, readTrainingState } from '@cnnx/export';
 import { buildModel, classicSpec } from '@cnnx/train';
 import * as tf from '@tensorflow/tfjs';
 import { nchwcBlockSize, TrainingSession, type TrainingSessionInfo } from '../src/index.js';
-import { FIRST_TRIAL_BLOCKS, TRIAL_BLOCK, TRIAL_WARMUP } from '../src/training/wait-trials.js';
 
 const BATCH_SIZE = 64;
 
@@ -140,8 +139,8 @@ async function main(): Promise<void> {
   try {
     // with `--spin auto`, the warm-up holds the first trial of the two ways of waiting, so the timed steps
     // all run on the one it chose
-    const warmup = spinWait === 'auto' ? TRIAL_WARMUP + 2 * FIRST_TRIAL_BLOCKS * TRIAL_BLOCK : 5;
-    for (let step = 0; step < warmup; step++) await session.step(batch, { learningRate: 0.001 });
+    for (let step = 0; step < 5 || (session.info.waitTrials?.trials === 0 && step < 500); step++)
+      await session.step(batch, { learningRate: 0.001 });
     const durations: number[] = [];
     const started = performance.now();
     const cpuStarted = process.cpuUsage();
@@ -163,8 +162,10 @@ async function main(): Promise<void> {
   let operators: { operator: string; ms: number; nodes: number }[] = [];
   if (flags.profile) {
     const folder = mkdtempSync(join(tmpdir(), 'cnnx-train-profile-'));
+    // profiled with the threads waiting as the timed steps' did
     const profiled = await TrainingSession.open(graph, state, {
       threads,
+      spinWait: spun,
       profileFilePrefix: join(folder, 'step'),
     });
     try {

@@ -22,7 +22,7 @@ import {
   nchwcBlockSize,
   TrainingSession,
 } from '../src/index.js';
-import { FIRST_TRIAL_BLOCKS, SPIN_MARGIN, TRIAL_BLOCK, TRIAL_WARMUP } from '../src/training/wait-trials.js';
+import { SPIN_MARGIN } from '../src/training/wait-trials.js';
 
 const L = tf.layers;
 let images: Float32Array;
@@ -197,35 +197,41 @@ describe('TrainingSession (onnxruntime-node)', () => {
   });
 
   test("spinWait 'auto' times both ways of waiting on its own steps and trains exactly as a sleeping session", async () => {
-    const steps = TRIAL_WARMUP + 2 * FIRST_TRIAL_BLOCKS * TRIAL_BLOCK + 4;
     const model = buildModel(5);
     const graph = buildTrainingGraph(model);
     const initial = readTrainingState(model, graph);
-    const train = async (options: { spinWait?: boolean | 'auto'; threads: number }) => {
+    /** Trains `steps` steps, or with 'trial' until the first trial's verdict and 4 steps more (at most 2,000). */
+    const train = async (
+      options: { spinWait?: boolean | 'auto'; threads: number },
+      steps: number | 'trial',
+    ) => {
       const session = await TrainingSession.open(graph, initial, options);
       try {
         const losses: number[] = [];
-        for (let step = 0; step < steps; step++)
+        let more = 4;
+        for (let step = 0; steps === 'trial' ? more > 0 && step < 2000 : step < steps; step++) {
           losses.push((await session.step(batch(step % 8), { learningRate: 0.01 })).loss);
+          if (session.info.waitTrials?.trials) more -= 1;
+        }
         return { losses, state: await session.readState(), info: { ...session.info } };
       } finally {
         await session.release();
       }
     };
-    const sleeping = await train({ spinWait: false, threads: 2 });
-    assert.equal(sleeping.info.spinWait, false);
-    assert.equal(sleeping.info.waitTrials, null);
-    const auto = await train({ threads: 2 });
+    const auto = await train({ threads: 2 }, 'trial');
     // the first trial ended; its verdict follows from its medians
     const trial = auto.info.waitTrials!;
     assert.equal(trial.trials, 1);
     assert.ok(trial.sleepingMs! > 0 && trial.spinningMs! > 0);
     assert.equal(auto.info.spinWait, trial.spinningMs! < SPIN_MARGIN * trial.sleepingMs!);
     // the steps moved between the two sessions, the state with them: the same numbers
+    const sleeping = await train({ spinWait: false, threads: 2 }, auto.losses.length);
+    assert.equal(sleeping.info.spinWait, false);
+    assert.equal(sleeping.info.waitTrials, null);
     assert.deepEqual(auto.losses, sleeping.losses);
     for (const [name, values] of sleeping.state) assert.deepEqual(auto.state.get(name), values, name);
     // one thread has no idle threads to wait: no trial
-    const single = await train({ threads: 1 });
+    const single = await train({ threads: 1 }, 40);
     assert.equal(single.info.waitTrials, null);
     assert.equal(single.info.spinWait, false);
   });

@@ -275,7 +275,7 @@ export class TrainingSession {
 
   /** The session that runs the coming step: the one asked for, or the one the trials choose or time. */
   private async sessionForStep(): Promise<OrtTrainingSession> {
-    if (this.trials === null || !this.trials.next()) return this.session;
+    if (this.trials === null || !this.trials.next(performance.now())) return this.session;
     this.spinningSession ??= await this.backend.open(this.graph.bytes, { ...this.options, spinWait: true });
     return this.spinningSession;
   }

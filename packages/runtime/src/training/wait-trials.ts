@@ -9,8 +9,15 @@
  * machine's load changes. The faster one then runs the steps until the next trial.
  */
 
-/** Steps in a block of one kind. Its first step is not timed: the other session's threads may still spin. */
-export const TRIAL_BLOCK = 4;
+/**
+ * Steps that start within this many milliseconds of a switch between the sessions are not timed. Once its
+ * step ends, a spinning session's threads spin on for a while (1 << 20 pauses in onnxruntime's thread pool,
+ * about 50-70 ms on this machine). Measured here, that made the first two `classic` steps of each sleeping
+ * block 27.8-30.7 ms, against 22.4-23.8 ms for the later ones.
+ */
+export const SETTLE_MS = 100;
+/** Timed steps in a block of one kind. */
+export const TIMED_PER_BLOCK = 3;
 /** Blocks of each kind in the first trial, interleaved so that a drifting machine weighs on both alike. */
 export const FIRST_TRIAL_BLOCKS = 4;
 /** Blocks of each kind in each later trial. */
@@ -31,21 +38,23 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** One trial in progress: how far it is, and the timed steps of each kind. */
+/** One trial in progress: its block, when that block started, and the timed steps of each kind. */
 interface Trial {
   blocks: number;
-  index: number;
+  block: number;
+  timedInBlock: number;
+  blockStartedAt: number | null;
   sleeping: number[];
   spinning: number[];
 }
 
 /**
- * The schedule of the trials and their verdicts, apart from onnxruntime: `next()` says which kind runs the
- * coming step, `record(ms)` takes its duration.
+ * The schedule of the trials and their verdicts, apart from onnxruntime: `next(now)` says which kind runs the
+ * coming step (`now` in milliseconds, as `performance.now()` gives it), `record(ms)` takes its duration.
  *
  * @example
  * const trials = new WaitTrials();
- * const spin = trials.next(); // false for the warm-up steps, then alternating blocks
+ * const spin = trials.next(performance.now()); // false for the warm-up steps, then alternating blocks
  * trials.record(23.4);
  * trials.spinning; // the verdict of the last trial (false before the first ends)
  */
@@ -58,38 +67,44 @@ export class WaitTrials {
   last: { sleepingMs: number; spinningMs: number } | null = null;
   private untilTrial = TRIAL_WARMUP;
   private trial: Trial | null = null;
-  private pending: boolean | null = null;
+  private pending: { spin: boolean; timed: boolean } | null = null;
 
-  /** Whether the coming step runs on the spinning session. */
-  next(): boolean {
+  /** Whether the step starting at `now` runs on the spinning session. */
+  next(now: number): boolean {
     if (this.trial === null && this.untilTrial === 0) {
       const blocks = this.trials === 0 ? FIRST_TRIAL_BLOCKS : LATER_TRIAL_BLOCKS;
-      this.trial = { blocks, index: 0, sleeping: [], spinning: [] };
+      this.trial = { blocks, block: 0, timedInBlock: 0, blockStartedAt: null, sleeping: [], spinning: [] };
     }
     const trial = this.trial;
+    if (trial === null) {
+      this.pending = { spin: this.spinning, timed: false };
+      return this.spinning;
+    }
     // blocks alternate, the kind that is not chosen first, so that each trial starts by switching
-    this.pending =
-      trial === null
-        ? this.spinning
-        : Math.floor(trial.index / TRIAL_BLOCK) % 2 === 0
-          ? !this.spinning
-          : this.spinning;
-    return this.pending;
+    const spin = trial.block % 2 === 0 ? !this.spinning : this.spinning;
+    trial.blockStartedAt ??= now;
+    this.pending = { spin, timed: now - trial.blockStartedAt >= SETTLE_MS };
+    return spin;
   }
 
   /** The duration of the step `next()` announced, in milliseconds. */
   record(milliseconds: number): void {
-    const spun = this.pending;
-    if (spun === null) throw new Error('WaitTrials.record without next()');
+    const pending = this.pending;
+    if (pending === null) throw new Error('WaitTrials.record without next()');
     this.pending = null;
     const trial = this.trial;
     if (trial === null) {
       this.untilTrial -= 1;
       return;
     }
-    if (trial.index % TRIAL_BLOCK !== 0) (spun ? trial.spinning : trial.sleeping).push(milliseconds);
-    trial.index += 1;
-    if (trial.index < 2 * trial.blocks * TRIAL_BLOCK) return;
+    if (!pending.timed) return;
+    (pending.spin ? trial.spinning : trial.sleeping).push(milliseconds);
+    trial.timedInBlock += 1;
+    if (trial.timedInBlock < TIMED_PER_BLOCK) return;
+    trial.block += 1;
+    trial.timedInBlock = 0;
+    trial.blockStartedAt = null;
+    if (trial.block < 2 * trial.blocks) return;
     this.last = { sleepingMs: median(trial.sleeping), spinningMs: median(trial.spinning) };
     this.spinning = this.last.spinningMs < SPIN_MARGIN * this.last.sleepingMs;
     this.trials += 1;
