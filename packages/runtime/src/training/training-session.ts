@@ -92,7 +92,9 @@ function checkState(
  * parameters, optimizer slots and batch-norm statistics between steps: in onnxruntime-node in two sets of
  * preallocated tensors that swap roles each step (fed from one, written into the other, no copies), in
  * onnxruntime-web in the tensors each run returns. One session at a time per process: an idle onnxruntime
- * session keeps its thread pool spinning and slows the one that works.
+ * session keeps its thread pool spinning and slows the one that works. On onnxruntime-node's CPU provider
+ * it holds a second onnxruntime session of the same graph, whose threads spin, and times the two on its
+ * steps to run the faster (`spinWait: 'auto'`, `wait-trials.ts`).
  *
  * @example
  * const session = await TrainingSession.open(step, readTrainingState(model, step), { threads: 2 });
