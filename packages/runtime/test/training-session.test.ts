@@ -281,6 +281,10 @@ describe('TrainingSession (onnxruntime-node)', () => {
       TrainingSession.open(graph, state, { device: 'webgpu' }),
       /'device' must be cpu or cuda in Node, got 'webgpu'/,
     );
+    await assert.rejects(
+      TrainingSession.open(graph, state, { spinWait: 'sometimes' as never }),
+      /'spinWait' must be true, false or 'auto', got sometimes/,
+    );
     const reopened = await TrainingSession.open(graph, state);
     await reopened.release();
     await assert.rejects(reopened.step(batch(0), { learningRate: 0.1 }), /was released/);
