@@ -22,6 +22,8 @@ import {
   nchwcBlockSize,
   TrainingSession,
 } from '../src/index.js';
+import { nodeTrainingBackend } from '../src/training/node.js';
+import { TrainingSession as CoreTrainingSession } from '../src/training/training-session.js';
 import { SPIN_MARGIN } from '../src/training/wait-trials.js';
 
 const L = tf.layers;
@@ -234,6 +236,42 @@ describe('TrainingSession (onnxruntime-node)', () => {
     const single = await train({ threads: 1 }, 40);
     assert.equal(single.info.waitTrials, null);
     assert.equal(single.info.spinWait, false);
+  });
+
+  test('when the spinning session cannot open, the trials stop and training goes on with sleeping threads', async () => {
+    const model = buildModel(6);
+    const graph = buildTrainingGraph(model);
+    const initial = readTrainingState(model, graph);
+    const cpu = nodeTrainingBackend('cpu');
+    const asked: boolean[] = [];
+    // the one failure this test cannot cause for real (a second session of a graph that just opened)
+    const refusing: typeof cpu = {
+      ...cpu,
+      async open(bytes, options) {
+        asked.push(options.spinWait === true);
+        if (options.spinWait === true) throw new Error('out of memory for a second session');
+        return cpu.open(bytes, options);
+      },
+    };
+    const losses = async (session: CoreTrainingSession) => {
+      const values: number[] = [];
+      try {
+        for (let step = 0; step < 12; step++)
+          values.push((await session.step(batch(step % 8), { learningRate: 0.01 })).loss);
+      } finally {
+        await session.release();
+      }
+      return values;
+    };
+    const session = await CoreTrainingSession.create(graph, initial, refusing, { threads: 2 });
+    const trained = await losses(session);
+    assert.deepEqual(asked, [false, true], 'one try at the spinning session, at the first trial step');
+    assert.equal(session.info.waitTrials, null);
+    assert.equal(session.info.spinWait, false);
+    const sleeping = await losses(
+      await TrainingSession.open(graph, initial, { threads: 2, spinWait: false }),
+    );
+    assert.deepEqual(trained, sleeping);
   });
 
   test('one training session per process; bad batches and states are refused with the value named', async () => {

@@ -119,7 +119,7 @@ export class TrainingSession {
     private readonly session: OrtTrainingSession,
     state: ReadonlyMap<string, Float32Array>,
     private readonly options: TrainingSessionOptions,
-    private readonly trials: WaitTrials | null,
+    private trials: WaitTrials | null,
   ) {
     this.info = {
       device: backend.device,
@@ -275,10 +275,22 @@ export class TrainingSession {
     return { loss: await scalar(names.loss), correct: await scalar(names.correct) };
   }
 
-  /** The session that runs the coming step: the one asked for, or the one the trials choose or time. */
+  /**
+   * The session that runs the coming step: the one asked for, or the one the trials choose or time. Should
+   * the spinning session fail to open, the trials stop and the threads sleep: training goes on as before.
+   */
   private async sessionForStep(): Promise<OrtTrainingSession> {
     if (this.trials === null || !this.trials.next(performance.now())) return this.session;
-    this.spinningSession ??= await this.backend.open(this.graph.bytes, { ...this.options, spinWait: true });
+    if (this.spinningSession === null) {
+      try {
+        this.spinningSession = await this.backend.open(this.graph.bytes, { ...this.options, spinWait: true });
+      } catch {
+        this.trials = null;
+        this.info.spinWait = false;
+        this.info.waitTrials = null;
+        return this.session;
+      }
+    }
     return this.spinningSession;
   }
 
@@ -345,7 +357,10 @@ export class TrainingSession {
     if (this.released) return;
     this.released = true;
     if (openSession === this) openSession = null;
-    await this.session.release();
-    await this.spinningSession?.release();
+    try {
+      await this.session.release();
+    } finally {
+      await this.spinningSession?.release();
+    }
   }
 }
