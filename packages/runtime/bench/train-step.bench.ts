@@ -24,6 +24,7 @@ import { buildTrainingGraph, readTrainingState } from '@cnnx/export';
 import { buildModel, classicSpec } from '@cnnx/train';
 import * as tf from '@tensorflow/tfjs';
 import { nchwcBlockSize, TrainingSession, type TrainingSessionInfo } from '../src/index.js';
+import { median } from '../src/training/wait-trials.js';
 
 const BATCH_SIZE = 64;
 
@@ -74,12 +75,6 @@ function positiveInteger(name: string, value: string | undefined): number {
 /** `classic`, or with `batchNorm` a batch norm after each conv's ReLU: the models of bench:train. */
 function buildClassic(batchNorm: boolean): tf.LayersModel {
   return buildModel(classicSpec({ batchNorm }), { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** onnxruntime's profile file summed by operator type: ms per step, largest first. */

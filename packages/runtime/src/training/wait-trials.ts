@@ -32,7 +32,8 @@ export const TRIAL_EVERY = 512;
  */
 export const SPIN_MARGIN = 0.97;
 
-function median(values: readonly number[]): number {
+/** The middle of `values` (the mean of the two middle ones for an even count). */
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
