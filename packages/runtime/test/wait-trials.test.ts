@@ -37,7 +37,9 @@ class Run {
       if (spin !== this.previous) this.switchedAt = this.now;
       this.previous = spin;
       const took = duration(spin, this.now - this.switchedAt);
-      this.trials.record(took);
+      const finished = this.trials.trials;
+      // record() says so exactly when the step ends a trial
+      assert.equal(this.trials.record(took), this.trials.trials > finished);
       this.now += took;
       kinds.push(spin);
     }

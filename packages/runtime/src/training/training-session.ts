@@ -256,14 +256,10 @@ export class TrainingSession {
         carried.tensors[to] = results[carried.output]!;
       }
     }
-    if (this.trials !== null) {
-      this.trials.record(performance.now() - started);
+    if (this.trials?.record(performance.now() - started)) {
+      // a trial ended: its verdict and medians
       this.info.spinWait = this.trials.spinning;
-      this.info.waitTrials = {
-        trials: this.trials.trials,
-        sleepingMs: this.trials.last?.sleepingMs ?? null,
-        spinningMs: this.trials.last?.spinningMs ?? null,
-      };
+      this.info.waitTrials = { trials: this.trials.trials, ...this.trials.last! };
     }
     this.current = to;
     this.steps += 1;

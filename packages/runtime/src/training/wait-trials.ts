@@ -88,28 +88,29 @@ export class WaitTrials {
     return spin;
   }
 
-  /** The duration of the step `next()` announced, in milliseconds. */
-  record(milliseconds: number): void {
+  /** The duration of the step `next()` announced, in milliseconds; true when it ended a trial. */
+  record(milliseconds: number): boolean {
     const pending = this.pending;
     if (pending === null) throw new Error('WaitTrials.record without next()');
     this.pending = null;
     const trial = this.trial;
     if (trial === null) {
       this.untilTrial -= 1;
-      return;
+      return false;
     }
-    if (!pending.timed) return;
+    if (!pending.timed) return false;
     (pending.spin ? trial.spinning : trial.sleeping).push(milliseconds);
     trial.timedInBlock += 1;
-    if (trial.timedInBlock < TIMED_PER_BLOCK) return;
+    if (trial.timedInBlock < TIMED_PER_BLOCK) return false;
     trial.block += 1;
     trial.timedInBlock = 0;
     trial.blockStartedAt = null;
-    if (trial.block < 2 * trial.blocks) return;
+    if (trial.block < 2 * trial.blocks) return false;
     this.last = { sleepingMs: median(trial.sleeping), spinningMs: median(trial.spinning) };
     this.spinning = this.last.spinningMs < SPIN_MARGIN * this.last.sleepingMs;
     this.trials += 1;
     this.trial = null;
     this.untilTrial = TRIAL_EVERY;
+    return true;
   }
 }
