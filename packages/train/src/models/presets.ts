@@ -138,7 +138,8 @@ export const presets: Readonly<Record<PresetName, PresetInfo>> = {
       "cnnx's own: classic + a residual block on 7×7 maps, batch norm, dropout; augmentation on by default",
     parameters: 495_882,
     augment: true,
-    // 99.07-99.40% on mnist-sample's held-out 15%: 99.13% in 54 s on onnxruntime, 2 cores (README, "Training past the quickstart").
+    // 99.07-99.40% on mnist-sample's held-out 15%: 99.13% in 54 s on onnxruntime, 2 cores
+    // (README, "Training past the quickstart").
     training: { epochs: 10, learningRate: 0.002, schedule: 'cosine' },
     spec: bestSpec,
   },
