@@ -84,20 +84,37 @@ export function augmentImage(
         const row0 = (y0 * width + x0) * channels;
         const row1 = row0 + width * channels;
         for (let c = 0; c < channels; c += 1) {
-          const v00 = table[image[row0 + c]!]!;
-          const v10 = table[image[row0 + channels + c]!]!;
-          const v01 = table[image[row1 + c]!]!;
-          const v11 = table[image[row1 + channels + c]!]!;
+          const b00 = image[row0 + c]!;
+          const b10 = image[row0 + channels + c]!;
+          const b01 = image[row1 + c]!;
+          const b11 = image[row1 + channels + c]!;
+          // four background bytes (most of a digit's page): the blend below would give `zero` exactly
+          if ((b00 | b10 | b01 | b11) === 0) {
+            output[at++] = zero;
+            continue;
+          }
+          const v00 = table[b00]!;
+          const v10 = table[b10]!;
+          const v01 = table[b01]!;
+          const v11 = table[b11]!;
           output[at++] = v00 + (v10 - v00) * fx + (v01 - v00 + (v11 - v01 - v10 + v00) * fx) * fy;
         }
         at += step;
         continue;
       }
       for (let c = 0; c < channels; c += 1) {
-        const v00 = sample(image, width, height, channels, x0, y0, c, table, zero);
-        const v10 = sample(image, width, height, channels, x0 + 1, y0, c, table, zero);
-        const v01 = sample(image, width, height, channels, x0, y0 + 1, c, table, zero);
-        const v11 = sample(image, width, height, channels, x0 + 1, y0 + 1, c, table, zero);
+        const b00 = byteAt(image, width, height, channels, x0, y0, c);
+        const b10 = byteAt(image, width, height, channels, x0 + 1, y0, c);
+        const b01 = byteAt(image, width, height, channels, x0, y0 + 1, c);
+        const b11 = byteAt(image, width, height, channels, x0 + 1, y0 + 1, c);
+        if ((b00 | b10 | b01 | b11) === 0) {
+          output[at++] = zero;
+          continue;
+        }
+        const v00 = table[b00]!;
+        const v10 = table[b10]!;
+        const v01 = table[b01]!;
+        const v11 = table[b11]!;
         output[at++] = (v00 * (1 - fx) + v10 * fx) * (1 - fy) + (v01 * (1 - fx) + v11 * fx) * fy;
       }
       at += step;
@@ -105,7 +122,8 @@ export function augmentImage(
   }
 }
 
-function sample(
+/** The byte at (x, y, c), or 0 (the background, `table[0]`) outside the image. */
+function byteAt(
   image: Uint8Array,
   width: number,
   height: number,
@@ -113,8 +131,6 @@ function sample(
   x: number,
   y: number,
   c: number,
-  table: Float32Array,
-  zero: number,
 ): number {
-  return x >= 0 && y >= 0 && x < width && y < height ? table[image[(y * width + x) * channels + c]!]! : zero;
+  return x >= 0 && y >= 0 && x < width && y < height ? image[(y * width + x) * channels + c]! : 0;
 }
