@@ -79,34 +79,20 @@ export function augmentImage(
       const y0 = Math.floor(sy);
       const fx = sx - x0;
       const fy = sy - y0;
-      if (x0 >= 0 && y0 >= 0 && x0 + 1 < width && y0 + 1 < height) {
-        // inside: the four neighbours exist (the common case, no bounds checks per read)
-        const row0 = (y0 * width + x0) * channels;
-        const row1 = row0 + width * channels;
-        for (let c = 0; c < channels; c += 1) {
-          const b00 = image[row0 + c]!;
-          const b10 = image[row0 + channels + c]!;
-          const b01 = image[row1 + c]!;
-          const b11 = image[row1 + channels + c]!;
-          // four background bytes (most of a digit's page): the blend below would give `zero` exactly
-          if ((b00 | b10 | b01 | b11) === 0) {
-            output[at++] = zero;
-            continue;
-          }
-          const v00 = table[b00]!;
-          const v10 = table[b10]!;
-          const v01 = table[b01]!;
-          const v11 = table[b11]!;
-          output[at++] = v00 + (v10 - v00) * fx + (v01 - v00 + (v11 - v01 - v10 + v00) * fx) * fy;
-        }
-        at += step;
-        continue;
-      }
+      // inside: the four neighbours exist (the common case, no bounds checks per read)
+      const inside = x0 >= 0 && y0 >= 0 && x0 + 1 < width && y0 + 1 < height;
+      const row0 = (y0 * width + x0) * channels;
+      const row1 = row0 + width * channels;
       for (let c = 0; c < channels; c += 1) {
-        const b00 = byteAt(image, width, height, channels, x0, y0, c);
-        const b10 = byteAt(image, width, height, channels, x0 + 1, y0, c);
-        const b01 = byteAt(image, width, height, channels, x0, y0 + 1, c);
-        const b11 = byteAt(image, width, height, channels, x0 + 1, y0 + 1, c);
+        const b00 = inside ? image[row0 + c]! : byteAt(image, width, height, channels, x0, y0, c);
+        const b10 = inside
+          ? image[row0 + channels + c]!
+          : byteAt(image, width, height, channels, x0 + 1, y0, c);
+        const b01 = inside ? image[row1 + c]! : byteAt(image, width, height, channels, x0, y0 + 1, c);
+        const b11 = inside
+          ? image[row1 + channels + c]!
+          : byteAt(image, width, height, channels, x0 + 1, y0 + 1, c);
+        // four background bytes (most of a digit's page): either blend below would give `zero` exactly
         if ((b00 | b10 | b01 | b11) === 0) {
           output[at++] = zero;
           continue;
@@ -115,7 +101,9 @@ export function augmentImage(
         const v10 = table[b10]!;
         const v01 = table[b01]!;
         const v11 = table[b11]!;
-        output[at++] = (v00 * (1 - fx) + v10 * fx) * (1 - fy) + (v01 * (1 - fx) + v11 * fx) * fy;
+        output[at++] = inside
+          ? v00 + (v10 - v00) * fx + (v01 - v00 + (v11 - v01 - v10 + v00) * fx) * fy
+          : (v00 * (1 - fx) + v10 * fx) * (1 - fy) + (v01 * (1 - fx) + v11 * fx) * fy;
       }
       at += step;
     }
