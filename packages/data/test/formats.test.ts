@@ -332,6 +332,36 @@ describe('batches', () => {
     );
   });
 
+  it("keeps a standardised scale's background exactly, and the ink, when it rotates and zooms", () => {
+    // the background scales to (0 − 0.5) / 0.25 = −2, not 0: an augmented page keeps it exactly, ink or not
+    const table = scaleTable({ mean: 0.5, std: 0.25 });
+    const background = table[0]!;
+    assert.equal(background, -2);
+    const digit = new Uint8Array(784);
+    for (let y = 10; y < 18; y += 1) for (let x = 10; x < 18; x += 1) digit[y * 28 + x] = 100 + y * 8 + x;
+    const inkOf = (pixels: Float32Array) => pixels.reduce((sum, value) => sum + (value - background), 0);
+    const source = Float32Array.from(digit, (byte) => table[byte]!);
+    const random = createRandom(3);
+    const output = new Float32Array(784);
+    const blank = new Float32Array(784);
+    for (let draw = 0; draw < 50; draw += 1) {
+      const augmentation = { shift: 2, rotate: 10, zoom: 0.1 };
+      augmentImage(digit, 28, 28, 1, augmentation, random, table, output, 0);
+      // the ink (rows and columns 10-17) moves by at most 2 + 2 pixels, so rows and columns 0-4 stay background
+      for (let y = 0; y < 28; y += 1)
+        for (let x = 0; x < 28; x += 1)
+          if (y < 5 || x < 5 || y > 22 || x > 22)
+            assert.equal(output[y * 28 + x], background, `(${x}, ${y})`);
+      const ratio = inkOf(output) / inkOf(source);
+      assert.ok(ratio > 0.75 && ratio < 1.3, `draw ${draw}: ink ratio ${ratio}`);
+      augmentImage(new Uint8Array(784), 28, 28, 1, augmentation, random, table, blank, 0);
+      assert.ok(
+        blank.every((value) => value === background),
+        'a blank page stays the background',
+      );
+    }
+  });
+
   it('flips left-right about half the time and shifts by whole pixels when nothing rotates or zooms', () => {
     // an asymmetric 6×5 image, so every mirror and shift is told apart
     const [height, width] = [6, 5];
