@@ -466,7 +466,30 @@ describe('training step vs tfjs (cpu backend), one case per layer, loss and opti
 
   // On onnxruntime's CPU provider the input gradient of a stride-1 conv runs on its blocked (NCHWc) kernels
   // when both channel counts are multiples of the block this machine's onnxruntime uses: the same numbers.
-  const blockedCases: Case[] = [
+  const blockedCases: (Case & { blockedConvs?: number; poolThenFlatten?: boolean })[] = [
+    {
+      name: 'classic (its second pool in blocks, and the Flatten reading them)',
+      build: () => buildClassic(),
+      batch: () => batchOf(8),
+      poolThenFlatten: true,
+    },
+    {
+      name: 'Conv2D 16 → Conv2D 32 → MaxPooling2D → Conv2D 32 → Conv2D 32 (blocked values passed on in blocks)',
+      build: () =>
+        sequential(
+          [28, 28, 1],
+          [
+            conv({ filters: 16 }),
+            conv({ filters: 32 }),
+            L.maxPooling2d({ poolSize: 2 }),
+            conv({ filters: 32 }),
+            conv({ filters: 32, activation: 'linear' }),
+            ...head(),
+          ],
+        ),
+      batch: () => batchOf(8),
+      blockedConvs: 6,
+    },
     {
       name: 'Conv2D 16 → Conv2D 32 same relu → MaxPooling2D (forward and input gradient at NCHWc block sizes)',
       build: () =>
@@ -475,6 +498,7 @@ describe('training step vs tfjs (cpu backend), one case per layer, loss and opti
           [conv({ filters: 16 }), conv({ filters: 32 }), L.maxPooling2d({ poolSize: 2 }), ...head()],
         ),
       batch: () => batchOf(8),
+      poolThenFlatten: true,
     },
     {
       name: 'Conv2D 16 → Conv2D 16 valid 5×5 linear, no bias',
@@ -512,12 +536,43 @@ describe('training step vs tfjs (cpu backend), one case per layer, loss and opti
       const blocked = (written.graph?.node ?? []).filter(
         (node) => node.domain === 'com.microsoft.nchwc' && node.opType === 'Conv',
       );
-      const expected = testCase.name.includes('stride 2') ? 1 : 2;
+      const expected = testCase.blockedConvs ?? (testCase.name.includes('stride 2') ? 1 : 2);
       assert.equal(
         blocked.length,
         expected,
         "the second conv's forward (and at stride 1 its input gradient) are blocked Convs",
       );
+      const nodes = written.graph?.node ?? [];
+      // A blocked value read by a blocked Conv is not reordered back and forth: each ReorderInput reads a
+      // value no blocked node wrote.
+      const reordered = nodes.filter((node) => node.opType === 'ReorderInput');
+      for (const node of reordered) {
+        const producer = nodes.find((other) => other.output?.includes(node.input![0]!));
+        assert.notEqual(
+          producer?.opType,
+          'ReorderOutput',
+          `${node.name} reorders what ${producer?.name} reordered`,
+        );
+      }
+      if (/MaxPooling2D/.test(testCase.name)) {
+        // The pool after a blocked conv works in its blocks: Splits, no GEMM listing the cells.
+        const pool = nodes.filter((node) => node.name?.startsWith('max_pooling2d'));
+        assert.ok(
+          pool.some((node) => node.opType === 'Split'),
+          'Splits separate the cells',
+        );
+        assert.ok(!pool.some((node) => node.opType === 'MatMul'), 'no GEMM lists the cells');
+      }
+      if (testCase.poolThenFlatten) {
+        // and a Flatten after it reads the pool's blocks reordered to NHWC, both ways: no Transpose.
+        const transposes = nodes.filter(
+          (node) => node.opType === 'Transpose' && /^(flatten|max_pooling2d)/.test(node.name ?? ''),
+        );
+        assert.deepEqual(
+          transposes.map((node) => node.name),
+          [],
+        );
+      }
       assert.ok(written.opsetImport.some((entry) => entry.domain === 'com.microsoft.nchwc'));
     });
   }

@@ -214,6 +214,22 @@ export class GraphBuilder {
     for (const name of renamed.keys()) this.initializers.delete(name);
   }
 
+  /**
+   * Drops the nodes whose outputs nothing reads (no node, no graph output), until none is left: what a
+   * rewrite left behind. ONNX operators have no side effects, so the graph computes the same outputs.
+   */
+  pruneUnreadNodes(): void {
+    const graphOutputs = new Set(this.outputs.map((output) => output.name));
+    for (;;) {
+      const read = new Set(this.nodes.flatMap((node) => node.inputs));
+      const kept = this.nodes.filter((node) =>
+        node.outputs.some((output) => read.has(output) || graphOutputs.has(output)),
+      );
+      if (kept.length === this.nodes.length) return;
+      this.nodes.splice(0, this.nodes.length, ...kept);
+    }
+  }
+
   /** Drops initializers no node reads (after folding or quantization rewrote the graph). */
   pruneInitializers(): void {
     const read = new Set(this.nodes.flatMap((node) => node.inputs));

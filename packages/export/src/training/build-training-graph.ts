@@ -437,6 +437,7 @@ export function buildTrainingGraph(
     graph.addOutput({ name, type: tensor.type, shape: tensor.shape });
     outputs.push(tensor);
   }
+  graph.pruneUnreadNodes();
   graph.dedupeInitializers();
   graph.pruneInitializers();
 

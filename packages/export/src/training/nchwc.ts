@@ -51,7 +51,7 @@ export function nchwcConv(
     kernelHeight,
     kernelWidth,
   ]);
-  const reordered = ops.node('ReorderInput', [input], {}, 'ReorderInput', NCHWC_DOMAIN);
+  const reordered = blockedOf(ops, input, inChannels);
   const output = ops.node(
     'Conv',
     bias ? [reordered, weights, bias] : [reordered, weights],
@@ -59,7 +59,68 @@ export function nchwcConv(
     'NchwcConv',
     NCHWC_DOMAIN,
   );
-  return ops.node('ReorderOutput', [output], { channels: outChannels }, 'ReorderOutput', NCHWC_DOMAIN);
+  return reorderOutput(ops, output, outChannels);
+}
+
+/**
+ * NCHW `value` of `channels` channels (a multiple of the block) in onnxruntime's channel blocks: the blocks
+ * it was reordered from when a blocked node wrote it, its NHWC source reordered when it is a Transpose of
+ * one (a Flatten's gradient), else `value` reordered.
+ *
+ * @example
+ * blockedOf(ops, reorderOutput(ops, blocked, 64), 64); // blocked itself, no node added
+ */
+export function blockedOf(ops: Ops, value: string, channels: number): string {
+  const source = blockedSourceOf(ops.graph, value, channels);
+  if (source !== undefined) return source;
+  const producer = ops.graph.producer(value);
+  const perm =
+    producer?.opType === 'Transpose' && producer.domain === undefined ? producer.attributes.perm : undefined;
+  const fromChannelsLast = Array.isArray(perm) && perm.join() === '0,3,1,2';
+  return ops.node(
+    'ReorderInput',
+    [fromChannelsLast ? producer!.inputs[0]! : value],
+    fromChannelsLast ? { channels_last: 1 } : {},
+    'ReorderInput',
+    NCHWC_DOMAIN,
+  );
+}
+
+/** Blocked `value` reordered back into `channels` channels, NCHW (or NHWC with `channelsLast`). */
+export function reorderOutput(ops: Ops, value: string, channels: number, channelsLast = false): string {
+  const attributes: Record<string, AttributeValue> = channelsLast
+    ? { channels, channels_last: 1 }
+    : { channels };
+  return ops.node('ReorderOutput', [value], attributes, 'ReorderOutput', NCHWC_DOMAIN);
+}
+
+/**
+ * NCHW `value` in NHWC, when a blocked node wrote it: its blocks reordered to NHWC directly (no Transpose).
+ *
+ * @example
+ * channelsLastOf(ops, reorderOutput(ops, blocked, 64)); // ReorderOutput(blocked, channels_last)
+ */
+export function channelsLastOf(ops: Ops, value: string): string | undefined {
+  const producer = ops.graph.producer(value);
+  const channels = producer?.attributes.channels;
+  if (typeof channels !== 'number') return undefined;
+  const source = blockedSourceOf(ops.graph, value, channels);
+  return source === undefined ? undefined : reorderOutput(ops, source, channels, true);
+}
+
+/**
+ * The blocked value that NCHW `value` of `channels` channels was reordered from (a blocked Conv's output,
+ * say), or undefined. With `channels` in whole blocks the blocked value holds exactly those channels, so a
+ * blocked reader can take it instead of reordering `value` again.
+ *
+ * @example
+ * blockedSourceOf(graph, nchwcConv(ops, x, kernel, shape, 16, attributes), 64); // the NchwcConv's output
+ */
+export function blockedSourceOf(graph: GraphBuilder, value: string, channels: number): string | undefined {
+  const producer = graph.producer(value);
+  if (producer?.opType !== 'ReorderOutput' || producer.domain !== NCHWC_DOMAIN) return undefined;
+  const { channels: written, channels_last: channelsLast } = producer.attributes;
+  return written === channels && !channelsLast ? producer.inputs[0] : undefined;
 }
 
 /**
