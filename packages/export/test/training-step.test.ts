@@ -491,6 +491,24 @@ describe('training step vs tfjs (cpu backend), one case per layer, loss and opti
       blockedConvs: 6,
     },
     {
+      name: 'Conv2D 16 → Conv2D 16 valid 5×5 → MaxPooling2D 3×3 → Conv2D 16 → MaxPooling2D 1×2 (other tilings in blocks)',
+      build: () =>
+        sequential(
+          [28, 28, 1],
+          [
+            conv({ filters: 16 }),
+            conv({ filters: 16, kernelSize: 5, padding: 'valid' }),
+            L.maxPooling2d({ poolSize: 3 }),
+            conv({ filters: 16 }),
+            L.maxPooling2d({ poolSize: [1, 2] }),
+            ...head(),
+          ],
+        ),
+      batch: () => batchOf(8),
+      blockedConvs: 4,
+      poolThenFlatten: true,
+    },
+    {
       name: 'Conv2D 16 → Conv2D 32 same relu → MaxPooling2D (forward and input gradient at NCHWc block sizes)',
       build: () =>
         sequential(
