@@ -1,7 +1,7 @@
 import { EXPORTER_VERSION } from '../convert.js';
 import type { AttributeValue } from '../graph/graph-builder.js';
 import { GraphBuilder, irVersionForOpset, serializeModel } from '../graph/graph-builder.js';
-import type { Ops } from './ops.js';
+import { type Ops, transposeSource } from './ops.js';
 
 /** onnxruntime's operator set of its blocked (NCHWc) CPU kernels. */
 const NCHWC_DOMAIN = 'com.microsoft.nchwc';
@@ -73,14 +73,12 @@ export function nchwcConv(
 export function blockedOf(ops: Ops, value: string, channels: number): string {
   const source = blockedSourceOf(ops.graph, value, channels);
   if (source !== undefined) return source;
-  const producer = ops.graph.producer(value);
-  const perm =
-    producer?.opType === 'Transpose' && producer.domain === undefined ? producer.attributes.perm : undefined;
-  const fromChannelsLast = Array.isArray(perm) && perm.join() === '0,3,1,2';
+  // NHWC → NCHW (a Flatten's gradient): its NHWC source goes into blocks directly.
+  const channelsLast = transposeSource(ops.graph, value, [0, 3, 1, 2]);
   return ops.node(
     'ReorderInput',
-    [fromChannelsLast ? producer!.inputs[0]! : value],
-    fromChannelsLast ? { channels_last: 1 } : {},
+    [channelsLast ?? value],
+    channelsLast === undefined ? {} : { channels_last: 1 },
     'ReorderInput',
     NCHWC_DOMAIN,
   );

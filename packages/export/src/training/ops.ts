@@ -4,6 +4,20 @@ import type { AttributeValue, GraphBuilder } from '../graph/graph-builder.js';
 export const DATA_TYPE = { float32: 1, int32: 6, uint32: 12, bool: 9 } as const;
 
 /**
+ * The value that `name` is a Transpose of by `perm`, if `name` is one (so that transposing it back is that
+ * value itself).
+ *
+ * @example
+ * transposeSource(graph, ops.transpose(x, [0, 3, 1, 2]), [0, 3, 1, 2]); // x
+ */
+export function transposeSource(graph: GraphBuilder, name: string, perm: number[]): string | undefined {
+  const producer = graph.producer(name);
+  if (producer?.opType !== 'Transpose' || producer.domain !== undefined) return undefined;
+  const attribute = producer.attributes.perm;
+  return Array.isArray(attribute) && attribute.join() === perm.join() ? producer.inputs[0] : undefined;
+}
+
+/**
  * Node-writing shorthands over a {@link GraphBuilder}, naming every node `<prefix>/<label>`. The training
  * graph is built from many small expressions; this keeps each one on a line.
  *
