@@ -100,31 +100,20 @@ function blockedTiles(
   const { kernel, height, width, outHeight, outWidth } = geometry;
   const [kernelHeight, kernelWidth] = kernel;
   const rowLength = outWidth * kernelWidth * block;
-  const split = (value: string, parts: number, size: number, width: number) =>
-    ops.nodeMulti(
-      'Split',
-      [ops.reshape(value, [-1, width]), ops.int64s(new Array(parts).fill(size), 'split')],
-      parts,
-      {
-        axis: 1,
-      },
-    );
-  // A Split of axis 1 of `[…, kh, rowLength]`: each of the kh rows.
-  const rows =
-    kernelHeight === 1
-      ? [blocked]
-      : ops.nodeMulti(
-          'Split',
-          [
-            ops.reshape(blocked, [-1, kernelHeight, rowLength]),
-            ops.int64s(new Array(kernelHeight).fill(1), 'split'),
-          ],
-          kernelHeight,
-          { axis: 1 },
-        );
-  const cells = rows.flatMap((row) =>
-    kernelWidth === 1 ? [ops.reshape(row, [-1, block])] : split(row, kernelWidth, block, kernelWidth * block),
-  );
+  // `value` as rows of `length`, cut into `parts` equal pieces along them (the rows themselves for one
+  // part); `join` puts such pieces back together.
+  const cut = (value: string, length: number, parts: number) => {
+    const view = ops.reshape(value, [-1, length]);
+    if (parts === 1) return [view];
+    return ops.nodeMulti('Split', [view, ops.int64s(new Array(parts).fill(length / parts), 'split')], parts, {
+      axis: 1,
+    });
+  };
+  const join = (pieces: string[]) =>
+    pieces.length === 1 ? pieces[0]! : ops.node('Concat', pieces, { axis: 1 });
+  // Each row of windows is `kh` image rows of `rowLength` values, each of them `outWidth` runs of `kw` cells.
+  const rows = cut(blocked, kernelHeight * rowLength, kernelHeight);
+  const cells = rows.flatMap((row) => cut(row, kernelWidth * block, kernelWidth));
   const maxima = maxOf(ops, cells);
   const output = reorderOutput(ops, ops.reshape(maxima, [-1, channels, outHeight, outWidth]), channels);
   return {
@@ -132,12 +121,11 @@ function blockedTiles(
     backward: (gradient) => {
       const inBlocks = ops.reshape(blockedOf(ops, gradient, channels), [-1, block]);
       const shares = firstMaximumShares(ops, cells, maxima, inBlocks, input.afterRelu);
-      const joinedRows = rows.map((_, row) => {
-        const rowShares = shares.slice(row * kernelWidth, (row + 1) * kernelWidth);
-        const joined = rowShares.length === 1 ? rowShares[0]! : ops.node('Concat', rowShares, { axis: 1 });
-        return ops.reshape(joined, [-1, 1, rowLength]);
-      });
-      const joined = joinedRows.length === 1 ? joinedRows[0]! : ops.node('Concat', joinedRows, { axis: 1 });
+      const joined = join(
+        rows.map((_, row) =>
+          ops.reshape(join(shares.slice(row * kernelWidth, (row + 1) * kernelWidth)), [-1, rowLength]),
+        ),
+      );
       const inputGradient = reorderOutput(ops, ops.reshape(joined, [-1, channels, height, width]), channels);
       if (input.afterRelu) markReluMasked(ops.graph, inputGradient, input.name);
       return inputGradient;
