@@ -62,6 +62,9 @@ export function nchwcConv(
   return reorderOutput(ops, output, outChannels);
 }
 
+/** Per graph: the ReorderInput that {@link blockedOf} wrote for a value, so that a second reader shares it. */
+const reordered = new WeakMap<GraphBuilder, Map<string, string>>();
+
 /**
  * NCHW `value` of `channels` channels (a multiple of the block) in onnxruntime's channel blocks: the blocks
  * it was reordered from when a blocked node wrote it, its NHWC source reordered when it is a Transpose of
@@ -73,15 +76,21 @@ export function nchwcConv(
 export function blockedOf(ops: Ops, value: string, channels: number): string {
   const source = blockedSourceOf(ops.graph, value, channels);
   if (source !== undefined) return source;
+  const written = reordered.get(ops.graph) ?? new Map<string, string>();
+  reordered.set(ops.graph, written);
+  const earlier = written.get(value);
+  if (earlier !== undefined) return earlier;
   // NHWC → NCHW (a Flatten's gradient): its NHWC source goes into blocks directly.
   const channelsLast = transposeSource(ops.graph, value, [0, 3, 1, 2]);
-  return ops.node(
+  const blocked = ops.node(
     'ReorderInput',
     [channelsLast ?? value],
     channelsLast === undefined ? {} : { channels_last: 1 },
     'ReorderInput',
     NCHWC_DOMAIN,
   );
+  written.set(value, blocked);
+  return blocked;
 }
 
 /** Blocked `value` reordered back into `channels` channels, NCHW (or NHWC with `channelsLast`). */

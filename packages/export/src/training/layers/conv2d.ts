@@ -6,7 +6,7 @@ import {
   reluStep,
   TRAINABLE_ACTIVATIONS,
 } from '../activations.js';
-import { nchwcConv } from '../nchwc.js';
+import { blockedOf, nchwcConv } from '../nchwc.js';
 import type { TrainerConfig } from './types.js';
 import { cellGradientOf, convCellsOf, markPositionwise, windowRowsOf, windowsOf } from './windows.js';
 
@@ -134,6 +134,7 @@ export const conv2dTrainer: TrainerConfig = {
             [height, width],
             [outHeight, outWidth],
             windowGeometry,
+            blocked ? blockedOf(ops, input.name, inChannels) : undefined,
           );
           const summed = ops.reduceSum(ops.node('MatMul', [rowsOf(gradient, filters), rows]), [0]);
           kernelGradient = ops.reshape(ops.transpose(summed, [1, 0]), [
