@@ -105,22 +105,28 @@ export const conv2dTrainer: TrainerConfig = {
         if (outputGradient === undefined) return [undefined];
         const gradient = activation.backward(outputGradient);
         // A conv written once per cell of the pool after it (`splitConvByCell`) gets its gradient by cell
-        // too: each cell's windows go with that cell's gradient, and the sums over positions add the cells.
+        // too, as what reaches each cell (`reaching[c]`; cell c's share is `reaching[c] − reaching[c + 1]`).
+        // By summation by parts, Σ_c share_c·windows_c = Σ_c reaching[c]·(windows_c − windows_{c−1}): the
+        // windows' differences (nine values a position) stand in for the shares' (one per filter), and the
+        // bias gradient, the sum of all shares, is the sum of `reaching[0]`.
         const cellWindows = convCellsOf(ops.graph, activation.output);
-        const cellGradients =
+        const reaching =
           cellWindows && gradient === outputGradient ? cellGradientOf(ops.graph, gradient) : undefined;
-        const byCell = cellWindows !== undefined && cellGradients !== undefined;
-        const pieces = byCell ? cellGradients : [gradient];
-        const pieceWindows = byCell ? cellWindows : patches === undefined ? undefined : [patches];
+        const byCell = cellWindows !== undefined && reaching !== undefined;
+        const pieces = byCell ? reaching : [gradient];
+        const pieceWindows = byCell
+          ? cellWindows.map((windows, cell) =>
+              cell === 0 ? windows : ops.sub(windows, cellWindows[cell - 1]!),
+            )
+          : patches === undefined
+            ? undefined
+            : [patches];
         const positions = (outHeight * outWidth) / pieces.length;
         const rowsOf = (value: string, channels: number) => ops.reshape(value, [-1, channels, positions]);
         // Over space, then over the batch: two short float32 sums round less than one long one, and near a
         // batch norm the bias gradient is a small difference of large terms.
         if (bias)
-          context.addGradient(
-            'bias',
-            ops.reduceSum(ops.sum(pieces.map((piece) => ops.reduceSum(rowsOf(piece, filters), [2]))), [0]),
-          );
+          context.addGradient('bias', ops.reduceSum(ops.reduceSum(rowsOf(pieces[0]!, filters), [2]), [0]));
 
         // Kernel: Σ over batch and output pixels of patches × output gradient.
         let kernelGradient: string;

@@ -57,7 +57,8 @@ function maxOf(ops: Ops, values: string[]): string {
  * to the maximum, in `cells`' order. `later` is the part that passes a cell below the maximum on to the
  * next cells, the cell keeps the rest, and the last cell keeps whatever is left (some cell holds the
  * maximum, so it reaches exactly one). After a relu (`afterRelu`), the relu's mask at that cell is
- * `max > 0`: applied here, at the output's size, the relu skips its own.
+ * `max > 0`: applied here, at the output's size, the relu skips its own. `reaching` holds what reaches
+ * each cell: share `c` is `reaching[c] − reaching[c + 1]`, the last share the last of them.
  */
 function firstMaximumShares(
   ops: Ops,
@@ -65,17 +66,20 @@ function firstMaximumShares(
   maxima: string,
   gradient: string,
   afterRelu: boolean,
-): string[] {
+): { shares: string[]; reaching: string[] } {
   let rest = gradient;
   if (afterRelu)
     rest = ops.mul(rest, ops.cast(ops.node('Greater', [maxima, ops.scalar(0, 'zero')]), 'float32'));
-  return cells.map((values, cell) => {
+  const reaching: string[] = [];
+  const shares = cells.map((values, cell) => {
+    reaching.push(rest);
     if (cell === cells.length - 1) return rest;
     const later = ops.mul(rest, ops.cast(ops.node('Less', [values, maxima]), 'float32'));
     const share = ops.sub(rest, later);
     rest = later;
     return share;
   });
+  return { shares, reaching };
 }
 
 /**
@@ -120,7 +124,7 @@ function blockedTiles(
     output,
     backward: (gradient) => {
       const inBlocks = ops.reshape(blockedOf(ops, gradient, channels), [-1, block]);
-      const shares = firstMaximumShares(ops, cells, maxima, inBlocks, input.afterRelu);
+      const { shares } = firstMaximumShares(ops, cells, maxima, inBlocks, input.afterRelu);
       const joined = join(
         rows.map((_, row) =>
           ops.reshape(join(shares.slice(row * kernelWidth, (row + 1) * kernelWidth)), [-1, rowLength]),
@@ -252,13 +256,13 @@ export const maxPooling2dTrainer: TrainerConfig = {
           // The gradient goes to the first cell equal to the maximum (`firstMaximumShares`).
           const afterRelu = isReluOutput(ops.graph, input.name);
           const gradientRows = ops.reshape(gradient, [-1, byCell ? cellBlock : outWidth]);
-          const shares = firstMaximumShares(ops, cells, maxima, gradientRows, afterRelu);
+          const { shares, reaching } = firstMaximumShares(ops, cells, maxima, gradientRows, afterRelu);
           // The transposed GEMM puts every image row's cells back in place.
           const joined = ops.node('Concat', shares, { axis: 1 });
           if (byCell) {
             const inputGradient = ops.reshape(joined, [-1, channels, taps * outHeight, outWidth]);
             if (afterRelu) markReluMasked(ops.graph, inputGradient, input.name);
-            if (perCell) markCellGradient(ops.graph, inputGradient, shares);
+            if (perCell) markCellGradient(ops.graph, inputGradient, reaching);
             return [inputGradient];
           }
           const routed = ops.reshape(joined, [-1, width]);

@@ -131,7 +131,10 @@ export function listWindowsByCell(ops: Ops, output: string, pool: [number, numbe
 
 /** Per graph: convs written once per pool cell ({@link splitConvByCell}), by the output they replaced: each cell's windows. */
 const cellConvs = new WeakMap<GraphBuilder, Map<string, string[]>>();
-/** Per graph: gradients a pool handed back by cell (a Concat of the pieces, reshaped), by name: the pieces. */
+/**
+ * Per graph: gradients a pool handed back by cell (a Concat of the cells' shares, reshaped), by name: what
+ * reaches each cell (cell `c`'s share is piece `c` less piece `c + 1`, the last cell's the last piece).
+ */
 const cellGradients = new WeakMap<GraphBuilder, Map<string, string[]>>();
 
 function registry(
@@ -213,16 +216,18 @@ export function convCellsOf(graph: GraphBuilder, output: string): string[] | und
 }
 
 /**
- * Records that `gradient` (a pool's input gradient) is the Concat of `pieces`, one per cell, so that a conv
- * written by cell reads the pieces instead ({@link cellGradientOf}).
+ * Records that `gradient` (a pool's input gradient) is the Concat of the cells' shares, and that `reaching`
+ * holds what reaches each cell (share `c` is `reaching[c] − reaching[c + 1]`, the last share the last
+ * piece), so that a conv written by cell reads those instead ({@link cellGradientOf}).
  */
-export function markCellGradient(graph: GraphBuilder, gradient: string, pieces: string[]): void {
-  registry(cellGradients, graph).set(gradient, pieces);
+export function markCellGradient(graph: GraphBuilder, gradient: string, reaching: string[]): void {
+  registry(cellGradients, graph).set(gradient, reaching);
 }
 
 /**
- * The pieces a pool's by-cell gradient was joined from, removing the join (a Concat and its Reshape, which
- * the caller reads instead of) when nothing else reads it; undefined for any other gradient.
+ * What reaches each cell of a pool's by-cell gradient ({@link markCellGradient}), removing the join of the
+ * shares (a Concat and its Reshape, which the caller reads instead of) when nothing else reads it;
+ * undefined for any other gradient.
  */
 export function cellGradientOf(graph: GraphBuilder, gradient: string): string[] | undefined {
   const pieces = cellGradients.get(graph)?.get(gradient);
