@@ -91,11 +91,12 @@ describe('the training graph describes every input and output', () => {
     // into the 4 cells; conv1 is then 4 Convs (+ the windows' and conv2's windows and input-gradient Convs:
     // 8), the pool reads their outputs and hands each its gradient. The second pool's input needs a gradient,
     // so it keeps its two listing GEMMs, its Split and its Concat; with conv1's 4 per-cell kernel gradients,
-    // conv2's and the loss that makes 8 MatMuls.
+    // conv2's and the loss that makes 8 MatMuls. Adam updates the seven small weights as one vector: a
+    // Concat each of their values, gradients, m and v, and a Split each of the new values, m and v.
     assert.equal(operators.Identity, undefined);
     assert.equal(operators.Conv, 8);
-    assert.equal(operators.Split, 2, "the windows' and the second pool's");
-    assert.equal(operators.Concat, 1, "the second pool's gradient");
+    assert.equal(operators.Split, 2 + 3, "the windows', the second pool's and the grouped update's");
+    assert.equal(operators.Concat, 1 + 4, "the second pool's gradient and the grouped update's");
     assert.equal(operators.MatMul, 8);
   });
 

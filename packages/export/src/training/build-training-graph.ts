@@ -7,6 +7,7 @@ import { TO_CHANNELS_FIRST } from './layout.js';
 import { crossEntropy } from './loss.js';
 import { Ops } from './ops.js';
 import { optimizerFor } from './optimizers/index.js';
+import { updateWeights } from './optimizers/update-weights.js';
 import type { TrainerRegistry } from './registry.js';
 import { assertTrainable, shortWeightName } from './trainability.js';
 import type {
@@ -327,43 +328,45 @@ export function buildTrainingGraph(
   const finalValues: { name: string; value: string; tensor: TrainingTensor }[] = [];
   const nextName = (name: string) => graph.uniqueName(`${name}:next`);
   const slotNext = new Map<string, string>();
+  // Each weight's summed gradient (debug outputs list it), then its update.
+  const scoped = (name: string) => optimizerOps.scope(`${optimizerOps.prefix}/${sanitize(name)}`);
+  const weightGradients = new Map<string, string>();
   for (const entry of trainable) {
-    const ops = optimizerOps.scope(`${optimizerOps.prefix}/${sanitize(entry.weight)}`);
-    const currentSlots = Object.fromEntries(
-      slots.map((slot) => [slot, slotInputs.get(`${entry.weight}/${slot}`)!]),
-    );
     const parts = gradients.get(entry.weight);
-    let next = entry.input;
-    let nextSlots = currentSlots;
-    if (parts !== undefined) {
-      const gradient = ops.sum(parts);
-      if (settings.debugOutputs) {
-        debug.push({
-          tensor: {
-            name: graph.uniqueName(`${sanitize(entry.weight)}:gradient`),
-            role: 'gradient',
-            type: 'float32',
-            shape: entry.shape,
-            weight: entry.weight,
-          },
-          value: gradient,
-        });
-      }
-      const updated = optimizer.update(
-        ops,
-        resolvedOptimizer,
-        {
-          value: entry.input,
-          gradient,
-          slots: currentSlots,
-          learningRate: names.learningRate,
-          step: names.step,
+    if (parts === undefined) continue;
+    const gradient = scoped(entry.weight).sum(parts);
+    weightGradients.set(entry.weight, gradient);
+    if (settings.debugOutputs) {
+      debug.push({
+        tensor: {
+          name: graph.uniqueName(`${sanitize(entry.weight)}:gradient`),
+          role: 'gradient',
+          type: 'float32',
+          shape: entry.shape,
+          weight: entry.weight,
         },
-        shared,
-      );
-      next = updated.value;
-      nextSlots = updated.slots;
+        value: gradient,
+      });
     }
+  }
+  const updates = updateWeights(
+    scoped,
+    trainable.filter((entry) => weightGradients.has(entry.weight)),
+    (entry) => ({
+      value: entry.input,
+      gradient: weightGradients.get(entry.weight)!,
+      slots: Object.fromEntries(slots.map((slot) => [slot, slotInputs.get(`${entry.weight}/${slot}`)!])),
+      learningRate: names.learningRate,
+      step: names.step,
+    }),
+    (ops, input) => optimizer.update(ops, resolvedOptimizer, input, shared),
+  );
+  for (const entry of trainable) {
+    const updated = updates.get(entry.weight);
+    const next = updated?.value ?? entry.input;
+    const nextSlots =
+      updated?.slots ??
+      Object.fromEntries(slots.map((slot) => [slot, slotInputs.get(`${entry.weight}/${slot}`)!]));
     const name = nextName(entry.input);
     finalValues.push({
       name,

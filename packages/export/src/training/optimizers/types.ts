@@ -21,7 +21,8 @@ export interface OptimizerConfig<Settings extends OptimizerSettings = OptimizerS
   slots(settings: Required<Settings>): string[];
   /**
    * Adds the update of one parameter; returns the new value and each slot's new value. `shared` holds
-   * values computed once per step (Adam's bias corrections), built by `prepare`.
+   * values computed once per step (Adam's bias corrections), built by `prepare`. The update must be
+   * elementwise (no sums or norms over the parameter): small parameters are updated concatenated, as one.
    */
   update(
     ops: Ops,
