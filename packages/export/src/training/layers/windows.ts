@@ -342,8 +342,9 @@ export function addWindowsBack(
  * im2col and a GEMM with 9 outputs per group (measured on 1 thread, `[64, 32, 14, 14]`, 3×3: 2.9 ms for
  * the transpose, padding and Gather against 5.4-6.0 ms for the one-hot Conv). With `blocked` (the input in
  * onnxruntime's channel blocks, which the blocked Conv reads anyway) the rows are those blocks reordered to
- * NHWC, and the zero row is joined by a Concat: onnxruntime's Transpose and Pad run on one thread (0.33 and
- * 0.29 ms a step on 2 threads), its ReorderOutput and Concat on both.
+ * NHWC, and the zero row is joined by a Concat: in the step on 2 threads, the Transpose and Pad took 0.33
+ * and 0.29 ms (onnxruntime runs them on one thread), the ReorderOutput and Concat 0.24 and 0.18 ms on a
+ * slower run.
  *
  * @example
  * const rows = windowRowsOf(ops, x, 32, [14, 14], [14, 14], geometry); // [batch, 196, 288]
