@@ -8,7 +8,14 @@ import {
 } from '../activations.js';
 import { blockedOf, nchwcConv } from '../nchwc.js';
 import type { TrainerConfig } from './types.js';
-import { cellGradientOf, convCellsOf, markPositionwise, windowRowsOf, windowsOf } from './windows.js';
+import {
+  cellGradientOf,
+  convCellsOf,
+  gradientSumsOf,
+  markPositionwise,
+  windowRowsOf,
+  windowsOf,
+} from './windows.js';
 
 /** The configuration a Conv2D must have to be trained, or why not. */
 function check(config: Record<string, unknown>, inputShapes: (number | null)[][]): string | null {
@@ -124,9 +131,15 @@ export const conv2dTrainer: TrainerConfig = {
         const positions = (outHeight * outWidth) / pieces.length;
         const rowsOf = (value: string, channels: number) => ops.reshape(value, [-1, channels, positions]);
         // Over space, then over the batch: two short float32 sums round less than one long one, and near a
-        // batch norm the bias gradient is a small difference of large terms.
-        if (bias)
-          context.addGradient('bias', ops.reduceSum(ops.reduceSum(rowsOf(pieces[0]!, filters), [2]), [0]));
+        // batch norm the bias gradient is a small difference of large terms. A blocked max-pool after the
+        // conv gives those sums at its output's size (`markGradientSums`).
+        if (bias) {
+          const sums = gradient === outputGradient ? gradientSumsOf(ops.graph, gradient) : undefined;
+          context.addGradient(
+            'bias',
+            sums ?? ops.reduceSum(ops.reduceSum(rowsOf(pieces[0]!, filters), [2]), [0]),
+          );
+        }
 
         // Kernel: Σ over batch and output pixels of patches × output gradient.
         let kernelGradient: string;

@@ -7,6 +7,7 @@ import {
   addWindowsBack,
   listWindowsByCell,
   markCellGradient,
+  markGradientSums,
   reorderWindowColumns,
   splitConvByCell,
   windowsOf,
@@ -124,7 +125,7 @@ function blockedTiles(
     output,
     backward: (gradient) => {
       const inBlocks = ops.reshape(blockedOf(ops, gradient, channels), [-1, block]);
-      const { shares } = firstMaximumShares(ops, cells, maxima, inBlocks, input.afterRelu);
+      const { shares, reaching } = firstMaximumShares(ops, cells, maxima, inBlocks, input.afterRelu);
       const joined = join(
         rows.map((_, row) =>
           ops.reshape(join(shares.slice(row * kernelWidth, (row + 1) * kernelWidth)), [-1, rowLength]),
@@ -132,6 +133,10 @@ function blockedTiles(
       );
       const inputGradient = reorderOutput(ops, ops.reshape(joined, [-1, channels, height, width]), channels);
       if (input.afterRelu) markReluMasked(ops.graph, inputGradient, input.name);
+      // Per channel (block, lane): over the output's pixels, then the batch.
+      const pixels = ops.reshape(reaching[0]!, [-1, channels / block, outHeight * outWidth, block]);
+      const sums = ops.reduceSum(ops.reduceSum(pixels, [2]), [0]);
+      markGradientSums(ops.graph, inputGradient, ops.reshape(sums, [channels]));
       return inputGradient;
     },
   };

@@ -241,6 +241,26 @@ export function cellGradientOf(graph: GraphBuilder, gradient: string): string[] 
   return pieces;
 }
 
+/** Per graph: a pool's input gradient, by name: its sum over the batch and space, per channel. */
+const channelSums = new WeakMap<GraphBuilder, Map<string, string>>();
+
+/**
+ * Records `sums` (`[channels]`: over the batch, then space) as the per-channel sum of `gradient`, a max-pool's
+ * input gradient, taken at the pool's output size: every value of the routed gradient reaches exactly one
+ * cell, so the sums are the same. A conv before the pool reads them for its bias gradient
+ * ({@link gradientSumsOf}) instead of summing the full-size gradient.
+ */
+export function markGradientSums(graph: GraphBuilder, gradient: string, sums: string): void {
+  const map = channelSums.get(graph) ?? new Map<string, string>();
+  channelSums.set(graph, map);
+  map.set(gradient, sums);
+}
+
+/** The per-channel sums {@link markGradientSums} recorded for `gradient`, if any. */
+export function gradientSumsOf(graph: GraphBuilder, gradient: string): string | undefined {
+  return channelSums.get(graph)?.get(gradient);
+}
+
 /** How a window op is laid out: kernel size, strides, explicit pads and dilations. */
 export interface WindowGeometry {
   kernel: [number, number];
