@@ -1,20 +1,13 @@
 import { float, type GraphBuilder } from '../graph/graph-builder.js';
-import type { Ops } from './ops.js';
+import { type Ops, perGraph } from './ops.js';
 
+/** Per graph: the outputs of relu activations. */
+const reluOutputs = perGraph<true>();
 /**
- * Per graph: the outputs of relu activations, and the gradients that already are 0 wherever such an
- * output is 0 (by the relu output they were masked for), so the relu's gradient can skip its mask.
+ * Per graph: gradients that already are 0 wherever a relu output is 0, by name: that relu output, so the
+ * relu's gradient can skip its mask.
  */
-const reluFacts = new WeakMap<GraphBuilder, { outputs: Set<string>; masked: Map<string, string> }>();
-
-function reluFactsOf(graph: GraphBuilder): { outputs: Set<string>; masked: Map<string, string> } {
-  let facts = reluFacts.get(graph);
-  if (facts === undefined) {
-    facts = { outputs: new Set(), masked: new Map() };
-    reluFacts.set(graph, facts);
-  }
-  return facts;
-}
+const reluMasked = perGraph<string>();
 
 /**
  * Whether graph value `value` is the output of a relu activation (whose gradient is `dy · step(y)`).
@@ -23,7 +16,7 @@ function reluFactsOf(graph: GraphBuilder): { outputs: Set<string>; masked: Map<s
  * isReluOutput(graph, conv.output); // true after applyTrainableActivation(ops, x, 'relu', 1)
  */
 export function isReluOutput(graph: GraphBuilder, value: string): boolean {
-  return reluFactsOf(graph).outputs.has(value);
+  return reluOutputs(graph).has(value);
 }
 
 /**
@@ -35,7 +28,7 @@ export function isReluOutput(graph: GraphBuilder, value: string): boolean {
  * markReluMasked(graph, poolGradient, conv.output);
  */
 export function markReluMasked(graph: GraphBuilder, gradient: string, value: string): void {
-  reluFactsOf(graph).masked.set(gradient, value);
+  reluMasked(graph).set(gradient, value);
 }
 
 /**
@@ -87,12 +80,11 @@ export function isTrainableActivation(name: unknown): boolean {
  * const relu = reluStep(ops, ops.node('Conv', [x, w], { activation: 'Relu', ... }, 'NchwcConv', NCHWC_DOMAIN));
  */
 export function reluStep(ops: Ops, y: string): ActivationStep {
-  const facts = reluFactsOf(ops.graph);
-  facts.outputs.add(y);
+  reluOutputs(ops.graph).set(y, true);
   return {
     output: y,
     backward: (dy) =>
-      facts.masked.get(dy) === y
+      reluMasked(ops.graph).get(dy) === y
         ? dy
         : ops.mul(dy, ops.cast(ops.node('Greater', [y, ops.scalar(0, 'zero')]), 'float32')),
   };

@@ -1,7 +1,7 @@
 import { EXPORTER_VERSION } from '../convert.js';
 import type { AttributeValue } from '../graph/graph-builder.js';
 import { GraphBuilder, irVersionForOpset, serializeModel } from '../graph/graph-builder.js';
-import { type Ops, transposeSource } from './ops.js';
+import { type Ops, perGraph, transposeSource } from './ops.js';
 
 /** onnxruntime's operator set of its blocked (NCHWc) CPU kernels. */
 const NCHWC_DOMAIN = 'com.microsoft.nchwc';
@@ -63,7 +63,7 @@ export function nchwcConv(
 }
 
 /** Per graph: the ReorderInput that {@link blockedOf} wrote for a value, so that a second reader shares it. */
-const reordered = new WeakMap<GraphBuilder, Map<string, string>>();
+const reordered = perGraph<string>();
 
 /**
  * NCHW `value` of `channels` channels (a multiple of the block) in onnxruntime's channel blocks: the blocks
@@ -76,8 +76,7 @@ const reordered = new WeakMap<GraphBuilder, Map<string, string>>();
 export function blockedOf(ops: Ops, value: string, channels: number): string {
   const source = blockedSourceOf(ops.graph, value, channels);
   if (source !== undefined) return source;
-  const written = reordered.get(ops.graph) ?? new Map<string, string>();
-  reordered.set(ops.graph, written);
+  const written = reordered(ops.graph);
   const earlier = written.get(value);
   if (earlier !== undefined) return earlier;
   // NHWC → NCHW (a Flatten's gradient): its NHWC source goes into blocks directly.

@@ -18,6 +18,26 @@ export function transposeSource(graph: GraphBuilder, name: string, perm: number[
 }
 
 /**
+ * A map of facts about a graph's values, by name, one per graph and made on first use: what one layer's
+ * rewrite leaves for a later one to read (a pool's gradient by cell, a value's blocked copy).
+ *
+ * @example
+ * const sums = perGraph<string>();
+ * sums(graph).set(gradient, perChannel); // later: sums(graph).get(gradient)
+ */
+export function perGraph<V>(): (graph: GraphBuilder) => Map<string, V> {
+  const maps = new WeakMap<GraphBuilder, Map<string, V>>();
+  return (graph) => {
+    let map = maps.get(graph);
+    if (map === undefined) {
+      map = new Map();
+      maps.set(graph, map);
+    }
+    return map;
+  };
+}
+
+/**
  * Node-writing shorthands over a {@link GraphBuilder}, naming every node `<prefix>/<label>`. The training
  * graph is built from many small expressions; this keeps each one on a line.
  *

@@ -1,13 +1,13 @@
 import type { GraphBuilder, GraphNode } from '../../graph/graph-builder.js';
 import { reorderOutput } from '../nchwc.js';
-import type { Ops } from '../ops.js';
+import { type Ops, perGraph } from '../ops.js';
 
 /**
  * Per graph: layer outputs computed position by position from windows whose source needs no gradient (a
  * conv on the images), with those windows: reordering the windows' columns reorders the output's columns
  * the same way, and the conv's kernel and bias gradients (sums over positions) do not change.
  */
-const positionwise = new WeakMap<GraphBuilder, Map<string, PositionwiseSource>>();
+const positionwise = perGraph<PositionwiseSource>();
 
 /** The windows a position-by-position output is computed from, and how they were taken. */
 interface PositionwiseSource {
@@ -31,17 +31,12 @@ export function markPositionwise(
   channels: number,
   geometry: WindowGeometry,
 ): void {
-  let outputs = positionwise.get(graph);
-  if (outputs === undefined) {
-    outputs = new Map();
-    positionwise.set(graph, outputs);
-  }
-  outputs.set(output, { windows, channels, geometry });
+  positionwise(graph).set(output, { windows, channels, geometry });
 }
 
 /** The marked windows behind `output` when they may be rewritten: one reader, no graph output, or undefined. */
 function rewritable(graph: GraphBuilder, output: string): PositionwiseSource | undefined {
-  const source = positionwise.get(graph)?.get(output);
+  const source = positionwise(graph).get(output);
   if (source === undefined) return undefined;
   if (graph.consumers(output).length !== 1) return undefined;
   if (graph.outputs.some((value) => value.name === output || value.name === source.windows)) return undefined;
@@ -73,7 +68,7 @@ export function reorderWindowColumns(graph: GraphBuilder, output: string, matrix
     outputs: [windows],
     attributes: {},
   });
-  positionwise.get(graph)!.delete(output);
+  positionwise(graph).delete(output);
   return true;
 }
 
@@ -125,29 +120,17 @@ export function listWindowsByCell(ops: Ops, output: string, pool: [number, numbe
     outputs: [windows],
     attributes: {},
   });
-  positionwise.get(graph)!.delete(output);
+  positionwise(graph).delete(output);
   return true;
 }
 
 /** Per graph: convs written once per pool cell ({@link splitConvByCell}), by the output they replaced: each cell's windows. */
-const cellConvs = new WeakMap<GraphBuilder, Map<string, string[]>>();
+const cellConvs = perGraph<string[]>();
 /**
  * Per graph: gradients a pool handed back by cell (a Concat of the cells' shares, reshaped), by name: what
  * reaches each cell (cell `c`'s share is piece `c` less piece `c + 1`, the last cell's the last piece).
  */
-const cellGradients = new WeakMap<GraphBuilder, Map<string, string[]>>();
-
-function registry(
-  maps: WeakMap<GraphBuilder, Map<string, string[]>>,
-  graph: GraphBuilder,
-): Map<string, string[]> {
-  let map = maps.get(graph);
-  if (map === undefined) {
-    map = new Map();
-    maps.set(graph, map);
-  }
-  return map;
-}
+const cellGradients = perGraph<string[]>();
 
 /**
  * After {@link listWindowsByCell}: writes the conv once per pool cell instead of once over every cell, so that
@@ -206,13 +189,13 @@ export function splitConvByCell(ops: Ops, output: string, cells: number, outHeig
   graph.insertBefore(linear, ...perCell);
   graph.removeNode(linear);
   if (activation) graph.removeNode(activation);
-  registry(cellConvs, graph).set(output, pieces);
+  cellConvs(graph).set(output, pieces);
   return outputs;
 }
 
 /** The per-cell windows of a conv that {@link splitConvByCell} rewrote, by the output it replaced. */
 export function convCellsOf(graph: GraphBuilder, output: string): string[] | undefined {
-  return cellConvs.get(graph)?.get(output);
+  return cellConvs(graph).get(output);
 }
 
 /**
@@ -221,7 +204,7 @@ export function convCellsOf(graph: GraphBuilder, output: string): string[] | und
  * piece), so that a conv written by cell reads those instead ({@link cellGradientOf}).
  */
 export function markCellGradient(graph: GraphBuilder, gradient: string, reaching: string[]): void {
-  registry(cellGradients, graph).set(gradient, reaching);
+  cellGradients(graph).set(gradient, reaching);
 }
 
 /**
@@ -230,7 +213,7 @@ export function markCellGradient(graph: GraphBuilder, gradient: string, reaching
  * undefined for any other gradient.
  */
 export function cellGradientOf(graph: GraphBuilder, gradient: string): string[] | undefined {
-  const pieces = cellGradients.get(graph)?.get(gradient);
+  const pieces = cellGradients(graph).get(gradient);
   if (pieces === undefined) return undefined;
   const reshape = graph.producer(gradient);
   const concat = reshape && graph.producer(reshape.inputs[0]!);
@@ -242,7 +225,7 @@ export function cellGradientOf(graph: GraphBuilder, gradient: string): string[] 
 }
 
 /** Per graph: a pool's input gradient, by name: its sum over the batch and space, per channel. */
-const channelSums = new WeakMap<GraphBuilder, Map<string, string>>();
+const channelSums = perGraph<string>();
 
 /**
  * Records `sums` (`[channels]`: over the batch, then space) as the per-channel sum of `gradient`, a max-pool's
@@ -251,14 +234,12 @@ const channelSums = new WeakMap<GraphBuilder, Map<string, string>>();
  * ({@link gradientSumsOf}) instead of summing the full-size gradient.
  */
 export function markGradientSums(graph: GraphBuilder, gradient: string, sums: string): void {
-  const map = channelSums.get(graph) ?? new Map<string, string>();
-  channelSums.set(graph, map);
-  map.set(gradient, sums);
+  channelSums(graph).set(gradient, sums);
 }
 
 /** The per-channel sums {@link markGradientSums} recorded for `gradient`, if any. */
 export function gradientSumsOf(graph: GraphBuilder, gradient: string): string | undefined {
-  return channelSums.get(graph)?.get(gradient);
+  return channelSums(graph).get(gradient);
 }
 
 /** How a window op is laid out: kernel size, strides, explicit pads and dilations. */
