@@ -330,6 +330,8 @@ export function buildTrainingGraph(
   const slotNext = new Map<string, string>();
   // Each weight's summed gradient (debug outputs list it), then its update.
   const scoped = (name: string) => optimizerOps.scope(`${optimizerOps.prefix}/${sanitize(name)}`);
+  const slotsOf = (entry: CarriedWeight) =>
+    Object.fromEntries(slots.map((slot) => [slot, slotInputs.get(`${entry.weight}/${slot}`)!]));
   const weightGradients = new Map<string, string>();
   for (const entry of trainable) {
     const parts = gradients.get(entry.weight);
@@ -355,7 +357,7 @@ export function buildTrainingGraph(
     (entry) => ({
       value: entry.input,
       gradient: weightGradients.get(entry.weight)!,
-      slots: Object.fromEntries(slots.map((slot) => [slot, slotInputs.get(`${entry.weight}/${slot}`)!])),
+      slots: slotsOf(entry),
       learningRate: names.learningRate,
       step: names.step,
     }),
@@ -364,9 +366,7 @@ export function buildTrainingGraph(
   for (const entry of trainable) {
     const updated = updates.get(entry.weight);
     const next = updated?.value ?? entry.input;
-    const nextSlots =
-      updated?.slots ??
-      Object.fromEntries(slots.map((slot) => [slot, slotInputs.get(`${entry.weight}/${slot}`)!]));
+    const nextSlots = updated?.slots ?? slotsOf(entry);
     const name = nextName(entry.input);
     finalValues.push({
       name,
