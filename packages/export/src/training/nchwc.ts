@@ -63,7 +63,7 @@ export function nchwcConv(
 }
 
 /** Per graph: the ReorderInput that {@link blockedOf} wrote for a value, so that a second reader shares it. */
-const reordered = perGraph<string>();
+const blockedCopies = perGraph<string>();
 
 /**
  * NCHW `value` of `channels` channels (a multiple of the block) in onnxruntime's channel blocks: the blocks
@@ -76,7 +76,7 @@ const reordered = perGraph<string>();
 export function blockedOf(ops: Ops, value: string, channels: number): string {
   const source = blockedSourceOf(ops.graph, value, channels);
   if (source !== undefined) return source;
-  const written = reordered(ops.graph);
+  const written = blockedCopies(ops.graph);
   const earlier = written.get(value);
   if (earlier !== undefined) return earlier;
   // NHWC → NCHW (a Flatten's gradient): its NHWC source goes into blocks directly.
