@@ -466,12 +466,75 @@ describe('training step vs tfjs (cpu backend), one case per layer, loss and opti
 
   // On onnxruntime's CPU provider the input gradient of a stride-1 conv runs on its blocked (NCHWc) kernels
   // when both channel counts are multiples of the block this machine's onnxruntime uses: the same numbers.
-  const blockedCases: (Case & { blockedConvs?: number; poolThenFlatten?: boolean })[] = [
+  const blockedCases: (Case & {
+    blockedConvs?: number;
+    poolThenFlatten?: boolean;
+    /** Blocked Convs writing a conv's cells for the pool after it. */
+    convsByCell?: number;
+    /** Every pool's cells come from such Convs, none from Splits. */
+    onlyCellsFromConvs?: boolean;
+    /** The conv written by cell is read by another layer too, so its own forward stays. */
+    alsoReadElsewhere?: boolean;
+  })[] = [
     {
-      name: 'classic (its second pool in blocks, and the Flatten reading them)',
+      name: 'classic (its first conv once per pool cell in blocks, its second pool in blocks, and the Flatten reading them)',
       build: () => buildClassic(),
       batch: () => batchOf(8),
       poolThenFlatten: true,
+      blockedConvs: 6,
+      convsByCell: 4,
+    },
+    {
+      name: 'Conv2D 16 valid 5×5 → MaxPooling2D 3×3 (the conv once per pool cell in blocks, from slices of the images)',
+      build: () =>
+        sequential(
+          [28, 28, 1],
+          [
+            conv({ filters: 16, kernelSize: 5, padding: 'valid' }),
+            L.maxPooling2d({ poolSize: 3 }),
+            ...head(),
+          ],
+        ),
+      batch: () => batchOf(8),
+      poolThenFlatten: true,
+      blockedConvs: 9,
+      convsByCell: 9,
+      onlyCellsFromConvs: true,
+    },
+    {
+      name: 'Conv2D 16 same linear, no bias → MaxPooling2D 2×1 (the conv once per pool cell in blocks)',
+      build: () =>
+        sequential(
+          [28, 28, 1],
+          [
+            conv({ filters: 16, activation: 'linear', useBias: false }),
+            L.maxPooling2d({ poolSize: [2, 1] }),
+            ...head(),
+          ],
+        ),
+      batch: () => batchOf(8),
+      poolThenFlatten: true,
+      blockedConvs: 2,
+      convsByCell: 2,
+      onlyCellsFromConvs: true,
+    },
+    {
+      name: 'a conv on the images read by a MaxPooling2D (by cell in blocks) and by an AveragePooling2D',
+      build: () => {
+        const input = tf.input({ shape: [28, 28, 1] });
+        const stem = conv({ filters: 16 }).apply(input) as tf.SymbolicTensor;
+        const maxima = L.maxPooling2d({ poolSize: 2 }).apply(stem) as tf.SymbolicTensor;
+        const means = L.averagePooling2d({ poolSize: 2 }).apply(stem) as tf.SymbolicTensor;
+        const output = L.dense({ units: 10, activation: 'softmax' }).apply(
+          L.flatten().apply(L.add().apply([maxima, means])),
+        ) as tf.SymbolicTensor;
+        return tf.model({ inputs: input, outputs: output });
+      },
+      batch: () => batchOf(8),
+      blockedConvs: 4,
+      convsByCell: 4,
+      onlyCellsFromConvs: true,
+      alsoReadElsewhere: true,
     },
     {
       name: 'Conv2D 16 → Conv2D 32 → MaxPooling2D → Conv2D 32 → Conv2D 32 (blocked values passed on in blocks)',
@@ -575,11 +638,36 @@ describe('training step vs tfjs (cpu backend), one case per layer, loss and opti
       if (/MaxPooling2D/.test(testCase.name)) {
         // The pool after a blocked conv works in its blocks: Splits, no GEMM listing the cells.
         const pool = nodes.filter((node) => node.name?.startsWith('max_pooling2d'));
-        assert.ok(
+        assert.equal(
           pool.some((node) => node.opType === 'Split'),
-          'Splits separate the cells',
+          !testCase.onlyCellsFromConvs,
+          'Splits separate the cells of a blocked value, none those written by cell',
         );
         assert.ok(!pool.some((node) => node.opType === 'MatMul'), 'no GEMM lists the cells');
+        // A conv on the images before a pool is written once per cell as blocked Convs, and its 1×1 Conv
+        // over the windows is gone.
+        const byCell = nodes.filter(
+          (node) =>
+            node.domain === 'com.microsoft.nchwc' &&
+            node.opType === 'Conv' &&
+            /^conv2d.*\/cell\d+$/.test(node.name ?? ''),
+        );
+        assert.equal(byCell.length, testCase.convsByCell ?? 0, 'blocked Convs write the cells');
+        if (testCase.convsByCell !== undefined && !testCase.alsoReadElsewhere) {
+          const pointwise = nodes.filter(
+            (node) =>
+              node.opType === 'Conv' &&
+              !node.domain &&
+              node.attribute?.some(
+                (a) => a.name === 'kernel_shape' && a.ints?.every((size) => Number(size) === 1),
+              ),
+          );
+          assert.deepEqual(
+            pointwise.map((node) => node.name),
+            [],
+            'no 1×1 Conv over the windows is left',
+          );
+        }
       }
       if (testCase.poolThenFlatten) {
         // and a Flatten after it reads the pool's blocks reordered to NHWC, both ways: no Transpose.

@@ -62,6 +62,57 @@ export function nchwcConv(
   return reorderOutput(ops, output, outChannels);
 }
 
+/**
+ * The HWIO `kernel` (`[kh, kw, in, out]`) of a conv whose input has fewer channels than a block, reordered in
+ * the graph into the layout onnxruntime's own NCHWc rewrite gives such a conv's constant kernel (output
+ * block, input channel, kh, kw, output channel), for {@link blockedConvOfImages}. `outChannels` is a multiple
+ * of `block`.
+ *
+ * @example
+ * const weights = imagesKernelInBlocks(ops, kernel, { kernelHeight: 3, kernelWidth: 3, inChannels: 1, outChannels: 32 }, 16);
+ */
+export function imagesKernelInBlocks(
+  ops: Ops,
+  kernel: string,
+  shape: { kernelHeight: number; kernelWidth: number; inChannels: number; outChannels: number },
+  block: number,
+): string {
+  const { kernelHeight, kernelWidth, inChannels, outChannels } = shape;
+  const split = ops.reshape(kernel, [kernelHeight, kernelWidth, inChannels, outChannels / block, block]);
+  return ops.reshape(ops.transpose(split, [3, 2, 0, 1, 4]), [
+    outChannels,
+    inChannels,
+    kernelHeight,
+    kernelWidth,
+  ]);
+}
+
+/**
+ * A Conv of NCHW `images` with fewer channels than a block on onnxruntime's blocked CPU kernels, which read
+ * such an input as it is, with `weights` from {@link imagesKernelInBlocks} and an optional bias: the output
+ * is left in blocks.
+ *
+ * @example
+ * blockedConvOfImages(ops, images, weights, { kernel_shape: [3, 3], pads: [1, 1, 0, 0], strides: [2, 2],
+ *   dilations: [1, 1], activation: 'Relu' }, bias, 'cell0');
+ */
+export function blockedConvOfImages(
+  ops: Ops,
+  images: string,
+  weights: string,
+  attributes: Record<string, AttributeValue>,
+  bias?: string,
+  label = 'NchwcConv',
+): string {
+  return ops.node(
+    'Conv',
+    bias ? [images, weights, bias] : [images, weights],
+    { ...attributes, group: 1 },
+    label,
+    NCHWC_DOMAIN,
+  );
+}
+
 /** Per graph: the ReorderInput that {@link blockedOf} wrote for a value, so that a second reader shares it. */
 const blockedCopies = perGraph<string>();
 

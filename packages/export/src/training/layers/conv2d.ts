@@ -104,7 +104,14 @@ export const conv2dTrainer: TrainerConfig = {
     // With no input gradient, a tiling max-pool after this conv may have the windows' columns listed in
     // its cell order (it then skips its own listing GEMMs): the output and gradients follow the windows.
     if (!context.inputsNeedGradient[0] && patches !== undefined)
-      markPositionwise(ops.graph, activation.output, patches, inChannels, windowGeometry);
+      markPositionwise(ops.graph, activation.output, patches, inChannels, windowGeometry, {
+        scope: ops.prefix,
+        input: input.name,
+        kernel: kernel.name,
+        ...(bias ? { bias: bias.name } : {}),
+        filters,
+        activation: String(config.activation ?? 'linear'),
+      });
 
     return {
       outputs: [{ name: activation.output, shape: outputShape }],
@@ -117,10 +124,12 @@ export const conv2dTrainer: TrainerConfig = {
         // windows' differences (nine values a position) stand in for the shares' (one per filter), and the
         // bias gradient, the sum of all shares, is the sum of `reaching[0]`.
         const cellWindows = convCellsOf(ops.graph, activation.output);
-        const reaching =
+        const cellGradient =
           cellWindows && gradient === outputGradient ? cellGradientOf(ops.graph, gradient) : undefined;
-        const byCell = cellWindows !== undefined && reaching !== undefined;
-        const pieces = byCell ? reaching : [gradient];
+        const byCell = cellWindows !== undefined && cellGradient !== undefined;
+        const pieces = byCell ? cellGradient.reaching : [gradient];
+        // The pieces in onnxruntime's channel blocks (a pool over cells written as blocked Convs).
+        const pieceBlock = byCell ? cellGradient.block : null;
         const pieceWindows = byCell
           ? cellWindows.map((windows, cell) =>
               cell === 0 ? windows : ops.sub(windows, cellWindows[cell - 1]!),
@@ -135,15 +144,39 @@ export const conv2dTrainer: TrainerConfig = {
         // conv gives those sums at its output's size (`markGradientSums`).
         if (bias) {
           const sums = gradient === outputGradient ? gradientSumsOf(ops.graph, gradient) : undefined;
-          context.addGradient(
-            'bias',
-            sums ?? ops.reduceSum(ops.reduceSum(rowsOf(pieces[0]!, filters), [2]), [0]),
-          );
+          const perChannel = () =>
+            pieceBlock === null
+              ? ops.reduceSum(ops.reduceSum(rowsOf(pieces[0]!, filters), [2]), [0])
+              : ops.reshape(
+                  ops.reduceSum(
+                    ops.reduceSum(
+                      ops.reshape(pieces[0]!, [-1, filters / pieceBlock, positions, pieceBlock]),
+                      [2],
+                    ),
+                    [0],
+                  ),
+                  [filters],
+                );
+          context.addGradient('bias', sums ?? perChannel());
         }
 
         // Kernel: Σ over batch and output pixels of patches × output gradient.
         let kernelGradient: string;
-        if (pieceWindows === undefined) {
+        if (pieceWindows !== undefined && pieceBlock !== null) {
+          // Blocked pieces, `[batch, filters / block, positions, block]`: each cell's windows `[batch, 1,
+          // patchChannels, positions]` times its piece, a GEMM per image and block with no transposes.
+          const product = ops.sum(
+            pieces.map((piece, index) =>
+              ops.node('MatMul', [
+                ops.reshape(pieceWindows[index]!, [-1, 1, patchChannels, positions]),
+                ops.reshape(piece, [-1, filters / pieceBlock, positions, pieceBlock]),
+              ]),
+            ),
+          );
+          // `[filters / block, patchChannels, block]` → `[patchChannels, filters]`: HWIO for one input channel.
+          const summed = ops.transpose(ops.reduceSum(product, [0]), [1, 0, 2]);
+          kernelGradient = ops.reshape(summed, [kernelHeight, kernelWidth, inChannels, filters]);
+        } else if (pieceWindows === undefined) {
           // `[batch, filters, positions] × [batch, positions, taps·inChannels]`, summed over the batch: the
           // kernel's HWIO axes, transposed.
           const rows = windowRowsOf(

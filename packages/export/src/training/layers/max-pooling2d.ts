@@ -5,6 +5,7 @@ import { checkPooling, earlierOnes, outputPadding, poolGeometry } from './poolin
 import type { TrainerConfig } from './types.js';
 import {
   addWindowsBack,
+  blockedConvCells,
   listWindowsByCell,
   markCellGradient,
   markGradientSums,
@@ -84,30 +85,21 @@ function firstMaximumShares(
 }
 
 /**
- * The tiling max-pool of a blocked Conv's output (`blocked`, onnxruntime's NCHWc: per image, `channels /
- * block` blocks of `[height, width, block]`), in those blocks: viewed as `[…, kh, outWidth·kw·block]`, one
- * Split separates each row of windows into its `kh` image rows and one per row the cells, moving runs of
- * whole pixels, and the cells' Max is the output in blocks, reordered to NCHW (or, for a Flatten, to NHWC:
- * `toTfjsOrder`). The gradient comes back in blocks (`blockedOf`), is routed, and Concats put the cells back
- * in blocks, which the Conv's input gradient reads as they are; its kernel gradient reads them reordered to
- * NCHW, and its bias gradient the per-channel sums taken here at the output's size (`markGradientSums`).
- * Against GEMMs listing the cells of NCHW rows, for `[64, 64, 14, 14]` on 2 threads with
- * a Flatten after it: 8.4-9.7 against 9.7-10.6 ms for the pool's nodes, the Flatten's and the kernel
- * gradient's MatMul (no GEMMs, no Transposes, no reorder into blocks).
+ * The cells of the tiling max-pool of `blocked` (a blocked Conv's output, onnxruntime's NCHWc: per image,
+ * `channels / block` blocks of `[height, width, block]`), as they lie in those blocks: viewed as `[…, kh,
+ * outWidth·kw·block]`, one Split separates each row of windows into its `kh` image rows and one per row the
+ * cells, moving runs of whole pixels. Each cell is rows of `block` values, `[batch, channels / block,
+ * outHeight, outWidth, block]` flattened, in row-major order.
  */
-function blockedTiles(
+function cellsOfBlocked(
   ops: Ops,
   blocked: string,
-  input: { name: string; afterRelu: boolean },
-  geometry: { kernel: [number, number]; height: number; width: number; outHeight: number; outWidth: number },
-  channels: number,
+  [kernelHeight, kernelWidth]: [number, number],
+  outWidth: number,
   block: number,
-): { output: string; backward: (gradient: string) => string } {
-  const { kernel, height, width, outHeight, outWidth } = geometry;
-  const [kernelHeight, kernelWidth] = kernel;
+): string[] {
   const rowLength = outWidth * kernelWidth * block;
-  // `value` as rows of `length`, cut into `parts` equal pieces along them (the rows themselves for one
-  // part); `join` puts such pieces back together.
+  // `value` as rows of `length`, cut into `parts` equal pieces along them (the rows themselves for one part).
   const cut = (value: string, length: number, parts: number) => {
     const view = ops.reshape(value, [-1, length]);
     if (parts === 1) return [view];
@@ -115,11 +107,35 @@ function blockedTiles(
       axis: 1,
     });
   };
+  const rows = cut(blocked, kernelHeight * rowLength, kernelHeight);
+  return rows.flatMap((row) => cut(row, kernelWidth * block, kernelWidth));
+}
+
+/**
+ * The tiling max-pool of a value in onnxruntime's channel blocks, given its cells in blocks (each rows of
+ * `block` values, {@link cellsOfBlocked}'s layout): the cells' Max is the output in blocks, reordered to NCHW
+ * (or, for a Flatten, to NHWC: `toTfjsOrder`). The gradient comes back in blocks (`blockedOf`), is routed,
+ * and Concats put the cells back in blocks, which a blocked Conv's input gradient reads as they are; a
+ * conv's kernel gradient reads them reordered to NCHW, and its bias gradient the per-channel sums taken here
+ * at the output's size (`markGradientSums`). With `byCell` (cells written by {@link blockedConvCells}), what
+ * reaches each cell is recorded for the conv's kernel gradient (`markCellGradient`). Against GEMMs listing
+ * the cells of NCHW rows, for `[64, 64, 14, 14]` on 2 threads with a Flatten after it: 8.4-9.7 against
+ * 9.7-10.6 ms for the pool's nodes, the Flatten's and the kernel gradient's MatMul (no GEMMs, no
+ * Transposes, no reorder into blocks).
+ */
+function blockedTiles(
+  ops: Ops,
+  cells: string[],
+  input: { name: string; afterRelu: boolean; byCell: boolean },
+  geometry: { kernel: [number, number]; height: number; width: number; outHeight: number; outWidth: number },
+  channels: number,
+  block: number,
+): { output: string; backward: (gradient: string) => string } {
+  const { kernel, height, width, outHeight, outWidth } = geometry;
+  const [kernelHeight, kernelWidth] = kernel;
+  const rowLength = outWidth * kernelWidth * block;
   const join = (pieces: string[]) =>
     pieces.length === 1 ? pieces[0]! : ops.node('Concat', pieces, { axis: 1 });
-  // Each row of windows is `kh` image rows of `rowLength` values, each of them `outWidth` runs of `kw` cells.
-  const rows = cut(blocked, kernelHeight * rowLength, kernelHeight);
-  const cells = rows.flatMap((row) => cut(row, kernelWidth * block, kernelWidth));
   const maxima = maxOf(ops, cells);
   const output = reorderOutput(ops, ops.reshape(maxima, [-1, channels, outHeight, outWidth]), channels);
   return {
@@ -127,13 +143,15 @@ function blockedTiles(
     backward: (gradient) => {
       const inBlocks = ops.reshape(blockedOf(ops, gradient, channels), [-1, block]);
       const { shares, reaching } = firstMaximumShares(ops, cells, maxima, inBlocks, input.afterRelu);
+      // Each row of windows is `kh` image rows of `rowLength` values, each of them `outWidth` runs of `kw` cells.
       const joined = join(
-        rows.map((_, row) =>
+        Array.from({ length: kernelHeight }, (_, row) =>
           ops.reshape(join(shares.slice(row * kernelWidth, (row + 1) * kernelWidth)), [-1, rowLength]),
         ),
       );
       const inputGradient = reorderOutput(ops, ops.reshape(joined, [-1, channels, height, width]), channels);
       if (input.afterRelu) markReluMasked(ops.graph, inputGradient, input.name);
+      if (input.byCell) markCellGradient(ops.graph, inputGradient, { reaching, block });
       // Per channel (block, lane): over the output's pixels, then the batch.
       const pixels = ops.reshape(reaching[0]!, [-1, channels / block, outHeight * outWidth, block]);
       const sums = ops.reduceSum(ops.reduceSum(pixels, [2]), [0]);
@@ -179,14 +197,20 @@ export const maxPooling2dTrainer: TrainerConfig = {
       height % kernel[0] === 0 &&
       width % kernel[1] === 0;
     const block = context.nchwcBlockSize;
+    // In blocks: the pool of a blocked Conv's output, or of a conv on the images written again cell by cell.
     const blocked =
       tiles && taps > 1 && block !== null ? blockedSourceOf(ops.graph, input.name, channels) : undefined;
-    if (blocked !== undefined) {
+    const convCells =
+      tiles && taps > 1 && block !== null && blocked === undefined
+        ? blockedConvCells(ops, input.name, kernel, [height, width], [outHeight, outWidth], block)
+        : undefined;
+    const cells = blocked === undefined ? convCells : cellsOfBlocked(ops, blocked, kernel, outWidth, block!);
+    if (cells !== undefined) {
       const afterRelu = isReluOutput(ops.graph, input.name);
       const pool = blockedTiles(
         ops,
-        blocked,
-        { name: input.name, afterRelu },
+        cells,
+        { name: input.name, afterRelu, byCell: convCells !== undefined },
         { kernel, height, width, outHeight, outWidth },
         channels,
         block!,
@@ -268,7 +292,7 @@ export const maxPooling2dTrainer: TrainerConfig = {
           if (byCell) {
             const inputGradient = ops.reshape(joined, [-1, channels, taps * outHeight, outWidth]);
             if (afterRelu) markReluMasked(ops.graph, inputGradient, input.name);
-            if (perCell) markCellGradient(ops.graph, inputGradient, reaching);
+            if (perCell) markCellGradient(ops.graph, inputGradient, { reaching, block: null });
             return [inputGradient];
           }
           const routed = ops.reshape(joined, [-1, width]);
