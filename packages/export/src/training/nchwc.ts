@@ -1,5 +1,5 @@
 import { EXPORTER_VERSION } from '../convert.js';
-import type { AttributeValue } from '../graph/graph-builder.js';
+import type { AttributeValue, GraphNode } from '../graph/graph-builder.js';
 import { GraphBuilder, irVersionForOpset, serializeModel } from '../graph/graph-builder.js';
 import { type Ops, perGraph, transposeSource } from './ops.js';
 
@@ -111,6 +111,17 @@ export function blockedConvOfImages(
     label,
     NCHWC_DOMAIN,
   );
+}
+
+/**
+ * The blocked Conv (`com.microsoft.nchwc`) that wrote `value`, if one did.
+ *
+ * @example
+ * blockedConvOf(graph, blockedSourceOf(graph, conv.output, 64)!); // the second conv's NchwcConv node
+ */
+export function blockedConvOf(graph: GraphBuilder, value: string): GraphNode | undefined {
+  const writer = graph.producer(value);
+  return writer?.opType === 'Conv' && writer.domain === NCHWC_DOMAIN ? writer : undefined;
 }
 
 /** Per graph: the ReorderInput that {@link blockedOf} wrote for a value, so that a second reader shares it. */

@@ -5,6 +5,7 @@ import { checkPooling, earlierOnes, outputPadding, poolGeometry } from './poolin
 import type { TrainerConfig } from './types.js';
 import {
   addWindowsBack,
+  blockedConvByCell,
   blockedConvCells,
   listWindowsByCell,
   markCellGradient,
@@ -204,7 +205,11 @@ export const maxPooling2dTrainer: TrainerConfig = {
       tiles && taps > 1 && block !== null && blocked === undefined
         ? blockedConvCells(ops, input.name, kernel, [height, width], [outHeight, outWidth], block)
         : undefined;
-    const cells = blocked === undefined ? convCells : cellsOfBlocked(ops, blocked, kernel, outWidth, block!);
+    const cells =
+      blocked === undefined
+        ? convCells
+        : (blockedConvByCell(ops, blocked, kernel, [height, width], [outHeight, outWidth], block!) ??
+          cellsOfBlocked(ops, blocked, kernel, outWidth, block!));
     if (cells !== undefined) {
       const afterRelu = isReluOutput(ops.graph, input.name);
       const pool = blockedTiles(
