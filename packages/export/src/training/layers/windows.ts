@@ -170,28 +170,60 @@ function cellWindowKernel(
   return { weights: ops.floats([cells * taps, 1, ...size], values, 'cell_windows'), size };
 }
 
+/** Where one pool cell's conv reads the conv's input along one axis: `[start, end)`, with padding around it. */
+interface CellSpan {
+  start: number;
+  end: number;
+  before: number;
+  after: number;
+}
+
 /**
- * Where a window of a conv's output cell `offset` (along one axis, of a pool tiling that output with
- * `pool`-sized windows) reads the conv's input of `size`: the conv written at the pool's stride over
- * `[start, end)` of the input, with `before` and `after` padding, gives exactly `outSize` windows, each the
- * conv window of that cell of a pool window.
+ * For each cell of a pool of `pool`-sized windows tiling the output (`[height, width]`, the pool's
+ * `[outHeight, outWidth]`) of a stride-1 conv (`kernel`, `pads` as `[top, left, bottom, right]`), in
+ * row-major order: where that cell's windows read the conv's input. The conv written at the pool's stride
+ * over `[start, end)` of each axis with `before` and `after` padding gives exactly the pool's output size,
+ * each window the conv window of that cell of a pool window. `whole` is whether no cell needs a slice.
  */
-function cellSpan(
-  size: number,
-  kernel: number,
-  padBefore: number,
-  pool: number,
-  outSize: number,
-  offset: number,
-) {
-  const first = offset - padBefore;
-  const last = pool * (outSize - 1) + offset - padBefore + kernel - 1;
-  return {
-    start: Math.max(0, first),
-    end: Math.min(size, last + 1),
-    before: Math.max(0, -first),
-    after: Math.max(0, last + 1 - size),
+function cellSpans(
+  [kernelHeight, kernelWidth]: [number, number],
+  [top, left, bottom, right]: number[],
+  pool: [number, number],
+  [height, width]: [number, number],
+  [outHeight, outWidth]: [number, number],
+): { spans: { rows: CellSpan; columns: CellSpan }[]; inHeight: number; inWidth: number; whole: boolean } {
+  // The conv's input size, from its output's (stride 1).
+  const inHeight = height - 1 + kernelHeight - top! - bottom!;
+  const inWidth = width - 1 + kernelWidth - left! - right!;
+  const span = (
+    size: number,
+    kernel: number,
+    padBefore: number,
+    poolSize: number,
+    outSize: number,
+    offset: number,
+  ) => {
+    const first = offset - padBefore;
+    const last = poolSize * (outSize - 1) + offset - padBefore + kernel - 1;
+    return {
+      start: Math.max(0, first),
+      end: Math.min(size, last + 1),
+      before: Math.max(0, -first),
+      after: Math.max(0, last + 1 - size),
+    };
   };
+  const spans: { rows: CellSpan; columns: CellSpan }[] = [];
+  for (let dy = 0; dy < pool[0]; dy++)
+    for (let dx = 0; dx < pool[1]; dx++)
+      spans.push({
+        rows: span(inHeight, kernelHeight, top!, pool[0], outHeight, dy),
+        columns: span(inWidth, kernelWidth, left!, pool[1], outWidth, dx),
+      });
+  const whole = spans.every(
+    ({ rows, columns }) =>
+      rows.start === 0 && rows.end === inHeight && columns.start === 0 && columns.end === inWidth,
+  );
+  return { spans, inHeight, inWidth, whole };
 }
 
 /**
@@ -226,40 +258,37 @@ export function blockedConvCells(
   if (conv.filters % block !== 0 || (conv.activation !== 'relu' && conv.activation !== 'linear'))
     return undefined;
   const [kernelHeight, kernelWidth] = geometry.kernel;
-  const [top, left, bottom, right] = geometry.pads as [number, number, number, number];
-  // The conv's input size, from its output's (stride 1).
-  const inHeight = height - 1 + kernelHeight - top - bottom;
-  const inWidth = width - 1 + kernelWidth - left - right;
-  const [poolHeight, poolWidth] = pool;
+  const { spans, inHeight, inWidth } = cellSpans(
+    geometry.kernel,
+    geometry.pads,
+    pool,
+    [height, width],
+    [outHeight, outWidth],
+  );
   // Named as the conv's nodes: they are its work.
   const convOps = ops.scope(conv.scope);
   const shape = { kernelHeight, kernelWidth, inChannels: 1, outChannels: conv.filters };
   const weights = imagesKernelInBlocks(convOps, conv.kernel, shape, block);
-  const cells: string[] = [];
-  for (let dy = 0; dy < poolHeight; dy++)
-    for (let dx = 0; dx < poolWidth; dx++) {
-      const rows = cellSpan(inHeight, kernelHeight, top, poolHeight, outHeight, dy);
-      const columns = cellSpan(inWidth, kernelWidth, left, poolWidth, outWidth, dx);
-      const whole =
-        rows.start === 0 && rows.end === inHeight && columns.start === 0 && columns.end === inWidth;
-      const input = whole
-        ? conv.input
-        : convOps.node('Slice', [
-            conv.input,
-            convOps.int64s([rows.start, columns.start], 'starts'),
-            convOps.int64s([rows.end, columns.end], 'ends'),
-            convOps.int64s([2, 3], 'axes'),
-          ]);
-      const attributes = {
-        kernel_shape: geometry.kernel,
-        pads: [rows.before, columns.before, rows.after, columns.after],
-        strides: pool,
-        dilations: [1, 1],
-        ...(conv.activation === 'relu' ? { activation: 'Relu' } : {}),
-      };
-      const cell = blockedConvOfImages(convOps, input, weights, attributes, conv.bias, `cell${cells.length}`);
-      cells.push(ops.reshape(cell, [-1, block]));
-    }
+  const cells = spans.map(({ rows, columns }, cell) => {
+    const sliced = rows.start > 0 || rows.end < inHeight || columns.start > 0 || columns.end < inWidth;
+    const input = sliced
+      ? convOps.node('Slice', [
+          conv.input,
+          convOps.int64s([rows.start, columns.start], 'starts'),
+          convOps.int64s([rows.end, columns.end], 'ends'),
+          convOps.int64s([2, 3], 'axes'),
+        ])
+      : conv.input;
+    const attributes = {
+      kernel_shape: geometry.kernel,
+      pads: [rows.before, columns.before, rows.after, columns.after],
+      strides: pool,
+      dilations: [1, 1],
+      ...(conv.activation === 'relu' ? { activation: 'Relu' } : {}),
+    };
+    const output = blockedConvOfImages(convOps, input, weights, attributes, conv.bias, `cell${cell}`);
+    return ops.reshape(output, [-1, block]);
+  });
   cellConvs(ops.graph).set(output, cellWindowsOf(convOps, conv.input, geometry, pool, outHeight));
   return cells;
 }
@@ -302,20 +331,15 @@ export function blockedConvByCell(
   if ((strides ?? [1, 1]).some((stride) => stride !== 1) || (dilations ?? [1, 1]).some((d) => d !== 1))
     return undefined;
   if ((group ?? 1) !== 1 || kernel?.length !== 2) return undefined;
-  const [kernelHeight, kernelWidth] = kernel as [number, number];
-  const [top, left, bottom, right] = (pads ?? [0, 0, 0, 0]) as [number, number, number, number];
-  const inHeight = height - 1 + kernelHeight - top - bottom;
-  const inWidth = width - 1 + kernelWidth - left - right;
-  const spans: { rows: ReturnType<typeof cellSpan>; columns: ReturnType<typeof cellSpan> }[] = [];
-  for (let dy = 0; dy < pool[0]; dy++)
-    for (let dx = 0; dx < pool[1]; dx++) {
-      const rows = cellSpan(inHeight, kernelHeight, top, pool[0], outHeight, dy);
-      const columns = cellSpan(inWidth, kernelWidth, left, pool[1], outWidth, dx);
-      // A blocked value's H and W cannot be sliced as NCHW ones.
-      if (rows.start !== 0 || rows.end !== inHeight || columns.start !== 0 || columns.end !== inWidth)
-        return undefined;
-      spans.push({ rows, columns });
-    }
+  const { spans, whole } = cellSpans(
+    kernel as [number, number],
+    pads ?? [0, 0, 0, 0],
+    pool,
+    [height, width],
+    [outHeight, outWidth],
+  );
+  // A blocked value's H and W cannot be sliced as NCHW ones.
+  if (!whole) return undefined;
   const scope = ops.scope(conv.name.slice(0, conv.name.lastIndexOf('/')));
   return spans.map(({ rows, columns }, cell) => {
     const attributes = {
