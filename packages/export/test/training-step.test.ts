@@ -84,6 +84,18 @@ const head = (): tf.layers.Layer[] => [L.flatten(), L.dense({ units: 10, activat
 const conv = (options: Partial<Parameters<typeof L.conv2d>[0]> = {}) =>
   L.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', ...options });
 
+/** A conv on the images read by a MaxPooling2D and by an AveragePooling2D, their sum flattened into a Dense. */
+function convReadByTwoPools(filters: number): tf.LayersModel {
+  const input = tf.input({ shape: [28, 28, 1] });
+  const stem = conv({ filters }).apply(input) as tf.SymbolicTensor;
+  const maxima = L.maxPooling2d({ poolSize: 2 }).apply(stem) as tf.SymbolicTensor;
+  const means = L.averagePooling2d({ poolSize: 2 }).apply(stem) as tf.SymbolicTensor;
+  const output = L.dense({ units: 10, activation: 'softmax' }).apply(
+    L.flatten().apply(L.add().apply([maxima, means])),
+  ) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: output });
+}
+
 interface Case {
   name: string;
   build: () => tf.LayersModel;
@@ -240,16 +252,7 @@ const layerCases: Case[] = [
   {
     // The pool alone may list the conv's windows in its cell order; with a second reader it must not.
     name: 'a conv on the images read by a MaxPooling2D and by an AveragePooling2D (tied windows)',
-    build: () => {
-      const input = tf.input({ shape: [28, 28, 1] });
-      const stem = conv({ filters: 4 }).apply(input) as tf.SymbolicTensor;
-      const maxima = L.maxPooling2d({ poolSize: 2 }).apply(stem) as tf.SymbolicTensor;
-      const means = L.averagePooling2d({ poolSize: 2 }).apply(stem) as tf.SymbolicTensor;
-      const output = L.dense({ units: 10, activation: 'softmax' }).apply(
-        L.flatten().apply(L.add().apply([maxima, means])),
-      ) as tf.SymbolicTensor;
-      return tf.model({ inputs: input, outputs: output });
-    },
+    build: () => convReadByTwoPools(4),
   },
   {
     name: 'Add (a residual block) and Concatenate, functional',
@@ -525,16 +528,7 @@ describe('training step vs tfjs (cpu backend), one case per layer, loss and opti
     },
     {
       name: 'a conv on the images read by a MaxPooling2D (by cell in blocks) and by an AveragePooling2D',
-      build: () => {
-        const input = tf.input({ shape: [28, 28, 1] });
-        const stem = conv({ filters: 16 }).apply(input) as tf.SymbolicTensor;
-        const maxima = L.maxPooling2d({ poolSize: 2 }).apply(stem) as tf.SymbolicTensor;
-        const means = L.averagePooling2d({ poolSize: 2 }).apply(stem) as tf.SymbolicTensor;
-        const output = L.dense({ units: 10, activation: 'softmax' }).apply(
-          L.flatten().apply(L.add().apply([maxima, means])),
-        ) as tf.SymbolicTensor;
-        return tf.model({ inputs: input, outputs: output });
-      },
+      build: () => convReadByTwoPools(16),
       batch: () => batchOf(8),
       blockedConvs: 4,
       convsByCell: 4,
