@@ -7,15 +7,9 @@ import {
   TRAINABLE_ACTIVATIONS,
 } from '../activations.js';
 import { blockedOf, nchwcConv } from '../nchwc.js';
+import { cellGradientOf, convCellsOf, gradientSumsOf } from './cells.js';
 import type { TrainerConfig } from './types.js';
-import {
-  cellGradientOf,
-  convCellsOf,
-  gradientSumsOf,
-  markPositionwise,
-  windowRowsOf,
-  windowsOf,
-} from './windows.js';
+import { markPositionwise, windowRowsOf, windowsOf } from './windows.js';
 
 /** The configuration a Conv2D must have to be trained, or why not. */
 function check(config: Record<string, unknown>, inputShapes: (number | null)[][]): string | null {

@@ -1,19 +1,16 @@
 import { isReluOutput, markReluMasked } from '../activations.js';
 import { blockedOf, blockedSourceOf, reorderOutput } from '../nchwc.js';
 import type { Ops } from '../ops.js';
-import { checkPooling, earlierOnes, outputPadding, poolGeometry } from './pooling.js';
-import type { TrainerConfig } from './types.js';
 import {
-  addWindowsBack,
   blockedConvByCell,
   blockedConvCells,
-  listWindowsByCell,
   markCellGradient,
   markGradientSums,
-  reorderWindowColumns,
   splitConvByCell,
-  windowsOf,
-} from './windows.js';
+} from './cells.js';
+import { checkPooling, earlierOnes, outputPadding, poolGeometry } from './pooling.js';
+import type { TrainerConfig } from './types.js';
+import { addWindowsBack, listWindowsByCell, reorderWindowColumns, windowsOf } from './windows.js';
 
 /**
  * The `width × width` 0/1 matrix that, multiplied on the right of an image row, lists its windows' cells
