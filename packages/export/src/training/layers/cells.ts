@@ -6,7 +6,10 @@ import { cellWindowKernel, positionwiseSourceOf, type WindowGeometry } from './w
 // A conv written once per cell of the tiling max-pool after it, and what the pool hands back by cell: the
 // rewrites that let a pool read each cell where it is written (ARCHITECTURE, "Training on ONNX Runtime").
 
-/** Per graph: convs written once per pool cell ({@link splitConvByCell}), by the output they replaced: each cell's windows. */
+/**
+ * Per graph: convs written once per pool cell ({@link splitConvByCell}, {@link blockedConvCells}), by the output
+ * they stand for: each cell's windows.
+ */
 const cellConvs = perGraph<string[]>();
 /**
  * Per graph: gradients a pool handed back by cell (a join of the cells' shares), by name: what reaches each
@@ -293,7 +296,7 @@ export function splitConvByCell(ops: Ops, output: string, cells: number, outHeig
   return outputs;
 }
 
-/** The per-cell windows of a conv that {@link splitConvByCell} rewrote, by the output it replaced. */
+/** Each cell's windows of a conv written once per pool cell ({@link splitConvByCell}, {@link blockedConvCells}). */
 export function convCellsOf(graph: GraphBuilder, output: string): string[] | undefined {
   return cellConvs(graph).get(output);
 }
