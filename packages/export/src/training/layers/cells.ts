@@ -40,7 +40,7 @@ interface CellSpan {
  * `[outHeight, outWidth]`) of a stride-1 conv (`kernel`, `pads` as `[top, left, bottom, right]`), in
  * row-major order: where that cell's windows read the conv's input. The conv written at the pool's stride
  * over `[start, end)` of each axis with `before` and `after` padding gives exactly the pool's output size,
- * each window the conv window of that cell of a pool window. `whole` is whether no cell needs a slice.
+ * each window the conv window of that cell of a pool window; `sliced` when that is less than the whole input.
  */
 function cellSpans(
   [kernelHeight, kernelWidth]: [number, number],
@@ -48,7 +48,7 @@ function cellSpans(
   pool: [number, number],
   [height, width]: [number, number],
   [outHeight, outWidth]: [number, number],
-): { spans: { rows: CellSpan; columns: CellSpan }[]; inHeight: number; inWidth: number; whole: boolean } {
+): { rows: CellSpan; columns: CellSpan; sliced: boolean }[] {
   // The conv's input size, from its output's (stride 1).
   const inHeight = height - 1 + kernelHeight - top! - bottom!;
   const inWidth = width - 1 + kernelWidth - left! - right!;
@@ -69,18 +69,15 @@ function cellSpans(
       after: Math.max(0, last + 1 - size),
     };
   };
-  const spans: { rows: CellSpan; columns: CellSpan }[] = [];
+  const spans: { rows: CellSpan; columns: CellSpan; sliced: boolean }[] = [];
   for (let dy = 0; dy < pool[0]; dy++)
-    for (let dx = 0; dx < pool[1]; dx++)
-      spans.push({
-        rows: span(inHeight, kernelHeight, top!, pool[0], outHeight, dy),
-        columns: span(inWidth, kernelWidth, left!, pool[1], outWidth, dx),
-      });
-  const whole = spans.every(
-    ({ rows, columns }) =>
-      rows.start === 0 && rows.end === inHeight && columns.start === 0 && columns.end === inWidth,
-  );
-  return { spans, inHeight, inWidth, whole };
+    for (let dx = 0; dx < pool[1]; dx++) {
+      const rows = span(inHeight, kernelHeight, top!, pool[0], outHeight, dy);
+      const columns = span(inWidth, kernelWidth, left!, pool[1], outWidth, dx);
+      const sliced = rows.start > 0 || rows.end < inHeight || columns.start > 0 || columns.end < inWidth;
+      spans.push({ rows, columns, sliced });
+    }
+  return spans;
 }
 
 /**
@@ -115,19 +112,12 @@ export function blockedConvCells(
   if (conv.filters % block !== 0 || (conv.activation !== 'relu' && conv.activation !== 'linear'))
     return undefined;
   const [kernelHeight, kernelWidth] = geometry.kernel;
-  const { spans, inHeight, inWidth } = cellSpans(
-    geometry.kernel,
-    geometry.pads,
-    pool,
-    [height, width],
-    [outHeight, outWidth],
-  );
+  const spans = cellSpans(geometry.kernel, geometry.pads, pool, [height, width], [outHeight, outWidth]);
   // Named as the conv's nodes: they are its work.
   const convOps = ops.scope(conv.scope);
   const shape = { kernelHeight, kernelWidth, inChannels: 1, outChannels: conv.filters };
   const weights = imagesKernelInBlocks(convOps, conv.kernel, shape, block);
-  const cells = spans.map(({ rows, columns }, cell) => {
-    const sliced = rows.start > 0 || rows.end < inHeight || columns.start > 0 || columns.end < inWidth;
+  const cells = spans.map(({ rows, columns, sliced }, cell) => {
     const input = sliced
       ? convOps.node('Slice', [
           conv.input,
@@ -188,7 +178,7 @@ export function blockedConvByCell(
   if ((strides ?? [1, 1]).some((stride) => stride !== 1) || (dilations ?? [1, 1]).some((d) => d !== 1))
     return undefined;
   if ((group ?? 1) !== 1 || kernel?.length !== 2) return undefined;
-  const { spans, whole } = cellSpans(
+  const spans = cellSpans(
     kernel as [number, number],
     pads ?? [0, 0, 0, 0],
     pool,
@@ -196,7 +186,7 @@ export function blockedConvByCell(
     [outHeight, outWidth],
   );
   // A blocked value's H and W cannot be sliced as NCHW ones.
-  if (!whole) return undefined;
+  if (spans.some(({ sliced }) => sliced)) return undefined;
   const scope = ops.scope(conv.name.slice(0, conv.name.lastIndexOf('/')));
   return spans.map(({ rows, columns }, cell) => {
     const attributes = {

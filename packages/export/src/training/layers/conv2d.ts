@@ -135,23 +135,14 @@ export const conv2dTrainer: TrainerConfig = {
         const rowsOf = (value: string, channels: number) => ops.reshape(value, [-1, channels, positions]);
         // Over space, then over the batch: two short float32 sums round less than one long one, and near a
         // batch norm the bias gradient is a small difference of large terms. A blocked max-pool after the
-        // conv gives those sums at its output's size (`markGradientSums`).
+        // conv gives those sums at its output's size (`markGradientSums`), with every blocked cell gradient
+        // it hands back, so the pieces summed here are always NCHW.
         if (bias) {
           const sums = gradient === outputGradient ? gradientSumsOf(ops.graph, gradient) : undefined;
-          const perChannel = () =>
-            pieceBlock === null
-              ? ops.reduceSum(ops.reduceSum(rowsOf(pieces[0]!, filters), [2]), [0])
-              : ops.reshape(
-                  ops.reduceSum(
-                    ops.reduceSum(
-                      ops.reshape(pieces[0]!, [-1, filters / pieceBlock, positions, pieceBlock]),
-                      [2],
-                    ),
-                    [0],
-                  ),
-                  [filters],
-                );
-          context.addGradient('bias', sums ?? perChannel());
+          context.addGradient(
+            'bias',
+            sums ?? ops.reduceSum(ops.reduceSum(rowsOf(pieces[0]!, filters), [2]), [0]),
+          );
         }
 
         // Kernel: Σ over batch and output pixels of patches × output gradient.
