@@ -1,11 +1,14 @@
 // Bundles the `cnnx` command from the TypeScript sources with esbuild into .cache/cli/ (about 1 s), so that
 // `npm run quickstart` on a fresh clone does not wait for tsc to build every package (about 46 s here).
 // `npm run build` and the tests still build with tsc; this bundle only serves the quickstart.
+// The chunks' names carry their content's hash, so each build that changed something writes new files
+// beside the old ones; the files of earlier builds are removed once they are ten minutes old (a command
+// started from an earlier build may still be loading its chunks).
 // The workspace packages (@cnnx/*) are bundled from src/ as their package.json "exports" map them; every
 // other package stays an import, resolved from node_modules at run time.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -43,7 +46,7 @@ const generated = spawnSync(process.execPath, ['scripts/generate-proto.mjs'], {
   stdio: 'inherit',
 });
 if (generated.status !== 0) process.exit(generated.status ?? 1);
-await build({
+const result = await build({
   entryPoints: { cnnx: join(root, 'packages', 'cli', 'src', 'bin.ts') },
   outdir,
   outExtension: { '.js': '.mjs' },
@@ -54,5 +57,15 @@ await build({
   target: 'node20',
   plugins: [workspaces],
   logLevel: 'warning',
+  metafile: true,
+  absWorkingDir: root,
 });
+const written = new Set(
+  Object.keys(result.metafile.outputs).map((file) => relative(outdir, join(root, file))),
+);
+const stale = Date.now() - 10 * 60 * 1000;
+for (const file of readdirSync(outdir)) {
+  const path = join(outdir, file);
+  if (!written.has(file) && statSync(path).mtimeMs < stale) rmSync(path, { force: true });
+}
 process.stderr.write(`built .cache/cli/cnnx.mjs in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
