@@ -8,9 +8,9 @@
  *   node --import tsx packages/runtime/bench/train-step.bench.ts --threads 2 --steps 30 [--batch-norm] [--profile] [--spin auto|on|off] [--no-nchwc]
  *
  * Prints one JSON line: `{ backend: 'onnxruntime', threads, spin, spinWait, batchSize, imagesPerSecond,
- * msPerStep, medianMsPerStep, imagesPerCpuSecond, steps, loadAverage, operators }` (`spinWait`: whether the
- * timed steps' threads spun, `--spin auto`'s verdict); with `--profile`, `operators` is
- * onnxruntime's profile of 10 more steps summed by operator type (ms per step, largest first).
+ * msPerStep, medianMsPerStep, imagesPerCpuSecond, steps, loadAverage, operators, layers }` (`spinWait`: whether
+ * the timed steps' threads spun, `--spin auto`'s verdict); with `--profile`, `operators` and `layers` are
+ * onnxruntime's profile of 10 more steps summed by operator type and by layer (ms per step, largest first).
  * `imagesPerSecond` and `msPerStep` are the mean over `--steps` (what a training run gets); on a shared
  * machine a few slow steps pull the mean above the median, so both are printed, with the 1-minute load
  * average. The session's own work outside onnxruntime's `run` is about 0.07 ms a step (measured by timing
@@ -77,8 +77,21 @@ function buildClassic(batchNorm: boolean): tf.LayersModel {
   return buildModel(classicSpec({ batchNorm }), { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
 }
 
-/** onnxruntime's profile file summed by operator type: ms per step, largest first. */
-function operatorTable(file: string, steps: number): { operator: string; ms: number; nodes: number }[] {
+/** A row of a profile table: kernel time per step (ms) and how many nodes it sums. */
+interface ProfileRow {
+  ms: number;
+  nodes: number;
+}
+
+/**
+ * onnxruntime's profile file summed two ways, ms per step, largest first: by operator type, and by the layer
+ * whose converter wrote the node (the first part of its name; the nodes onnxruntime's optimizer inserts, such
+ * as reorders into and out of its channel blocks, have no layer and are counted apart).
+ */
+function profileTables(
+  file: string,
+  steps: number,
+): { operators: ({ operator: string } & ProfileRow)[]; layers: ({ layer: string } & ProfileRow)[] } {
   const events = JSON.parse(readFileSync(file, 'utf8')) as {
     cat?: string;
     name: string;
@@ -86,17 +99,36 @@ function operatorTable(file: string, steps: number): { operator: string; ms: num
     args?: { op_name?: string };
   }[];
   const byOperator = new Map<string, { us: number; names: Set<string> }>();
-  for (const event of events) {
-    if (event.cat !== 'Node' || !event.name.endsWith('_kernel_time')) continue;
-    const operator = event.args?.op_name ?? '?';
-    const entry = byOperator.get(operator) ?? { us: 0, names: new Set<string>() };
+  const byLayer = new Map<string, { us: number; names: Set<string> }>();
+  const count = (
+    table: Map<string, { us: number; names: Set<string> }>,
+    key: string,
+    event: (typeof events)[0],
+  ) => {
+    const entry = table.get(key) ?? { us: 0, names: new Set<string>() };
     entry.us += event.dur;
     entry.names.add(event.name);
-    byOperator.set(operator, entry);
+    table.set(key, entry);
+  };
+  for (const event of events) {
+    if (event.cat !== 'Node' || !event.name.endsWith('_kernel_time')) continue;
+    count(byOperator, event.args?.op_name ?? '?', event);
+    // onnxruntime names a node it fused `fused <first node's name>`
+    const node = event.name.slice(0, -'_kernel_time'.length).replace(/^fused /, '');
+    count(
+      byLayer,
+      node.includes('/') ? node.slice(0, node.indexOf('/')) : '(inserted by onnxruntime)',
+      event,
+    );
   }
-  return [...byOperator]
-    .map(([operator, { us, names }]) => ({ operator, ms: us / 1000 / steps, nodes: names.size }))
-    .sort((a, b) => b.ms - a.ms);
+  const rows = (table: Map<string, { us: number; names: Set<string> }>) =>
+    [...table]
+      .map(([key, { us, names }]) => ({ key, ms: us / 1000 / steps, nodes: names.size }))
+      .sort((a, b) => b.ms - a.ms);
+  return {
+    operators: rows(byOperator).map(({ key, ...row }) => ({ operator: key, ...row })),
+    layers: rows(byLayer).map(({ key, ...row }) => ({ layer: key, ...row })),
+  };
 }
 
 async function main(): Promise<void> {
@@ -154,7 +186,7 @@ async function main(): Promise<void> {
     await session.release();
   }
 
-  let operators: { operator: string; ms: number; nodes: number }[] = [];
+  let tables: ReturnType<typeof profileTables> = { operators: [], layers: [] };
   if (flags.profile) {
     const folder = mkdtempSync(join(tmpdir(), 'cnnx-train-profile-'));
     // profiled with the threads waiting as the timed steps' did
@@ -168,7 +200,7 @@ async function main(): Promise<void> {
       for (let step = 0; step < profiledSteps; step++) await profiled.step(batch, { learningRate: 0.001 });
       profiled.endProfiling();
       const file = readdirSync(folder).find((name) => name.endsWith('.json'));
-      if (file) operators = operatorTable(join(folder, file), profiledSteps);
+      if (file) tables = profileTables(join(folder, file), profiledSteps);
     } finally {
       await profiled.release();
       rmSync(folder, { recursive: true, force: true });
@@ -188,7 +220,7 @@ async function main(): Promise<void> {
     imagesPerCpuSecond: (BATCH_SIZE * 1000) / cpuMsPerStep,
     steps,
     loadAverage: loadavg()[0],
-    operators,
+    ...tables,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -9,7 +9,7 @@
  *   npm run bench:train -- --steps 40 --no-cpu --no-pytorch
  *   npm run bench:train -- --no-cpu --no-baseline --no-pytorch --stock-adam   # tfjs's Adam, to compare
  *   npm run bench:train -- --batch-norm --no-cpu --no-baseline   # also wasm on classic with batch norm after each conv
- *   npm run bench:train -- --no-wasm --profile      # onnxruntime and PyTorch only, with onnxruntime's operator table
+ *   npm run bench:train -- --no-wasm --profile      # onnxruntime and PyTorch only, with onnxruntime's profile by operator and by layer
  *
  * Backends measured, in one process:
  * - `wasm`: tfjs-backend-wasm with cnnx's gradient kernels (registerWasmTrainingKernels), on
@@ -80,7 +80,7 @@ const OPTIONS = {
   'no-onnxruntime': { type: 'boolean', default: false },
   /** onnxruntime and PyTorch runs, alternating, each in its own process. */
   rounds: { type: 'string', default: '2' },
-  /** onnxruntime's per-operator profile of the classic step. */
+  /** onnxruntime's profile of the classic step, by operator and by layer. */
   profile: { type: 'boolean', default: false },
   /**
    * How onnxruntime's idle intra-op threads wait: `auto` (the engine's default: both ways timed on the first
@@ -277,6 +277,7 @@ interface OnnxruntimeResult extends BackendResult {
   /** Whether the timed steps' idle threads spun (`--spin auto`: the session's verdict). */
   spinWait: boolean;
   operators: { operator: string; ms: number; nodes: number }[];
+  layers: { layer: string; ms: number; nodes: number }[];
 }
 
 const ONNXRUNTIME_SCRIPT = fileURLToPath(new URL('../../runtime/bench/train-step.bench.ts', import.meta.url));
@@ -306,13 +307,14 @@ function runOnnxruntime(threadCount: number, batchNorm = false, profile = false)
   return { ...result, kernels: [] };
 }
 
-function formatOperators(operators: OnnxruntimeResult['operators'], top = 15): string {
-  const total = operators.reduce((sum, operator) => sum + operator.ms, 0);
-  return operators
+/** A profile table's rows (by operator or by layer): ms per step, share of the step's kernel time, nodes. */
+function formatProfile(rows: { name: string; ms: number; nodes: number }[], top = 15): string {
+  const total = rows.reduce((sum, row) => sum + row.ms, 0);
+  return rows
     .slice(0, top)
     .map(
-      (operator) =>
-        `    ${operator.operator.padEnd(18)} ${operator.ms.toFixed(2).padStart(7)} ms  ${((100 * operator.ms) / total).toFixed(1).padStart(5)}%  (${operator.nodes} nodes)`,
+      (row) =>
+        `    ${row.name.padEnd(30)} ${row.ms.toFixed(2).padStart(7)} ms  ${((100 * row.ms) / total).toFixed(1).padStart(5)}%  (${row.nodes} nodes)`,
     )
     .join('\n');
 }
@@ -359,20 +361,25 @@ function compareOnnxruntime(
   const best = runs
     .map((run) => run.onnxruntime)
     .reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
-  const operators = runs[0]!.onnxruntime.operators;
+  const { operators, layers } = runs[0]!.onnxruntime;
   const peers = runs.flatMap((run) => (run.pytorch === null ? [] : [run.pytorch]));
   const peer =
     peers.length === 0 ? null : peers.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
   const ratio = peer === null ? null : best.imagesPerSecond / peer.imagesPerSecond;
-  if (operators.length > 0)
-    say(`  onnxruntime's profile of one step, by operator:\n${formatOperators(operators)}`);
+  if (operators.length > 0) {
+    const total = operators.reduce((sum, row) => sum + row.ms, 0);
+    say(`  onnxruntime's profile of one step (${total.toFixed(2)} ms of kernel time), by operator:`);
+    say(formatProfile(operators.map(({ operator, ...row }) => ({ name: operator, ...row }))));
+    say('  by layer:');
+    say(formatProfile(layers.map(({ layer, ...row }) => ({ name: layer, ...row }))));
+  }
   if (ratio !== null && peer !== null) {
     say(
       `cnnx ${label} ×${best.threads} / PyTorch ×${peer.threads} (best of ${rounds} each): ${ratio.toFixed(2)}`,
     );
   }
   return {
-    onnxruntime: { ...best, operators },
+    onnxruntime: { ...best, operators, layers },
     pytorch: peer,
     ratio,
     rounds: runs.map((run) => ({
