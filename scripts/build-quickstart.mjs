@@ -6,14 +6,23 @@
 // started from an earlier build may still be loading its chunks).
 // The workspace packages (@cnnx/*) are bundled from src/ as their package.json "exports" map them; every
 // other package stays an import, resolved from node_modules at run time.
+// `--outdir DIR` bundles into DIR instead (the tests build there).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const outdir = join(root, '.cache', 'cli');
+let values;
+try {
+  ({ values } = parseArgs({ options: { outdir: { type: 'string' } } }));
+} catch (error) {
+  process.stderr.write(`build-quickstart: ${error.message} (usage: build-quickstart.mjs [--outdir DIR])\n`);
+  process.exit(2);
+}
+const outdir = values.outdir === undefined ? join(root, '.cache', 'cli') : resolve(values.outdir);
 
 /** `@cnnx/name/sub` → the source file behind the package's `exports` entry for it (the node condition). */
 function workspaceSource(specifier) {
@@ -68,4 +77,6 @@ for (const file of readdirSync(outdir)) {
   const path = join(outdir, file);
   if (!written.has(file) && statSync(path).mtimeMs < stale) rmSync(path, { force: true });
 }
-process.stderr.write(`built .cache/cli/cnnx.mjs in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+process.stderr.write(
+  `built ${values.outdir === undefined ? '.cache/cli/cnnx.mjs' : join(outdir, 'cnnx.mjs')} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+);
