@@ -72,10 +72,15 @@ const result = await build({
 const written = new Set(
   Object.keys(result.metafile.outputs).map((file) => relative(outdir, join(root, file))),
 );
+// Only the files esbuild names here (`<name>-<8-character hash>.mjs`) are ever removed, whatever else the
+// folder holds.
+const chunkName = /^[\w-]+-[A-Z0-9]{8}\.mjs$/;
 const stale = Date.now() - 10 * 60 * 1000;
 for (const file of readdirSync(outdir)) {
+  if (written.has(file) || !chunkName.test(file)) continue;
   const path = join(outdir, file);
-  if (!written.has(file) && statSync(path).mtimeMs < stale) rmSync(path, { force: true });
+  const stats = statSync(path);
+  if (stats.isFile() && stats.mtimeMs < stale) rmSync(path, { force: true });
 }
 process.stderr.write(
   `built ${values.outdir === undefined ? '.cache/cli/cnnx.mjs' : join(outdir, 'cnnx.mjs')} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,

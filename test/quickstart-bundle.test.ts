@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -38,22 +39,29 @@ describe("npm run quickstart's bundle (scripts/build-quickstart.mjs)", () => {
     assert.ok(current.has('cnnx.mjs'), 'the first test built the bundle here');
     const old = join(outdir, 'chunk-EARLIER1.mjs');
     const recent = join(outdir, 'chunk-EARLIER2.mjs');
+    const foreign = join(outdir, 'notes.txt');
     await writeFile(old, 'export {};\n');
     await writeFile(recent, 'export {};\n');
+    await writeFile(foreign, "a file of the user's\n");
     const hourAgo = new Date(Date.now() - 60 * 60 * 1000);
     await utimes(old, hourAgo, hourAgo);
+    await utimes(foreign, hourAgo, hourAgo);
     // this build's own files are old too, as when a build changed nothing: they stay
     for (const file of current) await utimes(join(outdir, file), hourAgo, hourAgo);
 
     const built = buildInto(outdir);
     assert.equal(built.status, 0, String(built.stderr));
-    const after = new Set(await readdir(outdir));
-    assert.ok(!after.has('chunk-EARLIER1.mjs'), 'the hour-old chunk of an earlier build is removed');
+    const remaining = new Set(await readdir(outdir));
+    assert.ok(!remaining.has('chunk-EARLIER1.mjs'), 'the hour-old chunk of an earlier build is removed');
     assert.ok(
-      after.has('chunk-EARLIER2.mjs'),
+      remaining.has('chunk-EARLIER2.mjs'),
       'a chunk written a moment ago is kept (a command may be loading it)',
     );
-    for (const file of current) assert.ok(after.has(file), `this build's ${file} is kept`);
+    assert.ok(
+      remaining.has('notes.txt'),
+      'a file esbuild would not have named is never removed, however old',
+    );
+    for (const file of current) assert.ok(remaining.has(file), `this build's ${file} is kept`);
   });
 
   test('an unknown option: one line, exit 2, nothing built', () => {
@@ -63,5 +71,6 @@ describe("npm run quickstart's bundle (scripts/build-quickstart.mjs)", () => {
     assert.equal(run.status, 2, run.stderr);
     assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
     assert.match(run.stderr, /Unknown option '--bogus'/);
+    assert.equal(existsSync(join(outdir, 'never')), false, 'no folder made');
   });
 });
