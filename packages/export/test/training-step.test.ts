@@ -478,6 +478,8 @@ describe('training step vs tfjs (cpu backend), one case per layer, loss and opti
     onlyCellsFromConvs?: boolean;
     /** The conv on the images is written by cell, and read by no other layer: its 1×1 Conv is gone. */
     pointwiseGone?: boolean;
+    /** A batch norm after a blocked conv computes on its blocks: no node of it reads a reordered value. */
+    batchNormInBlocks?: boolean;
   })[] = [
     {
       name: 'classic (both convs once per pool cell in blocks, and the Flatten reading the second pool in blocks)',
@@ -574,6 +576,23 @@ describe('training step vs tfjs (cpu backend), one case per layer, loss and opti
       blockedConvs: 5,
       convsByCell: 2,
       poolThenFlatten: true,
+    },
+    {
+      name: 'Conv2D 16 → Conv2D 32 relu → BatchNormalization → MaxPooling2D (the batch norm, the relu mask and the pool in blocks)',
+      build: () =>
+        sequential(
+          [28, 28, 1],
+          [
+            conv({ filters: 16 }),
+            conv({ filters: 32 }),
+            L.batchNormalization({ momentum: 0.9 }),
+            L.maxPooling2d({ poolSize: 2 }),
+            ...head(),
+          ],
+        ),
+      batch: () => batchOf(8),
+      poolThenFlatten: true,
+      batchNormInBlocks: true,
     },
     {
       name: 'Conv2D 16 → Conv2D 32 same relu → MaxPooling2D (forward and input gradient at NCHWc block sizes)',
@@ -675,6 +694,30 @@ describe('training step vs tfjs (cpu backend), one case per layer, loss and opti
             'no 1×1 Conv over the windows is left',
           );
         }
+      }
+      if (testCase.batchNormInBlocks) {
+        const producerOf = (value: string) => nodes.find((other) => other.output?.includes(value));
+        const batchNorm = nodes.filter((node) => node.name?.startsWith('batch_normalization'));
+        assert.ok(batchNorm.length > 0, 'the batch norm has nodes');
+        for (const node of batchNorm)
+          for (const value of node.input ?? [])
+            assert.notEqual(
+              producerOf(value)?.opType,
+              'ReorderOutput',
+              `${node.name} reads ${value}, reordered out of blocks`,
+            );
+        // and the relu's mask of the conv before it reads the blocked Conv's output, not a reorder of it
+        const masks = nodes
+          .filter((node) => node.opType === 'Greater' && /^conv2d/.test(node.name ?? ''))
+          .map((node) => producerOf(node.input![0]!));
+        assert.ok(
+          masks.some((writer) => writer?.opType === 'Conv' && writer.domain === 'com.microsoft.nchwc'),
+          "the blocked conv's relu mask reads its blocks",
+        );
+        assert.ok(
+          masks.every((writer) => writer?.opType !== 'ReorderOutput'),
+          'no relu mask reads a value reordered out of blocks',
+        );
       }
       if (testCase.poolThenFlatten) {
         // and a Flatten after it reads the pool's blocks reordered to NHWC, both ways: no Transpose.

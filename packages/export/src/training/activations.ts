@@ -1,4 +1,5 @@
 import { float, type GraphBuilder } from '../graph/graph-builder.js';
+import { blockedSourceOf, reorderedChannels, reorderOutput } from './nchwc.js';
 import { type Ops, perGraph } from './ops.js';
 
 /** Per graph: the outputs of relu activations. */
@@ -83,10 +84,19 @@ export function reluStep(ops: Ops, y: string): ActivationStep {
   reluOutputs(ops.graph).set(y, true);
   return {
     output: y,
-    backward: (dy) =>
-      reluMasked(ops.graph).get(dy) === y
-        ? dy
-        : ops.mul(dy, ops.cast(ops.node('Greater', [y, ops.scalar(0, 'zero')]), 'float32')),
+    backward: (dy) => {
+      if (reluMasked(ops.graph).get(dy) === y) return dy;
+      const masked = (value: string, gradient: string) =>
+        ops.mul(gradient, ops.cast(ops.node('Greater', [value, ops.scalar(0, 'zero')]), 'float32'));
+      // Both in onnxruntime's channel blocks (a blocked Conv's output, a gradient a batch norm hands back in
+      // blocks): masked there, and handed on in blocks, with no reorder either way.
+      const channels = reorderedChannels(ops.graph, y);
+      const blockedY = channels === undefined ? undefined : blockedSourceOf(ops.graph, y, channels);
+      const blockedDy = channels === undefined ? undefined : blockedSourceOf(ops.graph, dy, channels);
+      return blockedY !== undefined && blockedDy !== undefined
+        ? reorderOutput(ops, masked(blockedY, blockedDy), channels!)
+        : masked(y, dy);
+    },
   };
 }
 

@@ -177,6 +177,20 @@ export function channelsLastOf(ops: Ops, value: string): string | undefined {
 }
 
 /**
+ * The channel count of NCHW `value` when a ReorderOutput wrote it from onnxruntime's blocks, else undefined:
+ * the `channels` to ask {@link blockedSourceOf} for.
+ *
+ * @example
+ * reorderedChannels(graph, reorderOutput(ops, blocked, 64)); // 64
+ */
+export function reorderedChannels(graph: GraphBuilder, value: string): number | undefined {
+  const producer = graph.producer(value);
+  if (producer?.opType !== 'ReorderOutput' || producer.domain !== NCHWC_DOMAIN) return undefined;
+  const channels = producer.attributes.channels;
+  return typeof channels === 'number' ? channels : undefined;
+}
+
+/**
  * The blocked value that NCHW `value` of `channels` channels was reordered from (a blocked Conv's output,
  * say), or undefined. With `channels` in whole blocks the blocked value holds exactly those channels, so a
  * blocked reader can take it instead of reordering `value` again.
