@@ -578,13 +578,13 @@ describe('training step vs tfjs (cpu backend), one case per layer, loss and opti
       poolThenFlatten: true,
     },
     {
-      name: 'Conv2D 16 → Conv2D 32 relu → BatchNormalization → MaxPooling2D (the batch norm, the relu mask and the pool in blocks)',
+      name: 'Conv2D 16 → Conv2D 16 relu → BatchNormalization → MaxPooling2D (the batch norm, the relu mask and the pool in blocks)',
       build: () =>
         sequential(
           [28, 28, 1],
           [
             conv({ filters: 16 }),
-            conv({ filters: 32 }),
+            conv({ filters: 16 }),
             L.batchNormalization({ momentum: 0.9 }),
             L.maxPooling2d({ poolSize: 2 }),
             ...head(),
