@@ -169,11 +169,9 @@ export function reorderOutput(ops: Ops, value: string, channels: number, channel
  * channelsLastOf(ops, reorderOutput(ops, blocked, 64)); // ReorderOutput(blocked, channels_last)
  */
 export function channelsLastOf(ops: Ops, value: string): string | undefined {
-  const producer = ops.graph.producer(value);
-  const channels = producer?.attributes.channels;
-  if (typeof channels !== 'number') return undefined;
-  const source = blockedSourceOf(ops.graph, value, channels);
-  return source === undefined ? undefined : reorderOutput(ops, source, channels, true);
+  const channels = reorderedChannels(ops.graph, value);
+  const source = channels === undefined ? undefined : blockedSourceOf(ops.graph, value, channels);
+  return source === undefined ? undefined : reorderOutput(ops, source, channels!, true);
 }
 
 /**
