@@ -98,13 +98,11 @@ function profileTables(
     dur: number;
     args?: { op_name?: string };
   }[];
-  const byOperator = new Map<string, { us: number; names: Set<string> }>();
-  const byLayer = new Map<string, { us: number; names: Set<string> }>();
-  const count = (
-    table: Map<string, { us: number; names: Set<string> }>,
-    key: string,
-    event: (typeof events)[0],
-  ) => {
+  // per key: microseconds summed, and the nodes summed
+  type Table = Map<string, { us: number; names: Set<string> }>;
+  const byOperator: Table = new Map();
+  const byLayer: Table = new Map();
+  const count = (table: Table, key: string, event: (typeof events)[0]) => {
     const entry = table.get(key) ?? { us: 0, names: new Set<string>() };
     entry.us += event.dur;
     entry.names.add(event.name);
@@ -121,7 +119,7 @@ function profileTables(
       event,
     );
   }
-  const rows = (table: Map<string, { us: number; names: Set<string> }>) =>
+  const rows = (table: Table) =>
     [...table]
       .map(([key, { us, names }]) => ({ key, ms: us / 1000 / steps, nodes: names.size }))
       .sort((a, b) => b.ms - a.ms);
