@@ -470,5 +470,6 @@ export function buildTrainingGraph(
     names,
     webgpu: settings.webgpu ?? false,
     nchwcBlockSize: settings.nchwcBlockSize ?? null,
+    loop: false,
   };
 }

@@ -3,6 +3,7 @@ export { buildTrainingGraph, TRAINING_OPSET } from './build-training-graph.js';
 export { dropoutTrainer } from './layers/dropout.js';
 export { createTrainerRegistry, trainerConfigs } from './layers/index.js';
 export type { LayerStep, LayerTrainingContext, TrainerConfig, TrainValue } from './layers/types.js';
+export { loopTrainingGraph } from './loop.js';
 export {
   type OptimizerWeights,
   optimizerWeightsFromState,

@@ -130,6 +130,11 @@ export interface TrainingGraph {
   webgpu: boolean;
   /** The NCHWc block its convolutions use (`TrainingSettings.nchwcBlockSize`), or null. */
   nchwcBlockSize: number | null;
+  /**
+   * Whether a run takes several steps (`loopTrainingGraph`): `images`, `labels`, `learning_rate` and `seed`
+   * then have one entry per step along a first dimension, and `loss` and `correct` give one per step.
+   */
+  loop: boolean;
   /** The names of the fixed inputs and outputs. */
   names: {
     images: string;
