@@ -8,6 +8,7 @@ import { before, describe, test } from 'node:test';
 import { loadDataset } from '@cnnx/data';
 import {
   buildTrainingGraph,
+  loopTrainingGraph,
   type OptimizerWeights,
   optimizerWeightsFromState,
   readTrainingState,
@@ -149,6 +150,56 @@ describe('TrainingSession (onnxruntime-node)', () => {
         const error = relativeError(ours[index]!.tensor.dataSync(), weight.tensor.dataSync());
         assert.ok(error < 1e-5, `${weight.name}: ${error}`);
       }
+    } finally {
+      await session.release();
+    }
+  });
+
+  test('a looped graph takes several batches a run and gives what the step graph gives one by one', async () => {
+    const model = buildModel(3);
+    const step = buildTrainingGraph(model, { optimizer: 'adam' });
+    const looped = loopTrainingGraph(step);
+    // four batches of 16 (one run), then 5 (a run of their own: a run's batches share their size)
+    const batches = [0, 1, 2, 3].map((index) => batch(index));
+    const last = batch(4);
+    batches.push({ images: last.images.subarray(0, 5 * 784), labels: last.labels.subarray(0, 5), count: 5 });
+    const seeds = [7, 8, 9, 10, 11];
+    const expected: { loss: number; correct: number }[] = [];
+    const alone = await TrainingSession.open(step, readTrainingState(model, step), { threads: 1 });
+    let state: Map<string, Float32Array>;
+    try {
+      for (const [index, each] of batches.entries())
+        expected.push(await alone.step(each, { learningRate: 0.01, seed: seeds[index]! }));
+      state = await alone.readState();
+    } finally {
+      await alone.release();
+    }
+    const session = await TrainingSession.open(looped, readTrainingState(model, looped), { threads: 1 });
+    try {
+      const results = await session.steps(batches, { learningRate: 0.01, seeds });
+      assert.equal(session.iterations, 5, 'five steps');
+      assert.equal(results.length, 5, 'a result per batch');
+      for (const [index, result] of results.entries()) {
+        const { loss, correct } = expected[index]!;
+        assert.ok(
+          Math.abs(result.loss - loss) <= 1e-6 * loss,
+          `step ${index + 1}: ${result.loss} vs ${loss}`,
+        );
+        assert.equal(result.correct, correct, `step ${index + 1}: hits`);
+      }
+      const ours = await session.readState();
+      for (const tensor of looped.state) {
+        const error = relativeError(ours.get(tensor.name)!, state.get(tensor.name)!);
+        assert.ok(error <= 1e-6, `${tensor.name}: ${error}`);
+      }
+      // one batch through the looped graph is one step
+      const next = await session.step(batch(5), { learningRate: 0.01 });
+      assert.ok(Number.isFinite(next.loss), 'step() runs a looped graph');
+      assert.equal(session.iterations as number, 6, 'one step');
+      await assert.rejects(
+        session.steps(batches.slice(0, 2), { learningRate: 0.01, seeds: [1] }),
+        /'seeds' must hold one seed per batch \(2\), got 1/,
+      );
     } finally {
       await session.release();
     }

@@ -88,10 +88,11 @@ function checkState(
 }
 
 /**
- * Runs a training graph built by `@cnnx/export`'s `buildTrainingGraph`, step after step, holding the
- * parameters, optimizer slots and batch-norm statistics between steps: in onnxruntime-node in two sets of
- * preallocated tensors that swap roles each step (fed from one, written into the other, no copies), in
- * onnxruntime-web in the tensors each run returns. One session at a time per process: an idle onnxruntime
+ * Runs a training graph built by `@cnnx/export`'s `buildTrainingGraph` (or `loopTrainingGraph`, several steps
+ * a run), step after step, holding the parameters, optimizer slots and batch-norm statistics between runs: in
+ * onnxruntime-node in two sets of preallocated tensors that swap roles each run (fed from one, written into
+ * the other; onnxruntime-node still copies every output into a new buffer, which the looped graph pays once
+ * per run), in onnxruntime-web in the tensors each run returns. One session at a time per process: an idle onnxruntime
  * session keeps its thread pool spinning and slows the one that works. On onnxruntime-node's CPU provider
  * it holds a second onnxruntime session of the same graph, whose threads spin, and times the two on its
  * steps to run the faster (`spinWait: 'auto'`, `wait-trials.ts`).
@@ -106,10 +107,10 @@ export class TrainingSession {
   readonly info: TrainingSessionInfo;
   private readonly carried: Carried[];
   private current: 0 | 1 = 0;
-  private steps = 0;
+  private stepsDone = 0;
+  /** Buffers the batches of a looped run are joined in, by what they hold. */
+  private readonly joinBuffers = new Map<string, Float32Array | Int32Array>();
   private released = false;
-  private readonly lossTensor: OrtTensor;
-  private readonly correctTensor: OrtTensor;
   /** With `spinWait: 'auto'`: the session whose threads spin, opened at the first trial, beside `session`. */
   private spinningSession: OrtTrainingSession | null = null;
 
@@ -142,8 +143,6 @@ export class TrainingSession {
         ],
       };
     });
-    this.lossTensor = backend.tensor('float32', new Float32Array(1), []);
-    this.correctTensor = backend.tensor('float32', new Float32Array(1), []);
   }
 
   /**
@@ -181,14 +180,14 @@ export class TrainingSession {
     const settled = { ...options, spinWait: spinWait === true };
     const ortSession = await backend.open(graph.bytes, settled);
     const session = new this(graph, backend, ortSession, state, settled, trials);
-    session.steps = iterations;
+    session.stepsDone = iterations;
     openSession = session;
     return session;
   }
 
   /** Steps done so far (the optimizer's iteration count, tfjs's `iter`). */
   get iterations(): number {
-    return this.steps;
+    return this.stepsDone;
   }
 
   private assertOpen(): void {
@@ -202,8 +201,55 @@ export class TrainingSession {
    * await session.step({ images, labels, count: 64 }, { learningRate: 0.001 }); // → { loss: 2.29, correct: 7 }
    */
   async step(batch: TrainingBatch, options: TrainingStepOptions): Promise<TrainingStepResult> {
+    const [result] = await this.steps([batch], {
+      learningRate: options.learningRate,
+      ...(options.seed === undefined ? {} : { seeds: [options.seed] }),
+    });
+    return result!;
+  }
+
+  /**
+   * Runs one training step per batch, in order, at `learningRate`; `seeds` gives each step's dropout seed
+   * (default: the step numbers). A graph from `loopTrainingGraph` takes consecutive batches of one size in a
+   * single onnxruntime run; a step graph runs them one by one. Either way the results are the same.
+   *
+   * @example
+   * await session.steps([first, second], { learningRate: 0.001 }); // → [{ loss: 2.29, correct: 7 }, { loss: 2.1, correct: 12 }]
+   */
+  async steps(
+    batches: readonly TrainingBatch[],
+    options: { learningRate: number; seeds?: readonly number[] },
+  ): Promise<TrainingStepResult[]> {
     this.assertOpen();
-    const { graph, backend } = this;
+    if (!Number.isFinite(options.learningRate)) {
+      throw new RangeError(`'learningRate' must be a finite number, got ${options.learningRate}`);
+    }
+    if (options.seeds !== undefined && options.seeds.length !== batches.length) {
+      throw new RangeError(
+        `'seeds' must hold one seed per batch (${batches.length}), got ${options.seeds.length}`,
+      );
+    }
+    for (const batch of batches) this.checkBatch(batch);
+    const results: TrainingStepResult[] = [];
+    let first = 0;
+    while (first < batches.length) {
+      // a looped graph's run takes the batches up to the next change of size; a step graph's, one batch
+      let end = first + 1;
+      if (this.graph.loop) {
+        while (end < batches.length && batches[end]!.count === batches[first]!.count) end += 1;
+      }
+      const seeds = batches
+        .slice(first, end)
+        .map((_, index) => options.seeds?.[first + index] ?? this.stepsDone + index);
+      results.push(...(await this.run(batches.slice(first, end), options.learningRate, seeds)));
+      first = end;
+    }
+    return results;
+  }
+
+  /** Throws a RangeError or TypeError naming what is wrong with `batch` for this graph. */
+  private checkBatch(batch: TrainingBatch): void {
+    const { graph } = this;
     const pixels = size(graph.imageShape);
     if (!Number.isInteger(batch.count) || batch.count < 1) {
       throw new RangeError(`'batch.count' must be an integer ≥ 1, got ${batch.count}`);
@@ -223,18 +269,71 @@ export class TrainingSession {
     if (batch.labels.length !== labelCount) {
       throw new RangeError(`'batch.labels' must hold ${labelCount} values, got ${batch.labels.length}`);
     }
-    if (!Number.isFinite(options.learningRate)) {
-      throw new RangeError(`'learningRate' must be a finite number, got ${options.learningRate}`);
+  }
+
+  /** The batches' images (or labels) end to end, in a buffer kept for the next run of the same size. */
+  private joined<T extends Float32Array | Int32Array>(
+    key: string,
+    parts: readonly T[],
+    make: (length: number) => T,
+  ): T {
+    if (parts.length === 1) return parts[0]!;
+    const length = parts.reduce((sum, part) => sum + part.length, 0);
+    let buffer = this.joinBuffers.get(key) as T | undefined;
+    if (buffer?.length !== length) {
+      buffer = make(length);
+      this.joinBuffers.set(key, buffer);
     }
+    let offset = 0;
+    for (const part of parts) {
+      buffer.set(part, offset);
+      offset += part.length;
+    }
+    return buffer;
+  }
+
+  /** One onnxruntime run: one step of a step graph, or every batch (all of one size) through a looped graph. */
+  private async run(
+    batches: readonly TrainingBatch[],
+    learningRate: number,
+    seeds: readonly number[],
+  ): Promise<TrainingStepResult[]> {
+    const { graph, backend } = this;
     const names = graph.names;
+    const count = batches[0]!.count;
+    const steps = batches.length;
+    const sparse = graph.loss === 'sparse-categorical-crossentropy';
+    // a looped graph takes one entry per step along a first dimension
+    const lead = graph.loop ? [steps] : [];
+    const images = this.joined(
+      'images',
+      batches.map((batch) => batch.images),
+      (length) => new Float32Array(length),
+    );
     const feeds: Record<string, OrtTensor> = {
-      [names.images]: backend.tensor('float32', batch.images, [batch.count, ...graph.imageShape]),
+      [names.images]: backend.tensor('float32', images, [...lead, count, ...graph.imageShape]),
       [names.labels]: sparse
-        ? backend.tensor('int32', batch.labels as Int32Array, [batch.count])
-        : backend.tensor('float32', batch.labels as Float32Array, [batch.count, graph.classes]),
-      [names.learningRate]: backend.tensor('float32', Float32Array.of(options.learningRate), []),
-      [names.step]: backend.tensor('float32', Float32Array.of(this.steps), []),
-      [names.seed]: backend.tensor('int32', Int32Array.of(options.seed ?? this.steps), []),
+        ? backend.tensor(
+            'int32',
+            this.joined(
+              'labels',
+              batches.map((batch) => batch.labels as Int32Array),
+              (length) => new Int32Array(length),
+            ),
+            [...lead, count],
+          )
+        : backend.tensor(
+            'float32',
+            this.joined(
+              'targets',
+              batches.map((batch) => batch.labels as Float32Array),
+              (length) => new Float32Array(length),
+            ),
+            [...lead, count, graph.classes],
+          ),
+      [names.learningRate]: backend.tensor('float32', new Float32Array(steps).fill(learningRate), lead),
+      [names.step]: backend.tensor('float32', Float32Array.of(this.stepsDone), []),
+      [names.seed]: backend.tensor('int32', Int32Array.from(seeds), lead),
     };
     const from = this.current;
     const to = from === 0 ? 1 : 0;
@@ -244,8 +343,8 @@ export class TrainingSession {
     let results: Record<string, OrtTensor>;
     if (backend.preallocatedOutputs) {
       const fetches: Record<string, OrtTensor> = {
-        [names.loss]: this.lossTensor,
-        [names.correct]: this.correctTensor,
+        [names.loss]: backend.tensor('float32', new Float32Array(steps), lead),
+        [names.correct]: backend.tensor('float32', new Float32Array(steps), lead),
       };
       for (const carried of this.carried) fetches[carried.output] = carried.tensors[to];
       results = await session.run(feeds, fetches);
@@ -256,19 +355,20 @@ export class TrainingSession {
         carried.tensors[to] = results[carried.output]!;
       }
     }
-    if (this.trials?.record(performance.now() - started)) {
+    if (this.trials?.record((performance.now() - started) / steps, steps)) {
       // a trial ended: its verdict and medians
       this.info.spinWait = this.trials.spinning;
       this.info.waitTrials = { trials: this.trials.trials, ...this.trials.last! };
     }
     this.current = to;
-    this.steps += 1;
-    const scalar = async (name: string): Promise<number> => {
+    this.stepsDone += steps;
+    const values = async (name: string): Promise<Float32Array> => {
       const tensor = results[name]!;
-      const data = (tensor.getData ? await tensor.getData() : tensor.data) as Float32Array;
-      return data[0]!;
+      return (tensor.getData ? await tensor.getData() : tensor.data) as Float32Array;
     };
-    return { loss: await scalar(names.loss), correct: await scalar(names.correct) };
+    const losses = await values(names.loss);
+    const hits = await values(names.correct);
+    return batches.map((_, index) => ({ loss: losses[index]!, correct: hits[index]! }));
   }
 
   /**
@@ -340,7 +440,7 @@ export class TrainingSession {
         );
       }
     }
-    if (iterations !== undefined) this.steps = iterations;
+    if (iterations !== undefined) this.stepsDone = iterations;
   }
 
   /** Node: ends onnxruntime's profiling (when `profileFilePrefix` was given) and writes its file. */

@@ -4,7 +4,7 @@ import type { TrainingGraph } from '@cnnx/export';
 /** The parts of `@cnnx/export`'s `TrainingGraph` a session reads (the bytes and the description). */
 export type TrainingStepGraph = Pick<
   TrainingGraph,
-  'bytes' | 'inputs' | 'outputs' | 'state' | 'names' | 'imageShape' | 'classes' | 'loss' | 'webgpu'
+  'bytes' | 'inputs' | 'outputs' | 'state' | 'names' | 'imageShape' | 'classes' | 'loss' | 'webgpu' | 'loop'
 >;
 
 /** Options of `TrainingSession.open`. */

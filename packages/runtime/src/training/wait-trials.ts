@@ -88,14 +88,17 @@ export class WaitTrials {
     return spin;
   }
 
-  /** The duration of the step `next()` announced, in milliseconds; true when it ended a trial. */
-  record(milliseconds: number): boolean {
+  /**
+   * The duration of the step `next()` announced, in milliseconds (per step, for a run of several steps:
+   * `steps`); true when it ended a trial.
+   */
+  record(milliseconds: number, steps = 1): boolean {
     const pending = this.pending;
     if (pending === null) throw new Error('WaitTrials.record without next()');
     this.pending = null;
     const trial = this.trial;
     if (trial === null) {
-      this.untilTrial -= 1;
+      this.untilTrial = Math.max(0, this.untilTrial - steps);
       return false;
     }
     if (!pending.timed) return false;
