@@ -50,6 +50,17 @@ export interface TrainingStepper {
     options: { learningRate: number; seed: number },
   ): Promise<{ loss: number; correct: number }>;
   /**
+   * Optional: one step per batch, in order, in one call, at `learningRate`, `seeds[i]` drawing batch `i`'s
+   * dropout masks; the same results as calling `step` for each. The loop hands `stepsPerCall` batches at a
+   * time to an engine that has it (onnxruntime runs them in one session run).
+   */
+  steps?(
+    batches: readonly EngineBatch[],
+    options: { learningRate: number; seeds: readonly number[] },
+  ): Promise<{ loss: number; correct: number }[]>;
+  /** With `steps`: how many batches the loop gives it at a time (at most; an epoch's last call may get fewer). */
+  readonly stepsPerCall?: number;
+  /**
    * Optional: the model's output (class probabilities, `count × classes` floats) for each of `batches`, with the
    * current weights in inference mode (dropout off, batch norm on its moving statistics), no weights changed.
    * The loop validates through it (`evaluateOnEngine` turns it into the loss and accuracy `evaluateModel` gives)

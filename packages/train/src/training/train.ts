@@ -390,7 +390,8 @@ function freshState(learningRate: number): TrainState {
 
 /**
  * Trains `model` with a custom loop: one step of `options.engine` per batch (default: tfjs's
- * `optimizer.minimize` on the current backend; `@cnnx/runtime/training` adds onnxruntime), batches built
+ * `optimizer.minimize` on the current backend; `@cnnx/runtime/training` adds onnxruntime, which takes its
+ * batches `stepsPerCall` at a time, within an epoch), batches built
  * from the byte images as they are needed, a seeded shuffle per epoch and seeded dropout masks per step, so
  * the same seed on the same engine gives the same history. The engine's weights go back into `model` at
  * every epoch end and before every checkpoint. Calls `onBatchEnd`/`onEpochEnd` for progress
@@ -434,37 +435,52 @@ export async function trainModel(
       }
       const order = epochOrder(train.count, seed, epoch, options.shuffle ?? true);
       const partial = state.partial;
-      for (let batch = state.batchesDone; batch < batches; batch += 1) {
-        const batchStarted = performance.now();
-        const start = batch * batchSize;
-        const end = Math.min(train.count, start + batchSize);
-        const stepSeed = mixSeed(seed, (epoch - 1) * batches + batch + 1_000_003);
-        const labels = new Int32Array(end - start);
-        for (let row = start; row < end; row += 1) labels[row - start] = train.labels[order[row]!]!;
-        const images = batchImages(train, order, start, end, options.augment, stepSeed, table);
-        const { loss, correct } = await stepper.step(
-          { images, labels, count: end - start },
-          { learningRate: state.learningRate, seed: stepSeed },
-        );
-        if (!Number.isFinite(loss)) throw new NonFiniteLossError(epoch, batch + 1, state.learningRate);
-        const seconds = (performance.now() - batchStarted) / 1000;
-        partial.lossSum += loss * (end - start);
-        partial.correct += correct;
-        partial.seen += end - start;
-        partial.seconds += seconds;
-        state.batchesDone = batch + 1;
-        await options.onBatchEnd?.({
-          epoch,
-          epochs,
-          batch: batch + 1,
-          batches,
-          loss: partial.lossSum / partial.seen,
-          accuracy: partial.correct / partial.seen,
-          imagesPerSecond: partial.seen / Math.max(partial.seconds, 1e-9),
-        });
-        // Let signals (Ctrl-C), timers and progress bars run between batches.
+      // engines that run several steps per call (onnxruntime's looped graph) get that many batches at once
+      const perCall = stepper.steps ? Math.max(1, stepper.stepsPerCall ?? 1) : 1;
+      for (let batch = state.batchesDone; batch < batches; ) {
+        const callStarted = performance.now();
+        const group: (EngineBatch & { seed: number })[] = [];
+        for (let index = batch; index < Math.min(batches, batch + perCall); index += 1) {
+          const start = index * batchSize;
+          const end = Math.min(train.count, start + batchSize);
+          const stepSeed = mixSeed(seed, (epoch - 1) * batches + index + 1_000_003);
+          const labels = new Int32Array(end - start);
+          for (let row = start; row < end; row += 1) labels[row - start] = train.labels[order[row]!]!;
+          const images = batchImages(train, order, start, end, options.augment, stepSeed, table);
+          group.push({ images, labels, count: end - start, seed: stepSeed });
+        }
+        const results =
+          group.length > 1 && stepper.steps
+            ? await stepper.steps(group, {
+                learningRate: state.learningRate,
+                seeds: group.map((entry) => entry.seed),
+              })
+            : [await stepper.step(group[0]!, { learningRate: state.learningRate, seed: group[0]!.seed })];
+        // a call's time is shared evenly among its batches
+        const seconds = (performance.now() - callStarted) / 1000 / group.length;
+        for (const [index, { loss, correct }] of results.entries()) {
+          if (!Number.isFinite(loss))
+            throw new NonFiniteLossError(epoch, batch + index + 1, state.learningRate);
+          const count = group[index]!.count;
+          partial.lossSum += loss * count;
+          partial.correct += correct;
+          partial.seen += count;
+          partial.seconds += seconds;
+          state.batchesDone = batch + index + 1;
+          await options.onBatchEnd?.({
+            epoch,
+            epochs,
+            batch: batch + index + 1,
+            batches,
+            loss: partial.lossSum / partial.seen,
+            accuracy: partial.correct / partial.seen,
+            imagesPerSecond: partial.seen / Math.max(partial.seconds, 1e-9),
+          });
+        }
+        batch += group.length;
+        // Let signals (Ctrl-C), timers and progress bars run between calls.
         await new Promise<void>((resolve) => setImmediate(resolve));
-        if (options.shouldStop?.() && batch + 1 < batches) {
+        if (options.shouldStop?.() && batch < batches) {
           stopReason = 'interrupted';
           break;
         }
