@@ -20,10 +20,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildTrainingGraph, readTrainingState } from '@cnnx/export';
+import { buildTrainingGraph, loopTrainingGraph, readTrainingState } from '@cnnx/export';
 import { buildModel, classicSpec } from '@cnnx/train';
 import * as tf from '@tensorflow/tfjs';
 import { nchwcBlockSize, TrainingSession, type TrainingSessionInfo } from '../src/index.js';
+import { CPU_STEPS_PER_RUN } from '../src/training/engine.js';
 import { median } from '../src/training/wait-trials.js';
 
 const BATCH_SIZE = 64;
@@ -40,6 +41,11 @@ const OPTIONS = {
   spin: { type: 'string', default: 'auto' },
   /** Use onnxruntime's blocked CPU convolutions where the graph can (what the engine does on the CPU); --no-nchwc for the plain graph. */
   nchwc: { type: 'boolean', default: true },
+  /**
+   * Steps per onnxruntime run: the engine's (`loopTrainingGraph`, CPU_STEPS_PER_RUN batches a run), or 1 for
+   * the step graph run once per step.
+   */
+  'steps-per-run': { type: 'string', default: String(CPU_STEPS_PER_RUN) },
 } as const;
 
 function parseFlags() {
@@ -86,7 +92,8 @@ interface ProfileRow {
 /**
  * onnxruntime's profile file summed two ways, ms per step, largest first: by operator type, and by the layer
  * whose converter wrote the node (the first part of its name; the nodes onnxruntime's optimizer inserts, such
- * as reorders into and out of its channel blocks, have no layer and are counted apart).
+ * as reorders into and out of its channel blocks, have no layer and are counted apart; `loop` is the looped
+ * graph's own, which picks each step's batch).
  */
 function profileTables(
   file: string,
@@ -110,6 +117,8 @@ function profileTables(
   };
   for (const event of events) {
     if (event.cat !== 'Node' || !event.name.endsWith('_kernel_time')) continue;
+    // a looped graph's Loop node times its whole body, whose nodes are counted one by one
+    if (event.args?.op_name === 'Loop') continue;
     count(byOperator, event.args?.op_name ?? '?', event);
     // onnxruntime names a node it fused `fused <first node's name>`
     const node = event.name.slice(0, -'_kernel_time'.length).replace(/^fused /, '');
@@ -132,16 +141,20 @@ function profileTables(
 async function main(): Promise<void> {
   const flags = parseFlags();
   const threads = positiveInteger('threads', flags.threads);
-  const steps = positiveInteger('steps', flags.steps);
+  const perRun = positiveInteger('steps-per-run', flags['steps-per-run']);
+  // whole runs: at least --steps steps
+  const runs = Math.ceil(positiveInteger('steps', flags.steps) / perRun);
+  const steps = runs * perRun;
   await tf.setBackend('cpu');
   const model = buildClassic(flags['batch-norm']);
   const expected = flags['batch-norm'] ? 422_026 : 421_642;
   if (model.countParams() !== expected) throw new Error(`the model has ${model.countParams()} parameters`);
   const block = flags.nchwc ? await nchwcBlockSize() : null;
-  const graph = buildTrainingGraph(model, {
+  const step = buildTrainingGraph(model, {
     optimizer: 'adam',
     ...(block === null ? {} : { nchwcBlockSize: block }),
   });
+  const graph = perRun > 1 ? loopTrainingGraph(step) : step;
   const images = new Float32Array(BATCH_SIZE * 784);
   const labels = new Int32Array(BATCH_SIZE);
   let seed = 1;
@@ -151,7 +164,7 @@ async function main(): Promise<void> {
   };
   for (let index = 0; index < images.length; index++) images[index] = random();
   for (let index = 0; index < labels.length; index++) labels[index] = Math.floor(random() * 10);
-  const batch = { images, labels, count: BATCH_SIZE };
+  const batches = Array.from({ length: perRun }, () => ({ images, labels, count: BATCH_SIZE }));
   const state = readTrainingState(model, graph);
 
   const spinWait = spinChoice(flags.spin);
@@ -164,15 +177,16 @@ async function main(): Promise<void> {
   try {
     // with `--spin auto`, the warm-up holds the first trial of the two ways of waiting, so the timed steps
     // all run on the one it chose
-    for (let step = 0; step < 5 || (session.info.waitTrials?.trials === 0 && step < 500); step++)
-      await session.step(batch, { learningRate: 0.001 });
+    for (let done = 0; done < 5 || (session.info.waitTrials?.trials === 0 && done < 500); done += perRun)
+      await session.steps(batches, { learningRate: 0.001 });
+    // per step: a run's time shared among its steps
     const durations: number[] = [];
     const started = performance.now();
     const cpuStarted = process.cpuUsage();
-    for (let step = 0; step < steps; step++) {
-      const stepStarted = performance.now();
-      await session.step(batch, { learningRate: 0.001 });
-      durations.push(performance.now() - stepStarted);
+    for (let run = 0; run < runs; run++) {
+      const runStarted = performance.now();
+      await session.steps(batches, { learningRate: 0.001 });
+      durations.push((performance.now() - runStarted) / perRun);
     }
     msPerStep = (performance.now() - started) / steps;
     medianMsPerStep = median(durations);
@@ -194,8 +208,9 @@ async function main(): Promise<void> {
       profileFilePrefix: join(folder, 'step'),
     });
     try {
-      const profiledSteps = 10;
-      for (let step = 0; step < profiledSteps; step++) await profiled.step(batch, { learningRate: 0.001 });
+      const profiledRuns = Math.ceil(10 / perRun);
+      const profiledSteps = profiledRuns * perRun;
+      for (let run = 0; run < profiledRuns; run++) await profiled.steps(batches, { learningRate: 0.001 });
       profiled.endProfiling();
       const file = readdirSync(folder).find((name) => name.endsWith('.json'));
       if (file) tables = profileTables(join(folder, file), profiledSteps);
@@ -217,6 +232,7 @@ async function main(): Promise<void> {
     medianMsPerStep,
     imagesPerCpuSecond: (BATCH_SIZE * 1000) / cpuMsPerStep,
     steps,
+    stepsPerRun: perRun,
     loadAverage: loadavg()[0],
     ...tables,
   };

@@ -20,6 +20,7 @@ import {
   type ModelSpec,
   readModelSpec,
   saveCheckpoint,
+  type TrainingEngine,
   type TrainModelOptions,
   trainModel,
 } from '@cnnx/train';
@@ -94,6 +95,40 @@ describe('trainModel on the onnxruntime engine', () => {
     model.dispose();
   });
 
+  test('four batches a call (the looped graph) give the history of one batch a call', async () => {
+    const grouped = build();
+    const reference = await trainModel(grouped, { train, validation }, options);
+    grouped.dispose();
+    // the same engine, its steps hidden: the loop hands it one batch at a time
+    const oneByOne: TrainingEngine = {
+      ...onnxruntimeTrainingEngine,
+      async open(model, settings, engineOptions) {
+        const stepper = await onnxruntimeTrainingEngine.open(model, settings, engineOptions);
+        assert.equal(stepper.stepsPerCall, 4, 'the engine takes four batches a call on the CPU');
+        const { steps: _hidden, ...rest } = stepper;
+        return rest;
+      },
+    };
+    const single = build();
+    let calls = 0;
+    const alone = await trainModel(
+      single,
+      { train, validation },
+      { ...options, engine: oneByOne, onBatchEnd: () => void (calls += 1) },
+    );
+    single.dispose();
+    assert.equal(calls, 16, 'a batch-end call per batch');
+    alone.history.forEach((logs, index) => {
+      const expected = reference.history[index]!;
+      assert.ok(
+        Math.abs(logs.loss - expected.loss) <= 1e-6 * expected.loss,
+        `epoch ${index + 1} loss ${logs.loss} vs ${expected.loss}`,
+      );
+      assert.equal(logs.accuracy, expected.accuracy, `epoch ${index + 1} accuracy`);
+      assert.ok(Math.abs(logs.valLoss! - expected.valLoss!) <= 1e-6, `epoch ${index + 1} val_loss`);
+    });
+  });
+
   test('a checkpoint taken mid-epoch resumes in the same process with the uninterrupted history', async () => {
     const straight = build();
     const reference = await trainModel(straight, { train, validation }, options);
@@ -110,17 +145,18 @@ describe('trainModel on the onnxruntime engine', () => {
         onBatchEnd: () => {
           batches += 1;
         },
-        shouldStop: () => batches === 11, // epoch 2, batch 3 of 8
+        // epoch 2, batch 3 of 8; the engine takes its batches four at a time, so it stops after batch 4
+        shouldStop: () => batches >= 11,
         onCheckpoint: (state, optimizer) => saveCheckpoint(dir, interrupted, optimizer, state, null),
       },
     );
     interrupted.dispose();
     assert.equal(partial.stopReason, 'interrupted');
-    assert.deepEqual([partial.state.epochsDone, partial.state.batchesDone], [1, 3]);
+    assert.deepEqual([partial.state.epochsDone, partial.state.batchesDone], [1, 4]);
 
     const { model, resume } = await loadCheckpoint(dir);
     const [iter] = resume.optimizerWeights;
-    assert.equal(iter!.tensor.dataSync()[0], 11, "the checkpoint's step count");
+    assert.equal(iter!.tensor.dataSync()[0], 12, "the checkpoint's step count");
     const resumed = await trainModel(model, { train, validation }, { ...options, resume });
     model.dispose();
     assert.equal(resumed.history.length, 2);
