@@ -5,16 +5,19 @@
  * random images. `npm run bench:train` runs this in child processes beside PyTorch (each variant in its own
  * process: an idle onnxruntime session keeps its threads spinning and slows whatever runs beside it).
  *
- *   node --import tsx packages/runtime/bench/train-step.bench.ts --threads 2 --steps 30 [--batch-norm] [--profile] [--spin auto|on|off] [--no-nchwc]
+ *   node --import tsx packages/runtime/bench/train-step.bench.ts --threads 2 --steps 30 [--batch-norm] [--profile] [--spin auto|on|off] [--no-nchwc] [--steps-per-run N]
  *
  * Prints one JSON line: `{ backend: 'onnxruntime', threads, spin, spinWait, batchSize, imagesPerSecond,
- * msPerStep, medianMsPerStep, imagesPerCpuSecond, steps, loadAverage, operators, layers }` (`spinWait`: whether
- * the timed steps' threads spun, `--spin auto`'s verdict); with `--profile`, `operators` and `layers` are
+ * msPerStep, medianMsPerStep, imagesPerCpuSecond, steps, stepsPerRun, loadAverage, operators, layers }`
+ * (`spinWait`: whether the timed steps' threads spun, `--spin auto`'s verdict); with `--profile`, `operators` and `layers` are
  * onnxruntime's profile of 10 more steps summed by operator type and by layer (ms per step, largest first).
  * `imagesPerSecond` and `msPerStep` are the mean over `--steps` (what a training run gets); on a shared
  * machine a few slow steps pull the mean above the median, so both are printed, with the 1-minute load
- * average. The session's own work outside onnxruntime's `run` is about 0.07 ms a step (measured by timing
- * `run` alone), so the step time is the graph's.
+ * average. The steps run as the engine runs them on the CPU: `CPU_STEPS_PER_RUN` batches a run through the
+ * looped graph (`--steps-per-run 1`: the step graph, a run a step). Besides the graph, a run costs the
+ * binding's copy of every output into new JavaScript buffers and the collection of them: with the profiler
+ * on, the time `run` took in JavaScript exceeded onnxruntime's own `model_run` by 1.9 ms a step (median of
+ * 50) at one step a run, and 0.9 ms at four.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';

@@ -276,6 +276,8 @@ interface OnnxruntimeResult extends BackendResult {
   model: string;
   /** Whether the timed steps' idle threads spun (`--spin auto`: the session's verdict). */
   spinWait: boolean;
+  /** Steps per onnxruntime run (the engine's looped graph on the CPU). */
+  stepsPerRun: number;
   operators: { operator: string; ms: number; nodes: number }[];
   layers: { layer: string; ms: number; nodes: number }[];
 }
@@ -354,7 +356,7 @@ function compareOnnxruntime(
     const pytorch = peerThreads === null ? null : runPytorch(peerThreads, steps, batchNorm);
     runs.push({ onnxruntime, pytorch });
     say(
-      `${`${label} ×${threads}`.padEnd(14)} ${onnxruntime.imagesPerSecond.toFixed(1).padStart(8)} images/s  (${onnxruntime.msPerStep.toFixed(1)} ms/step; ${onnxruntime.imagesPerCpuSecond.toFixed(1)} per CPU-second; threads ${onnxruntime.spinWait ? 'spinning' : 'sleeping'})` +
+      `${`${label} ×${threads}`.padEnd(14)} ${onnxruntime.imagesPerSecond.toFixed(1).padStart(8)} images/s  (${onnxruntime.msPerStep.toFixed(1)} ms/step, ${onnxruntime.stepsPerRun} a run; ${onnxruntime.imagesPerCpuSecond.toFixed(1)} per CPU-second; threads ${onnxruntime.spinWait ? 'spinning' : 'sleeping'})` +
         (pytorch === null ? '' : `;  PyTorch ×${pytorch.threads} ${pytorch.imagesPerSecond.toFixed(1)}`),
     );
   }
