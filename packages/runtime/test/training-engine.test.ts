@@ -114,7 +114,13 @@ describe('trainModel on the onnxruntime engine', () => {
     const alone = await trainModel(
       single,
       { train, validation },
-      { ...options, engine: oneByOne, onBatchEnd: () => void (calls += 1) },
+      {
+        ...options,
+        engine: oneByOne,
+        onBatchEnd: () => {
+          calls += 1;
+        },
+      },
     );
     single.dispose();
     assert.equal(calls, 16, 'a batch-end call per batch');

@@ -42,8 +42,8 @@ function renamed(
  * `labels`, `learning_rate` and `seed` (one entry per step), `step` the number of the first. The parameters,
  * slots and statistics go from step to step inside onnxruntime; a run gives back the last step's, and `loss`
  * and `correct` for every step. Names, state and everything else are `step`'s, so a session drives both alike;
- * the steps of one run share their batch size. Gradients exposed for tests (`TrainingSettings.debug`) are
- * refused: the loop keeps only the state, the loss and the hits.
+ * the steps of one run share their batch size. A graph that also gives gradients or dropout masks (for
+ * tests: `TrainingSettings.debugOutputs`) is refused: the loop keeps only the state, the loss and the hits.
  *
  * @example
  * const looped = loopTrainingGraph(buildTrainingGraph(model, { optimizer: 'adam' }));
