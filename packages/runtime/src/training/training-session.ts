@@ -92,8 +92,8 @@ function checkState(
  * a run), step after step, holding the parameters, optimizer slots and batch-norm statistics between runs: in
  * onnxruntime-node in two sets of preallocated tensors that swap roles each run (fed from one, written into
  * the other; onnxruntime-node still copies every output into a new buffer, which the looped graph pays once
- * per run), in onnxruntime-web in the tensors each run returns. One session at a time per process: an idle onnxruntime
- * session keeps its thread pool spinning and slows the one that works. On onnxruntime-node's CPU provider
+ * per run), in onnxruntime-web in the tensors each run returns. One session at a time per process: an idle
+ * onnxruntime session keeps its thread pool spinning and slows the one that works. On onnxruntime-node's CPU provider
  * it holds a second onnxruntime session of the same graph, whose threads spin, and times the two on its
  * steps to run the faster (`spinWait: 'auto'`, `wait-trials.ts`).
  *
@@ -214,7 +214,8 @@ export class TrainingSession {
    * single onnxruntime run; a step graph runs them one by one. Either way the results are the same.
    *
    * @example
-   * await session.steps([first, second], { learningRate: 0.001 }); // → [{ loss: 2.29, correct: 7 }, { loss: 2.1, correct: 12 }]
+   * await session.steps([first, second], { learningRate: 0.001 });
+   * // → [{ loss: 2.29, correct: 7 }, { loss: 2.1, correct: 12 }]
    */
   async steps(
     batches: readonly TrainingBatch[],
