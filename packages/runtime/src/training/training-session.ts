@@ -276,13 +276,13 @@ export class TrainingSession {
   private joined<T extends Float32Array | Int32Array>(
     key: string,
     parts: readonly T[],
-    make: (length: number) => T,
+    Type: new (length: number) => T,
   ): T {
     if (parts.length === 1) return parts[0]!;
     const length = parts.reduce((sum, part) => sum + part.length, 0);
     let buffer = this.joinBuffers.get(key) as T | undefined;
     if (buffer?.length !== length) {
-      buffer = make(length);
+      buffer = new Type(length);
       this.joinBuffers.set(key, buffer);
     }
     let offset = 0;
@@ -309,29 +309,18 @@ export class TrainingSession {
     const images = this.joined(
       'images',
       batches.map((batch) => batch.images),
-      (length) => new Float32Array(length),
+      Float32Array,
     );
+    const labels = batches.map((batch) => batch.labels);
     const feeds: Record<string, OrtTensor> = {
       [names.images]: backend.tensor('float32', images, [...lead, count, ...graph.imageShape]),
       [names.labels]: sparse
-        ? backend.tensor(
-            'int32',
-            this.joined(
-              'labels',
-              batches.map((batch) => batch.labels as Int32Array),
-              (length) => new Int32Array(length),
-            ),
-            [...lead, count],
-          )
-        : backend.tensor(
-            'float32',
-            this.joined(
-              'targets',
-              batches.map((batch) => batch.labels as Float32Array),
-              (length) => new Float32Array(length),
-            ),
-            [...lead, count, graph.classes],
-          ),
+        ? backend.tensor('int32', this.joined('labels', labels as Int32Array[], Int32Array), [...lead, count])
+        : backend.tensor('float32', this.joined('targets', labels as Float32Array[], Float32Array), [
+            ...lead,
+            count,
+            graph.classes,
+          ]),
       [names.learningRate]: backend.tensor('float32', new Float32Array(steps).fill(learningRate), lead),
       [names.step]: backend.tensor('float32', Float32Array.of(this.stepsDone), []),
       [names.seed]: backend.tensor('int32', Int32Array.from(seeds), lead),
