@@ -26,7 +26,7 @@ import { nchwcBlockSize, nodeTrainingBackend, TrainingSession } from './node.js'
  * Steps per onnxruntime run on the CPU (`loopTrainingGraph`). onnxruntime-node copies every output of a run
  * into a new JavaScript buffer, the 5 MB of `classic`'s parameters and Adam slots included, and the
  * collector then reclaims them: about 2 ms of a 21-25 ms step, here. Four steps a run pay that once (eight
- * measured no faster), and Ctrl-C still stops within about 0.1 s.
+ * measured about the same, within this VM's noise), and Ctrl-C still stops within about 0.1 s.
  */
 export const CPU_STEPS_PER_RUN = 4;
 
