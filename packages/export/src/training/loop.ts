@@ -67,8 +67,11 @@ export function loopTrainingGraph(step: TrainingGraph): TrainingGraph {
   const graphOutputs = graph.output ?? [];
   const { names } = step;
   const perStep = new Set([names.images, names.labels, names.learningRate, names.seed]);
+  // one entry per step in a run: the batch's inputs, and the loss and hits
+  const oneEach = new Set([...perStep, names.loss, names.correct]);
   const stateInputs = step.state.map((tensor) => tensor.input);
-  const stateOutputs = step.state.map((tensor) => tensor.output);
+  // what the Loop gives back, in ONNX's order: the carried values' last ones, then the per-step outputs
+  const loopOutputs = [...step.state.map((tensor) => tensor.output), names.loss, names.correct];
   const inputInfo = new Map(graphInputs.map((value) => [value.name!, value]));
   const outputInfo = new Map(graphOutputs.map((value) => [value.name!, value]));
 
@@ -117,18 +120,12 @@ export function loopTrainingGraph(step: TrainingGraph): TrainingGraph {
     ],
     output: [
       scalarInfo(`${BODY}condition_next`, BOOL),
-      ...stateOutputs.map((name) => renamed(outputInfo.get(name)!, bodyName(name), false)),
-      renamed(outputInfo.get(names.loss)!, bodyName(names.loss), false),
-      renamed(outputInfo.get(names.correct)!, bodyName(names.correct), false),
+      ...loopOutputs.map((name) => renamed(outputInfo.get(name)!, bodyName(name), false)),
     ],
   };
 
-  const mainInputs = graphInputs.map((value) => renamed(value, value.name!, perStep.has(value.name!)));
-  const mainOutputs = [
-    renamed(outputInfo.get(names.loss)!, names.loss, true),
-    renamed(outputInfo.get(names.correct)!, names.correct, true),
-    ...stateOutputs.map((name) => renamed(outputInfo.get(name)!, name, false)),
-  ];
+  // the step graph's inputs and outputs (only the loss, the hits and the state, checked above), in its order
+  const outside = (value: onnx.IValueInfoProto) => renamed(value, value.name!, oneEach.has(value.name!));
   const looped: onnx.ModelProto.$Properties = {
     ...model,
     graph: {
@@ -147,18 +144,16 @@ export function loopTrainingGraph(step: TrainingGraph): TrainingGraph {
           name: 'loop',
           opType: 'Loop',
           input: ['loop/steps', '', ...stateInputs],
-          output: [...stateOutputs, names.loss, names.correct],
+          output: loopOutputs,
           attribute: [{ name: 'body', type: onnx.AttributeProto.AttributeType.GRAPH, g: body }],
         },
       ],
-      input: mainInputs,
-      output: mainOutputs,
+      input: graphInputs.map(outside),
+      output: graphOutputs.map(outside),
     },
   };
   const withSteps = (tensor: TrainingTensor): TrainingTensor =>
-    perStep.has(tensor.name) || tensor.name === names.loss || tensor.name === names.correct
-      ? { ...tensor, shape: ['steps', ...tensor.shape] }
-      : tensor;
+    oneEach.has(tensor.name) ? { ...tensor, shape: ['steps', ...tensor.shape] } : tensor;
   return {
     ...step,
     bytes: onnx.ModelProto.encode(looped).finish(),
