@@ -9,8 +9,9 @@
  *
  * Prints one JSON line: `{ backend: 'onnxruntime', threads, spin, spinWait, batchSize, imagesPerSecond,
  * msPerStep, medianMsPerStep, imagesPerCpuSecond, steps, stepsPerRun, loadAverage, operators, layers }`
- * (`spinWait`: whether the timed steps' threads spun, `--spin auto`'s verdict); with `--profile`, `operators` and `layers` are
- * onnxruntime's profile of 10 more steps summed by operator type and by layer (ms per step, largest first).
+ * (`spinWait`: whether the timed steps' threads spun, `--spin auto`'s verdict); with `--profile`, `operators`
+ * and `layers` are onnxruntime's profile of 10 more steps summed by operator type and by layer (ms per step,
+ * largest first).
  * `imagesPerSecond` and `msPerStep` are the mean over `--steps` (what a training run gets); on a shared
  * machine a few slow steps pull the mean above the median, so both are printed, with the 1-minute load
  * average. The steps run as the engine runs them on the CPU: `CPU_STEPS_PER_RUN` batches a run through the

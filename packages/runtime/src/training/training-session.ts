@@ -93,9 +93,9 @@ function checkState(
  * onnxruntime-node in two sets of preallocated tensors that swap roles each run (fed from one, written into
  * the other; onnxruntime-node still copies every output into a new buffer, which the looped graph pays once
  * per run), in onnxruntime-web in the tensors each run returns. One session at a time per process: an idle
- * onnxruntime session keeps its thread pool spinning and slows the one that works. On onnxruntime-node's CPU provider
- * it holds a second onnxruntime session of the same graph, whose threads spin, and times the two on its
- * steps to run the faster (`spinWait: 'auto'`, `wait-trials.ts`).
+ * onnxruntime session keeps its thread pool spinning and slows the one that works. On onnxruntime-node's CPU
+ * provider it holds a second onnxruntime session of the same graph, whose threads spin, and times the two on
+ * its steps to run the faster (`spinWait: 'auto'`, `wait-trials.ts`).
  *
  * @example
  * const session = await TrainingSession.open(step, readTrainingState(model, step), { threads: 2 });
@@ -239,10 +239,9 @@ export class TrainingSession {
       if (this.graph.loop) {
         while (end < batches.length && batches[end]!.count === batches[first]!.count) end += 1;
       }
-      const seeds = batches
-        .slice(first, end)
-        .map((_, index) => options.seeds?.[first + index] ?? this.stepsDone + index);
-      results.push(...(await this.run(batches.slice(first, end), options.learningRate, seeds)));
+      const run = batches.slice(first, end);
+      const seeds = run.map((_, index) => options.seeds?.[first + index] ?? this.stepsDone + index);
+      results.push(...(await this.run(run, options.learningRate, seeds)));
       first = end;
     }
     return results;
