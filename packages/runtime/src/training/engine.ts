@@ -18,7 +18,7 @@ import {
   type TrainingGraph,
   writeTrainedWeights,
 } from '@cnnx/export';
-import type { EngineBatch, EngineSettings, NamedWeights, TrainingEngine } from '@cnnx/train';
+import type { EngineBatch, EngineSettings, NamedWeights, TrainingEngine, TrainingStepper } from '@cnnx/train';
 import type * as tf from '@tensorflow/tfjs';
 import { nchwcBlockSize, nodeTrainingBackend, TrainingSession } from './node.js';
 
@@ -143,18 +143,17 @@ export const onnxruntimeTrainingEngine: TrainingEngine = {
       for (const weight of handedOut) weight.tensor.dispose();
       handedOut = [];
     };
+    // the seed input is int32: the loop's unsigned step seeds keep their 32 bits
+    const steps: NonNullable<TrainingStepper['steps']> = (batches, { learningRate, seeds }) => {
+      stale = true;
+      return session.steps(batches, { learningRate, seeds: seeds.map((seed) => seed | 0) });
+    };
     return {
       info: { engine: 'onnxruntime', device, threads: options.threads ?? null },
-      // the seed input is int32: the loop's unsigned step seed keeps its 32 bits
-      step: (batch, { learningRate, seed }) => {
-        stale = true;
-        return session.step(batch, { learningRate, seed: seed | 0 });
-      },
       stepsPerCall,
-      steps: (batches, { learningRate, seeds }) => {
-        stale = true;
-        return session.steps(batches, { learningRate, seeds: seeds.map((seed) => seed | 0) });
-      },
+      steps,
+      step: async (batch, { learningRate, seed }) =>
+        (await steps([batch], { learningRate, seeds: [seed] }))[0]!,
       syncWeights,
       // in inference mode on onnxruntime (tfjs's predict on wasm is about 10× slower on classic)
       async predict(batches) {
