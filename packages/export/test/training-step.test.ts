@@ -572,7 +572,8 @@ describe('training step vs tfjs (cpu backend), one case per layer, loss and opti
         ),
       batch: () => batchOf(8),
       // the 5×5 conv's forward (its cells would need slices of its blocked input) and input gradient, the
-      // last conv's two cells and input gradient
+      // last conv's two cells and input gradient; that conv's kernel gradient is one GEMM over the batch
+      // (windows of 144 values on 8×8 maps)
       blockedConvs: 5,
       convsByCell: 2,
       poolThenFlatten: true,
