@@ -19,6 +19,11 @@ export interface VerificationResult {
 export interface VerificationInputs {
   values: Float32Array[];
   count: number;
+  /**
+   * tfjs's outputs for these inputs, one Float32Array per model output, when the caller already has them
+   * (the quickstart's evaluation): compared as they are, not predicted again.
+   */
+  expected?: Float32Array[];
 }
 
 function sampleSize(shape: (number | null)[]): number {
@@ -30,7 +35,8 @@ const CHUNK = 256;
 
 /**
  * Runs `onnxBytes` with onnxruntime-node and `model.predict` on the same inputs (random uniform [0, 1)
- * samples unless `inputs` is given), 256 samples at a time, and compares every output. An output that is NaN
+ * samples unless `inputs` is given; tfjs's outputs are `inputs.expected` when given), 256 samples at a
+ * time, and compares every output. An output that is NaN
  * or infinite on either side throws a {@link VerificationError} naming it: there is nothing to compare.
  *
  * @example
@@ -58,6 +64,21 @@ export async function verifyOnnx(
       );
     }
   });
+  const given = inputs?.expected;
+  if (given !== undefined) {
+    if (given.length !== model.outputs.length) {
+      throw new RangeError(
+        `'inputs.expected' must hold ${model.outputs.length} arrays, one per model output`,
+      );
+    }
+    model.outputs.forEach((output, index) => {
+      if (given[index]!.length !== count * sampleSize(output.shape)) {
+        throw new RangeError(
+          `'inputs.expected[${index}]' must hold ${count} × ${sampleSize(output.shape)} floats`,
+        );
+      }
+    });
+  }
   const layout = info.metadata['cnnx.input_layout'] ?? 'nhwc';
   const session = await ort.InferenceSession.create(onnxBytes, options.session ?? {});
   let maxAbsDiff = 0;
@@ -67,7 +88,7 @@ export async function verifyOnnx(
     for (let start = 0; start < count; start += CHUNK) {
       const chunk = Math.min(CHUNK, count - start);
       const feeds: Record<string, ort.Tensor> = {};
-      const tfInputs = model.inputs.map((input, index) => {
+      const chunkInputs = model.inputs.map((input, index) => {
         const tail = input.shape.slice(1).map((dim) => dim ?? 1);
         const size = sampleSize(input.shape);
         const data = values[index]!.subarray(start * size, (start + chunk) * size);
@@ -77,14 +98,21 @@ export async function verifyOnnx(
           layout === 'nchw' && shape.length === 4
             ? new ort.Tensor('float32', nhwcToNchw(data, shape), [chunk, shape[3]!, shape[1]!, shape[2]!])
             : new ort.Tensor('float32', data, shape);
-        return tf.tensor(data, shape);
+        return { data, shape };
       });
       const results = await session.run(feeds);
-      const predicted = tf.tidy(() => {
-        const output = model.predict(tfInputs.length === 1 ? tfInputs[0]! : tfInputs);
-        return (Array.isArray(output) ? output : [output]).map((tensor) => tensor.dataSync() as Float32Array);
-      });
-      tf.dispose(tfInputs);
+      const predicted =
+        given?.map((values, index) => {
+          const size = sampleSize(model.outputs[index]!.shape);
+          return values.subarray(start * size, (start + chunk) * size);
+        }) ??
+        tf.tidy(() => {
+          const tensors = chunkInputs.map(({ data, shape }) => tf.tensor(data, shape));
+          const output = model.predict(tensors.length === 1 ? tensors[0]! : tensors);
+          return (Array.isArray(output) ? output : [output]).map(
+            (tensor) => tensor.dataSync() as Float32Array,
+          );
+        });
       info.outputs.forEach((output, index) => {
         const onnxValues = results[output.name]!.data as Float32Array;
         const expected = predicted[index]!;

@@ -107,6 +107,28 @@ describe('classic CNN', () => {
     assert.equal(result.agreement, 1);
   });
 
+  test('verifyOnnx compares with the outputs it is given instead of predicting them again', async () => {
+    const count = 20;
+    const values = Float32Array.from({ length: count * 784 }, (_, index) => (index % 97) / 97);
+    const inputs = tf.tensor(values, [count, 28, 28, 1]);
+    const own = tf.tidy(() => (model.predict(inputs) as tf.Tensor).dataSync() as Float32Array);
+    const other = buildClassic({ seed: 2 });
+    const theirs = tf.tidy(() => (other.predict(inputs) as tf.Tensor).dataSync() as Float32Array);
+    other.dispose();
+    inputs.dispose();
+    const bytes = convertToOnnx(model);
+    const predicted = await verifyOnnx(bytes, model, { values: [values], count });
+    const given = await verifyOnnx(bytes, model, { values: [values], count, expected: [own] });
+    assert.equal(given.maxAbsDiff, predicted.maxAbsDiff, 'the given outputs are what tfjs predicts');
+    assert.equal(given.samples, count, 'every sample compared');
+    const wrong = await verifyOnnx(bytes, model, { values: [values], count, expected: [theirs] });
+    assert.ok(wrong.maxAbsDiff > 1e-3, `another model's outputs must differ: ${wrong.maxAbsDiff}`);
+    await assert.rejects(
+      verifyOnnx(bytes, model, { values: [values], count, expected: [own.subarray(10)] }),
+      /'inputs.expected\[0\]' must hold 20 × 10 floats/,
+    );
+  });
+
   test('verifyOnnx catches a model whose weights differ', async () => {
     const other = buildClassic({ seed: 2 });
     const result = await verifyOnnx(convertToOnnx(other), model);

@@ -140,9 +140,11 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Record<
     inputScale: 'unit',
     runId,
   });
+  // tfjs's side is the evaluation's probabilities, not predicted a second time
   const { maxAbsDiff, agreement } = await verifyOnnx(onnxBytes, model, {
     values: [toFloat32(testSet.images)],
     count: testSet.count,
+    expected: [probabilities],
   });
   say(
     `ONNX check on ${testSet.count} images: class agreement ${agreement.toFixed(4)}, max |Δp| ${maxAbsDiff.toExponential(2)}`,
