@@ -171,6 +171,20 @@ const layerCases: Case[] = [
       ),
   },
   {
+    name: "Keras' two valid conv/pool stages, 28 → 26 → 13 → 11 → 5 (the second pool's windows leave out the last row and column)",
+    build: () =>
+      sequential(
+        [28, 28, 1],
+        [
+          conv({ padding: 'valid' }),
+          L.maxPooling2d({ poolSize: 2 }),
+          conv({ padding: 'valid' }),
+          L.maxPooling2d({ poolSize: 2 }),
+          ...head(),
+        ],
+      ),
+  },
+  {
     name: 'MaxPooling2D 3×3 stride 3 valid on 26×26 (windows do not tile)',
     build: () =>
       sequential(
