@@ -588,11 +588,31 @@ describe('training step vs tfjs (cpu backend), one case per layer, loss and opti
         ),
       batch: () => batchOf(8),
       // the 5×5 conv's forward (its cells would need slices of its blocked input) and input gradient, the
-      // last conv's two cells and input gradient; that conv's kernel gradient is one GEMM over the batch
-      // (windows of 144 values on 8×8 maps)
+      // last conv's two cells and input gradient
       blockedConvs: 5,
       convsByCell: 2,
       poolThenFlatten: true,
+    },
+    {
+      name: 'Conv2D 16 → MaxPooling2D → Conv2D 32 → MaxPooling2D → Conv2D 32 on 7×7 (its kernel gradient one GEMM over the batch)',
+      build: () =>
+        sequential(
+          [28, 28, 1],
+          [
+            conv({ filters: 16 }),
+            L.maxPooling2d({ poolSize: 2 }),
+            conv({ filters: 32 }),
+            L.maxPooling2d({ poolSize: 2 }),
+            conv({ filters: 32 }),
+            ...head(),
+          ],
+        ),
+      batch: () => batchOf(8),
+      // the first two convs' four cells each, the second's input gradient, the last conv's forward and
+      // input gradient (its windows of 288 values on 49 positions: one GEMM for its kernel gradient)
+      blockedConvs: 11,
+      convsByCell: 8,
+      onlyCellsFromConvs: true,
     },
     {
       name: "Conv2D 16 valid → MaxPooling2D → Conv2D 16 valid → MaxPooling2D (Keras' 13 → 11 → 5, the blocked conv's output cut to the tiles)",

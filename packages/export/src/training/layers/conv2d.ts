@@ -173,14 +173,15 @@ export const conv2dTrainer: TrainerConfig = {
             windowGeometry,
             blocked ? blockedOf(ops, input.name, inChannels) : undefined,
           );
-          // Deep, small maps (a window row more than twice a map's positions: `best`'s 7×7 residual convs, 576
-          // against 49): one GEMM over the whole batch, the gradient transposed to `[filters, batch·positions]`,
-          // since the per-image products would be more than twice the gradient's size, written and summed.
-          // On `best`'s step (2 threads, profiled): each residual conv 4.9-6.6 against 7.8-8.1 ms of kernel
-          // time, and the step about 3% shorter (blocks alternating in one process, both orders). Where the
-          // two are near (`classic`'s second conv, 288 against 196), the transpose costs what the sum did.
+          // Deep, small maps (a window row more than four times a map's positions: `best`'s 7×7 residual convs,
+          // 576 against 49): one GEMM over the whole batch, the gradient transposed to `[filters,
+          // batch·positions]`, since the per-image products would be that many times the gradient's size,
+          // written and summed. On `best`'s step (2 threads, profiled): each residual conv 4.9-6.6 against
+          // 7.8-8.1 ms of kernel time, and the step about 3% shorter (blocks alternating in one process, both
+          // orders). Nearer (`classic`'s second conv, 288 against 196; the `dropout` preset's, 288 against
+          // 121), the transpose and the one GEMM took what the batched products and the sum did, or more.
           const summed =
-            patchChannels > 2 * outHeight * outWidth
+            patchChannels > 4 * outHeight * outWidth
               ? ops.node('MatMul', [
                   ops.reshape(ops.transpose(rowsOf(gradient, filters), [1, 0, 2]), [filters, -1]),
                   ops.reshape(rows, [-1, patchChannels]),
