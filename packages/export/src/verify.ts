@@ -36,8 +36,8 @@ const CHUNK = 256;
 /**
  * Runs `onnxBytes` with onnxruntime-node and `model.predict` on the same inputs (random uniform [0, 1)
  * samples unless `inputs` is given; tfjs's outputs are `inputs.expected` when given), 256 samples at a
- * time, and compares every output. An output that is NaN
- * or infinite on either side throws a {@link VerificationError} naming it: there is nothing to compare.
+ * time, and compares every output. An output that is NaN or infinite on either side throws a
+ * {@link VerificationError} naming it: there is nothing to compare.
  *
  * @example
  * const result = await verifyOnnx(bytes, model);
@@ -102,9 +102,9 @@ export async function verifyOnnx(
       });
       const results = await session.run(feeds);
       const predicted =
-        given?.map((values, index) => {
+        given?.map((outputs, index) => {
           const size = sampleSize(model.outputs[index]!.shape);
-          return values.subarray(start * size, (start + chunk) * size);
+          return outputs.subarray(start * size, (start + chunk) * size);
         }) ??
         tf.tidy(() => {
           const tensors = chunkInputs.map(({ data, shape }) => tf.tensor(data, shape));

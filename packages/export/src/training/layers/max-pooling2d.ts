@@ -253,12 +253,9 @@ export const maxPooling2dTrainer: TrainerConfig = {
     const { kernel, strides, pads, height, width, outHeight, outWidth } = geometry;
     const channels = input.shape[3] as number;
     const taps = kernel[0] * kernel[1];
-    const tiles =
-      strides[0] === kernel[0] &&
-      strides[1] === kernel[1] &&
-      pads.every((pad) => pad === 0) &&
-      height % kernel[0] === 0 &&
-      width % kernel[1] === 0;
+    // Windows side by side, none padded: they tile the input, or all of it but the last rows or columns.
+    const sideBySide = strides[0] === kernel[0] && strides[1] === kernel[1] && pads.every((pad) => pad === 0);
+    const tiles = sideBySide && height % kernel[0] === 0 && width % kernel[1] === 0;
     const block = context.nchwcBlockSize;
     // In blocks: the pool of a blocked Conv's output, or of a conv on the images written again cell by cell.
     const blocked =
@@ -375,7 +372,7 @@ export const maxPooling2dTrainer: TrainerConfig = {
         },
       };
     }
-    if (strides[0] === kernel[0] && strides[1] === kernel[1] && pads.every((pad) => pad === 0)) {
+    if (sideBySide) {
       const pool = croppedTiles(ops, input.name, { kernel, height, width, outHeight, outWidth }, channels);
       return {
         outputs: [{ name: pool.output, shape: outputShape }],
