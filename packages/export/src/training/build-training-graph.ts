@@ -30,6 +30,38 @@ interface NodeLike {
   outputTensors: SymbolicTensorLike[];
 }
 
+/**
+ * The Conv2D calls without an activation whose output only an Activation('relu') layer reads (Keras models
+ * that write the relu as its own layer), and those Activation calls. Such a conv trains with the relu fused,
+ * as a Conv2D with `activation: 'relu'` would (its blocked Conv runs it, and a max-pool after it takes the
+ * paths it has for a conv's output), and the Activation passes its input on: the same values and gradients.
+ */
+function fusedReluCalls<Call extends { layer: tf.layers.Layer; node: NodeLike }>(
+  calls: Call[],
+  modelOutputs: Set<number>,
+): { convs: Set<Call>; reluLayers: Set<Call> } {
+  const convs = new Set<Call>();
+  const reluLayers = new Set<Call>();
+  const configOf = (call: Call) => call.layer.getConfig() as Record<string, unknown>;
+  for (const call of calls) {
+    if (call.layer.getClassName() !== 'Conv2D' || (configOf(call).activation ?? 'linear') !== 'linear')
+      continue;
+    const output = call.node.outputTensors[0]!;
+    if (modelOutputs.has(output.id)) continue;
+    const readers = calls.filter(({ node }) => node.inputTensors.some((tensor) => tensor.id === output.id));
+    const reader = readers[0];
+    if (
+      readers.length === 1 &&
+      reader!.layer.getClassName() === 'Activation' &&
+      configOf(reader!).activation === 'relu'
+    ) {
+      convs.add(call);
+      reluLayers.add(reader!);
+    }
+  }
+  return { convs, reluLayers };
+}
+
 /** One tfjs weight as the graph carries it. */
 interface CarriedWeight {
   /** tfjs's `LayerVariable.name`. */
@@ -227,6 +259,7 @@ export function buildTrainingGraph(
   for (const layer of model.layers) {
     for (const node of layer.inboundNodes as unknown as NodeLike[]) calls.push({ layer, node });
   }
+  const fused = fusedReluCalls(calls, new Set(model.outputs.map((tensor) => tensor.id)));
   const pending = calls.filter(({ layer }) => layer.getClassName() !== 'InputLayer');
   const done: typeof calls = [];
   while (pending.length > 0) {
@@ -241,7 +274,10 @@ export function buildTrainingGraph(
       ops: new Ops(graph, layerName),
       className: layer.getClassName(),
       layerName,
-      config: layer.getConfig() as Record<string, unknown>,
+      config: {
+        ...(layer.getConfig() as Record<string, unknown>),
+        ...(fused.convs.has(call) ? { activation: 'relu' } : {}),
+      },
       inputs: node.inputTensors.map((tensor) => values.get(tensor.id)!),
       outputShapes: node.outputTensors.map((tensor) => tensor.shape),
       inputsNeedGradient: node.inputTensors.map((tensor) => needsGradient.get(tensor.id) ?? false),
@@ -277,7 +313,9 @@ export function buildTrainingGraph(
         });
       },
     };
-    call.step = registry.get(context.className).forward(context);
+    call.step = fused.reluLayers.has(call)
+      ? { outputs: [context.inputs[0]!], backward: ([gradient]) => [gradient] }
+      : registry.get(context.className).forward(context);
     const dependsOnWeights = layer.trainableWeights.length > 0 || context.inputsNeedGradient.some(Boolean);
     node.outputTensors.forEach((tensor, outputIndex) => {
       const value = call.step!.outputs[outputIndex];
