@@ -434,7 +434,8 @@ const laterCases: Case[] = [
       ) as tf.SymbolicTensor;
       // read by the relu layer and by the Add: not fused
       const second = conv({ activation: 'linear' }).apply(pooled) as tf.SymbolicTensor;
-      const summed = L.add().apply([L.activation({ activation: 'relu' }).apply(second), second]);
+      const activated = L.activation({ activation: 'relu' }).apply(second) as tf.SymbolicTensor;
+      const summed = L.add().apply([activated, second]) as tf.SymbolicTensor;
       const output = L.dense({ units: 10, activation: 'softmax' }).apply(
         L.flatten().apply(summed),
       ) as tf.SymbolicTensor;
