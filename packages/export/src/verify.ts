@@ -30,6 +30,28 @@ function sampleSize(shape: (number | null)[]): number {
   return shape.slice(1).reduce<number>((product, dim) => product * (dim ?? 1), 1);
 }
 
+/**
+ * Throws a RangeError unless `arrays` holds one array per tensor of `tensors`, each `count` samples of that
+ * tensor's size: `field` names the list and `item` its entries in the message.
+ */
+function checkSamples(
+  arrays: Float32Array[],
+  tensors: { shape: (number | null)[] }[],
+  count: number,
+  field: string,
+  item: string,
+  role: 'input' | 'output',
+): void {
+  if (arrays.length !== tensors.length) {
+    throw new RangeError(`${field} must hold ${tensors.length} arrays, one per model ${role}`);
+  }
+  tensors.forEach((tensor, index) => {
+    if (arrays[index]!.length !== count * sampleSize(tensor.shape)) {
+      throw new RangeError(`'${item}[${index}]' must hold ${count} × ${sampleSize(tensor.shape)} floats`);
+    }
+  });
+}
+
 /** Samples compared per onnxruntime run and tfjs `predict` call, so a large set never needs one huge batch. */
 const CHUNK = 256;
 
@@ -54,31 +76,10 @@ export async function verifyOnnx(
   const values =
     inputs?.values ??
     model.inputs.map((input, index) => randomUniform(count * sampleSize(input.shape), 1 + index));
-  if (values.length !== model.inputs.length) {
-    throw new RangeError(`'inputs' must hold ${model.inputs.length} arrays, one per model input`);
-  }
-  model.inputs.forEach((input, index) => {
-    if (values[index]!.length !== count * sampleSize(input.shape)) {
-      throw new RangeError(
-        `'inputs.values[${index}]' must hold ${count} × ${sampleSize(input.shape)} floats`,
-      );
-    }
-  });
+  checkSamples(values, model.inputs, count, "'inputs'", 'inputs.values', 'input');
   const given = inputs?.expected;
-  if (given !== undefined) {
-    if (given.length !== model.outputs.length) {
-      throw new RangeError(
-        `'inputs.expected' must hold ${model.outputs.length} arrays, one per model output`,
-      );
-    }
-    model.outputs.forEach((output, index) => {
-      if (given[index]!.length !== count * sampleSize(output.shape)) {
-        throw new RangeError(
-          `'inputs.expected[${index}]' must hold ${count} × ${sampleSize(output.shape)} floats`,
-        );
-      }
-    });
-  }
+  if (given !== undefined)
+    checkSamples(given, model.outputs, count, "'inputs.expected'", 'inputs.expected', 'output');
   const layout = info.metadata['cnnx.input_layout'] ?? 'nhwc';
   const session = await ort.InferenceSession.create(onnxBytes, options.session ?? {});
   let maxAbsDiff = 0;
