@@ -36,6 +36,41 @@ function transpose(matrix: Float32Array, rows: number, columns: number): Float32
 }
 
 /**
+ * The windows' cells of `value`, NCHW planes viewed as image rows of `width`: one GEMM ({@link rowGather})
+ * lists each row's cells column by column, up to column `tiled`; `kh` consecutive listed rows then hold every
+ * cell of a row of windows, in tfjs's row-major order, and a Split separates them. Their Max is the pool's
+ * output. The values come back for the backward, and for the rewrites at a conv's source.
+ */
+function listedCells(
+  ops: Ops,
+  value: string,
+  kernel: [number, number],
+  width: number,
+  tiled: number,
+): {
+  gather: Float32Array;
+  gatherMatrix: string;
+  listed: string;
+  rows: string;
+  cells: string[];
+  maxima: string;
+} {
+  const taps = kernel[0] * kernel[1];
+  const outWidth = tiled / kernel[1];
+  const gather = rowGather(kernel[1], width, tiled);
+  const gatherMatrix = ops.floats([width, tiled], gather, 'gather');
+  const listed = ops.node('MatMul', [ops.reshape(value, [-1, width]), gatherMatrix]);
+  const rows = ops.reshape(listed, taps === 1 ? [-1, outWidth] : [-1, taps * outWidth]);
+  const cells =
+    taps === 1
+      ? [rows]
+      : ops.nodeMulti('Split', [rows, ops.int64s(new Array(taps).fill(outWidth), 'split')], taps, {
+          axis: 1,
+        });
+  return { gather, gatherMatrix, listed, rows, cells, maxima: maxOf(ops, cells) };
+}
+
+/**
  * The elementwise maximum of `values` (one value is returned as it is) as a tree of two-input Maxes:
  * onnxruntime's Max of four inputs took 0.77 ms on 1 thread and 0.85-0.95 ms on 2 for `[64, 6272]` each,
  * the tree 0.78 and 0.49-0.55 ms.
@@ -163,7 +198,7 @@ function blockedTiles(
 /**
  * A tiling max-pool of the NCHW `input` whose windows leave out its last rows or columns (valid padding on an
  * odd size, Keras' usual 11 → 5): each image plane is cut to the rows the windows read (one contiguous run
- * of each), the listing GEMM ({@link rowGather}) leaves out the last columns, and the tiling pool's Split,
+ * of each), the listing GEMM ({@link listedCells}) leaves out the last columns, and the tiling pool's Split,
  * Max and routing follow. The gradient comes back through the transposed GEMM (zeros in the left-out
  * columns) and is padded with zero rows. In the `dropout` preset's step (`[64, 64, 11, 11]`, 2 threads,
  * profiled): 2.4-2.8 ms for the pool's nodes against 3.5-4.1 for the MaxPool, the windows' one-hot Conv and
@@ -176,25 +211,13 @@ function croppedTiles(
   channels: number,
 ): { output: string; backward: (gradient: string) => string } {
   const { kernel, height, width, outHeight, outWidth } = geometry;
-  const taps = kernel[0] * kernel[1];
   const [tiledHeight, tiledWidth] = [outHeight * kernel[0], outWidth * kernel[1]];
   const planes = ops.reshape(input, [-1, height * width]);
   const read =
     tiledHeight < height
       ? ops.node('Slice', [planes, ops.int64s([0]), ops.int64s([tiledHeight * width]), ops.int64s([1])])
       : planes;
-  const gather = rowGather(kernel[1], width, tiledWidth);
-  const listed = ops.node('MatMul', [
-    ops.reshape(read, [-1, width]),
-    ops.floats([width, tiledWidth], gather, 'gather'),
-  ]);
-  const cells = ops.nodeMulti(
-    'Split',
-    [ops.reshape(listed, [-1, taps * outWidth]), ops.int64s(new Array(taps).fill(outWidth), 'split')],
-    taps,
-    { axis: 1 },
-  );
-  const maxima = maxOf(ops, cells);
+  const { gather, cells, maxima } = listedCells(ops, read, kernel, width, tiledWidth);
   const afterRelu = isReluOutput(ops.graph, input);
   return {
     output: ops.reshape(maxima, [-1, channels, outHeight, outWidth]),
@@ -286,21 +309,15 @@ export const maxPooling2dTrainer: TrainerConfig = {
       };
     }
     if (tiles) {
-      // One GEMM lists every image row's cells column by column; `kh` consecutive image rows then hold
-      // every cell of a row of windows, in tfjs's row-major order, and a Split separates them. Their Max is
-      // the output: no MaxPool, so onnxruntime does not reorder the input to its blocked layout and back,
-      // and the backward reuses the cells.
-      const gather = rowGather(kernel[1], width);
-      const gatherMatrix = ops.floats([width, width], gather, 'gather');
-      const listed = ops.node('MatMul', [ops.reshape(input.name, [-1, width]), gatherMatrix]);
-      const rows = ops.reshape(listed, taps === 1 ? [-1, outWidth] : [-1, taps * outWidth]);
-      const cells =
-        taps === 1
-          ? [rows]
-          : ops.nodeMulti('Split', [rows, ops.int64s(new Array(taps).fill(outWidth), 'split')], taps, {
-              axis: 1,
-            });
-      const maxima = maxOf(ops, cells);
+      // The cells listed by a GEMM and their Max (`listedCells`): no MaxPool, so onnxruntime does not reorder
+      // the input to its blocked layout and back, and the backward reuses the cells.
+      const { gather, gatherMatrix, listed, rows, cells, maxima } = listedCells(
+        ops,
+        input.name,
+        kernel,
+        width,
+        width,
+      );
       const output = ops.reshape(maxima, [-1, channels, outHeight, outWidth]);
       return {
         outputs: [{ name: output, shape: outputShape }],
