@@ -24,6 +24,9 @@
  *   (`--rounds`), because a second onnxruntime session in one process keeps its threads spinning and this VM
  *   drifts; the ratio is the best onnxruntime run over the best PyTorch run (`ratioToPytorch` in its `results`
  *   entries), for `classic` and for `classic` with batch norm.
+ *
+ * PyTorch runs twice each time: with glibc's malloc as a user gets it, and tuned to keep freed memory
+ * (PYTORCH_MALLOC); its best over all of them, the stand-alone rows included, is the peer.
  */
 import { spawnSync } from 'node:child_process';
 import { writeSync } from 'node:fs';
@@ -59,6 +62,8 @@ interface BackendResult {
 interface PytorchResult {
   threads: number;
   imagesPerSecond: number;
+  /** `tuned`: glibc's malloc told to keep freed memory (see PYTORCH_MALLOC); `default`: as a user runs it. */
+  malloc: 'default' | 'tuned';
 }
 
 const OPTIONS = {
@@ -165,7 +170,7 @@ async function measure(
 }
 
 /** Kernel time of one training step, summed by kernel name, largest first. */
-async function profileStep(model: tf.Sequential, images: tf.Tensor, labels: tf.Tensor) {
+async function profileStep(model: tf.LayersModel, images: tf.Tensor, labels: tf.Tensor) {
   const profile = await tf.profile(async () => {
     await model.trainOnBatch(images, labels);
   });
@@ -257,18 +262,49 @@ elapsed = time.perf_counter() - start
 print(json.dumps({"threads": torch.get_num_threads(), "imagesPerSecond": ${BATCH_SIZE} * steps / elapsed}))
 `;
 
-/** Trains the same network in PyTorch on `threads` threads in a child process. */
-function runPytorch(threads: number, count: number, batchNorm = false): PytorchResult {
+/**
+ * PyTorch's CPU allocator takes each step's activations from glibc's malloc and gives them back at the step's
+ * end; on some machines glibc then returns that memory to the kernel and the next step faults it in again
+ * (on the AMD EPYC VM of session 18, PyTorch ×2 ran at 20 or at 60-70 ms a step from one run to the next).
+ * These tunables (mallopt(3)) keep the freed memory in the heap, which is what PyTorch's own performance
+ * guide gets by preloading jemalloc or tcmalloc. The bench runs PyTorch both ways and compares with its best.
+ */
+const PYTORCH_MALLOC = { MALLOC_MMAP_THRESHOLD_: '4294967296', MALLOC_TRIM_THRESHOLD_: '4294967296' };
+
+/** Trains the same network in PyTorch on `threads` threads in a child process, with `malloc` as given. */
+function runPytorch(
+  threads: number,
+  count: number,
+  batchNorm: boolean,
+  malloc: PytorchResult['malloc'],
+): PytorchResult {
   const child = spawnSync(
     PYTHON,
     ['-c', PYTORCH_SCRIPT, String(threads), String(count), batchNorm ? '1' : '0'],
     {
       encoding: 'utf8',
       timeout: 300_000,
+      env: malloc === 'tuned' ? { ...process.env, ...PYTORCH_MALLOC } : process.env,
     },
   );
   if (child.status !== 0) throw new Error(`PyTorch run failed: ${child.stderr.trim().split('\n').at(-1)}`);
-  return JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '') as PytorchResult;
+  const result = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '') as Omit<PytorchResult, 'malloc'>;
+  return { ...result, malloc };
+}
+
+/** PyTorch's run of `threads`, with glibc's malloc as a user runs it and tuned: both results. */
+function runPytorchBothWays(threads: number, count: number, batchNorm = false): PytorchResult[] {
+  return [runPytorch(threads, count, batchNorm, 'default'), runPytorch(threads, count, batchNorm, 'tuned')];
+}
+
+/** The fastest of some runs (PyTorch's or onnxruntime's). */
+function fastest<T extends { imagesPerSecond: number }>(runs: T[]): T {
+  return runs.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+}
+
+/** A PyTorch run's figure and, when tuned, the malloc it ran with. */
+function describePytorch(run: PytorchResult): string {
+  return `${run.imagesPerSecond.toFixed(1)}${run.malloc === 'tuned' ? ' (malloc tuned)' : ''}`;
 }
 
 /** One run of cnnx's onnxruntime engine, from the runtime's bench script in a child process. */
@@ -340,33 +376,35 @@ interface OnnxruntimeComparison {
   onnxruntime: OnnxruntimeResult;
   pytorch: PytorchResult | null;
   ratio: number | null;
-  rounds: { onnxruntime: number; pytorch: number | null; ratio: number | null }[];
+  rounds: { onnxruntime: number; pytorch: PytorchResult[]; ratio: number | null }[];
 }
 
-/** Alternates onnxruntime and PyTorch runs (`--rounds`), so both see the same spells of this VM. */
+/**
+ * Alternates onnxruntime and PyTorch runs (`--rounds`), so both see the same spells of this VM. The ratio is
+ * onnxruntime's best over PyTorch's best of this run: its rounds, both ways of malloc, and `earlier` (the
+ * stand-alone runs of the same model).
+ */
 function compareOnnxruntime(
   label: string,
   batchNorm: boolean,
   peerThreads: number | null,
+  earlier: PytorchResult[],
 ): OnnxruntimeComparison {
-  const runs: { onnxruntime: OnnxruntimeResult; pytorch: PytorchResult | null }[] = [];
+  const runs: { onnxruntime: OnnxruntimeResult; pytorch: PytorchResult[] }[] = [];
   for (let round = 0; round < rounds; round++) {
     // The profile (10 steps more, its own session) is taken once, on the first run.
     const onnxruntime = runOnnxruntime(threads, batchNorm, flags.profile && round === 0 && !batchNorm);
-    const pytorch = peerThreads === null ? null : runPytorch(peerThreads, steps, batchNorm);
+    const pytorch = peerThreads === null ? [] : runPytorchBothWays(peerThreads, steps, batchNorm);
     runs.push({ onnxruntime, pytorch });
     say(
       `${`${label} ×${threads}`.padEnd(14)} ${onnxruntime.imagesPerSecond.toFixed(1).padStart(8)} images/s  (${onnxruntime.msPerStep.toFixed(1)} ms/step, ${onnxruntime.stepsPerRun} a run; ${onnxruntime.imagesPerCpuSecond.toFixed(1)} per CPU-second; threads ${onnxruntime.spinWait ? 'spinning' : 'sleeping'})` +
-        (pytorch === null ? '' : `;  PyTorch ×${pytorch.threads} ${pytorch.imagesPerSecond.toFixed(1)}`),
+        (pytorch.length === 0 ? '' : `;  PyTorch ×${peerThreads} ${pytorch.map(describePytorch).join(', ')}`),
     );
   }
-  const best = runs
-    .map((run) => run.onnxruntime)
-    .reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+  const best = fastest(runs.map((run) => run.onnxruntime));
   const { operators, layers } = runs[0]!.onnxruntime;
-  const peers = runs.flatMap((run) => (run.pytorch === null ? [] : [run.pytorch]));
-  const peer =
-    peers.length === 0 ? null : peers.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+  const peers = [...earlier, ...runs.flatMap((run) => run.pytorch)];
+  const peer = peers.length === 0 ? null : fastest(peers);
   const ratio = peer === null ? null : best.imagesPerSecond / peer.imagesPerSecond;
   if (operators.length > 0) {
     const total = operators.reduce((sum, row) => sum + row.ms, 0);
@@ -377,7 +415,7 @@ function compareOnnxruntime(
   }
   if (ratio !== null && peer !== null) {
     say(
-      `cnnx ${label} ×${best.threads} / PyTorch ×${peer.threads} (best of ${rounds} each): ${ratio.toFixed(2)}`,
+      `cnnx ${label} ×${best.threads} / PyTorch's best (×${peer.threads}, ${describePytorch(peer)}; of ${peers.length} runs): ${ratio.toFixed(2)}`,
     );
   }
   return {
@@ -386,8 +424,11 @@ function compareOnnxruntime(
     ratio,
     rounds: runs.map((run) => ({
       onnxruntime: run.onnxruntime.imagesPerSecond,
-      pytorch: run.pytorch?.imagesPerSecond ?? null,
-      ratio: run.pytorch === null ? null : run.onnxruntime.imagesPerSecond / run.pytorch.imagesPerSecond,
+      pytorch: run.pytorch,
+      ratio:
+        run.pytorch.length === 0
+          ? null
+          : run.onnxruntime.imagesPerSecond / fastest(run.pytorch).imagesPerSecond,
     })),
   };
 }
@@ -447,35 +488,35 @@ async function main(): Promise<void> {
   }
 
   let pytorch: (PytorchResult & { byThreads: PytorchResult[] }) | null = null;
+  let normedPytorch: PytorchResult[] = [];
   if (flags['no-pytorch']) {
     say('pytorch: skipped (--no-pytorch)');
   } else if (!pytorchAvailable()) {
     say(`pytorch: ${PYTHON} cannot import torch (apt-get install python3-torch to compare)`);
   } else {
-    const byThreads = [...new Set([1, wasm?.threads ?? threads])].map((count) => runPytorch(count, steps));
+    const byThreads = [...new Set([1, wasm?.threads ?? threads])].flatMap((count) =>
+      runPytorchBothWays(count, steps),
+    );
     for (const run of byThreads) {
-      say(`${`pytorch ×${run.threads}`.padEnd(14)} ${run.imagesPerSecond.toFixed(1).padStart(8)} images/s`);
+      say(`${`pytorch ×${run.threads}`.padEnd(14)} ${describePytorch(run).padStart(8)} images/s`);
     }
     // PyTorch's best: on a busy machine its multi-threaded run can be the slower one.
-    const peer = byThreads.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
-    pytorch = { ...peer, byThreads };
+    pytorch = { ...fastest(byThreads), byThreads };
   }
   // The headline of the tfjs backends: the faster wasm configuration against PyTorch's best.
   const wasmRuns = results.filter((result) => result.backend === 'wasm');
-  const best =
-    wasmRuns.length === 0 ? null : wasmRuns.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+  const best = wasmRuns.length === 0 ? null : fastest(wasmRuns);
   const ratio = pytorch === null || best === null ? null : best.imagesPerSecond / pytorch.imagesPerSecond;
   if (ratio !== null && pytorch !== null && best !== null) {
     say(`cnnx wasm ×${best.threads} / PyTorch ×${pytorch.threads}: ${ratio.toFixed(2)}`);
   }
   let batchNorm: { wasm: BackendResult; pytorch: PytorchResult | null; ratio: number | null } | null = null;
   if (normed !== null) {
-    const peer = pytorch === null ? null : runPytorch(pytorch.threads, steps, true);
+    normedPytorch = pytorch === null ? [] : runPytorchBothWays(pytorch.threads, steps, true);
+    const peer = normedPytorch.length === 0 ? null : fastest(normedPytorch);
     const normedRatio = peer === null ? null : normed.imagesPerSecond / peer.imagesPerSecond;
     if (peer !== null && normedRatio !== null) {
-      say(
-        `${`pytorch+bn ×${peer.threads}`.padEnd(14)} ${peer.imagesPerSecond.toFixed(1).padStart(8)} images/s`,
-      );
+      say(`${`pytorch+bn ×${peer.threads}`.padEnd(14)} ${describePytorch(peer).padStart(8)} images/s`);
       say(
         `with batch norm, cnnx wasm ×${normed.threads} / PyTorch ×${peer.threads}: ${normedRatio.toFixed(2)}`,
       );
@@ -489,9 +530,9 @@ async function main(): Promise<void> {
   } else {
     const peerThreads = pytorch?.threads ?? null;
     // classic and classic with batch norm, each with its ratio to PyTorch measured in the same run
-    const classic = compareOnnxruntime('onnxruntime', false, peerThreads);
+    const classic = compareOnnxruntime('onnxruntime', false, peerThreads, pytorch?.byThreads ?? []);
     results.push({ ...classic.onnxruntime, ratioToPytorch: classic.ratio });
-    const normedComparison = compareOnnxruntime('onnxruntime+bn', true, peerThreads);
+    const normedComparison = compareOnnxruntime('onnxruntime+bn', true, peerThreads, normedPytorch);
     results.push({ ...normedComparison.onnxruntime, ratioToPytorch: normedComparison.ratio });
     onnxruntime = { classic, batchNorm: normedComparison };
   }
