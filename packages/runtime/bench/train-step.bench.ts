@@ -10,8 +10,8 @@
  * Prints one JSON line: `{ backend: 'onnxruntime', threads, spin, spinWait, batchSize, imagesPerSecond,
  * msPerStep, medianMsPerStep, imagesPerCpuSecond, steps, stepsPerRun, loadAverage, operators, layers }`
  * (`spinWait`: whether the timed steps' threads spun, `--spin auto`'s verdict); with `--profile`, `operators`
- * and `layers` are onnxruntime's profile of 10 more steps summed by operator type and by layer (ms per step,
- * largest first).
+ * and `layers` are onnxruntime's profile of 10 more steps (after a first run, left out) summed by operator
+ * type and by layer (ms per step, largest first).
  * `imagesPerSecond` and `msPerStep` are the mean over `--steps` (what a training run gets); on a shared
  * machine a few slow steps pull the mean above the median, so both are printed, with the 1-minute load
  * average. The steps run as the engine runs them on the CPU: `CPU_STEPS_PER_RUN` batches a run through the
@@ -97,18 +97,25 @@ interface ProfileRow {
  * onnxruntime's profile file summed two ways, ms per step, largest first: by operator type, and by the layer
  * whose converter wrote the node (the first part of its name; the nodes onnxruntime's optimizer inserts, such
  * as reorders into and out of its channel blocks, have no layer and are counted apart; `loop` is the looped
- * graph's own, which picks each step's batch).
+ * graph's own, which picks each step's batch). The session's first run is left out: it allocates every
+ * buffer, and where the kernel faults fresh pages in slowly (the AMD EPYC VM of session 18) one node of it
+ * took 20 ms against 0.5 ms in the runs after.
  */
 function profileTables(
   file: string,
   steps: number,
 ): { operators: ({ operator: string } & ProfileRow)[]; layers: ({ layer: string } & ProfileRow)[] } {
-  const events = JSON.parse(readFileSync(file, 'utf8')) as {
+  const all = JSON.parse(readFileSync(file, 'utf8')) as {
     cat?: string;
     name: string;
+    ts: number;
     dur: number;
     args?: { op_name?: string };
   }[];
+  const firstRunEnd = Math.min(
+    ...all.filter((event) => event.name === 'model_run').map((event) => event.ts + event.dur),
+  );
+  const events = all.filter((event) => event.ts >= firstRunEnd);
   // per key: microseconds summed, and the nodes summed
   type Table = Map<string, { us: number; names: Set<string> }>;
   const byOperator: Table = new Map();
@@ -214,7 +221,8 @@ async function main(): Promise<void> {
     try {
       const profiledRuns = Math.ceil(10 / perRun);
       const profiledSteps = profiledRuns * perRun;
-      for (let run = 0; run < profiledRuns; run++) await profiled.steps(batches, { learningRate: 0.001 });
+      // one run more: the first, which the tables leave out
+      for (let run = 0; run <= profiledRuns; run++) await profiled.steps(batches, { learningRate: 0.001 });
       profiled.endProfiling();
       const file = readdirSync(folder).find((name) => name.endsWith('.json'));
       if (file) tables = profileTables(join(folder, file), profiledSteps);
