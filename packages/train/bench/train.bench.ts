@@ -26,7 +26,8 @@
  *   entries), for `classic` and for `classic` with batch norm.
  *
  * PyTorch runs twice each time: with glibc's malloc as a user gets it, and tuned to keep freed memory
- * (PYTORCH_MALLOC); its best over all of them, the stand-alone rows included, is the peer.
+ * (PYTORCH_MALLOC); its best over all of them, the stand-alone rows included, is the peer of
+ * `ratioToPytorch`. `ratioToPytorchAsItComes` divides by its best run with malloc as it comes.
  */
 import { spawnSync } from 'node:child_process';
 import { writeSync } from 'node:fs';
@@ -49,6 +50,8 @@ interface BackendResult {
   backend: string;
   /** onnxruntime's entries: its best run over PyTorch's best in this run (null without PyTorch). */
   ratioToPytorch?: number | null;
+  /** onnxruntime's entries: its best run over PyTorch's best with glibc's malloc as it comes. */
+  ratioToPytorchAsItComes?: number | null;
   threads: number;
   batchSize: number;
   imagesPerSecond: number;
@@ -376,6 +379,8 @@ interface OnnxruntimeComparison {
   onnxruntime: OnnxruntimeResult;
   pytorch: PytorchResult | null;
   ratio: number | null;
+  /** Against PyTorch's best run with malloc as it comes. */
+  ratioAsItComes: number | null;
   rounds: { onnxruntime: number; pytorch: PytorchResult[]; ratio: number | null }[];
 }
 
@@ -406,6 +411,9 @@ function compareOnnxruntime(
   const peers = [...earlier, ...runs.flatMap((run) => run.pytorch)];
   const peer = peers.length === 0 ? null : fastest(peers);
   const ratio = peer === null ? null : best.imagesPerSecond / peer.imagesPerSecond;
+  const asItComes = peers.filter((run) => run.malloc === 'default');
+  const plainPeer = asItComes.length === 0 ? null : fastest(asItComes);
+  const ratioAsItComes = plainPeer === null ? null : best.imagesPerSecond / plainPeer.imagesPerSecond;
   if (operators.length > 0) {
     const total = operators.reduce((sum, row) => sum + row.ms, 0);
     say(`  onnxruntime's profile of one step (${total.toFixed(2)} ms of kernel time), by operator:`);
@@ -418,10 +426,16 @@ function compareOnnxruntime(
       `cnnx ${label} ×${best.threads} / PyTorch's best (×${peer.threads}, ${describePytorch(peer)}; of ${peers.length} runs): ${ratio.toFixed(2)}`,
     );
   }
+  if (ratioAsItComes !== null && plainPeer !== null) {
+    say(
+      `cnnx ${label} ×${best.threads} / PyTorch as it comes (×${plainPeer.threads}, ${describePytorch(plainPeer)}; of ${asItComes.length} runs): ${ratioAsItComes.toFixed(2)}`,
+    );
+  }
   return {
     onnxruntime: { ...best, operators, layers },
     pytorch: peer,
     ratio,
+    ratioAsItComes,
     rounds: runs.map((run) => ({
       onnxruntime: run.onnxruntime.imagesPerSecond,
       pytorch: run.pytorch,
@@ -531,9 +545,17 @@ async function main(): Promise<void> {
     const peerThreads = pytorch?.threads ?? null;
     // classic and classic with batch norm, each with its ratio to PyTorch measured in the same run
     const classic = compareOnnxruntime('onnxruntime', false, peerThreads, pytorch?.byThreads ?? []);
-    results.push({ ...classic.onnxruntime, ratioToPytorch: classic.ratio });
+    results.push({
+      ...classic.onnxruntime,
+      ratioToPytorch: classic.ratio,
+      ratioToPytorchAsItComes: classic.ratioAsItComes,
+    });
     const normedComparison = compareOnnxruntime('onnxruntime+bn', true, peerThreads, normedPytorch);
-    results.push({ ...normedComparison.onnxruntime, ratioToPytorch: normedComparison.ratio });
+    results.push({
+      ...normedComparison.onnxruntime,
+      ratioToPytorch: normedComparison.ratio,
+      ratioToPytorchAsItComes: normedComparison.ratioAsItComes,
+    });
     onnxruntime = { classic, batchNorm: normedComparison };
   }
 
