@@ -268,7 +268,7 @@ print(json.dumps({"threads": torch.get_num_threads(), "imagesPerSecond": ${BATCH
 /**
  * PyTorch's CPU allocator takes each step's activations from glibc's malloc and gives them back at the step's
  * end; on some machines glibc then returns that memory to the kernel and the next step faults it in again
- * (on the AMD EPYC VM of session 18, PyTorch ×2 ran at 20 or at 60-70 ms a step from one run to the next).
+ * (on the AMD EPYC VM of session 18, PyTorch ×2 took a median of 18-30 ms a step in some runs, 53-71 in others).
  * These tunables (mallopt(3)) keep the freed memory in the heap, which is what PyTorch's own performance
  * guide gets by preloading jemalloc or tcmalloc. The bench runs PyTorch both ways and compares with its best.
  */
@@ -303,6 +303,13 @@ function runPytorchBothWays(threads: number, count: number, batchNorm = false): 
 /** The fastest of some runs (PyTorch's or onnxruntime's). */
 function fastest<T extends { imagesPerSecond: number }>(runs: T[]): T {
   return runs.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+}
+
+/** onnxruntime's `best` over the fastest of `peers`, with that run and how many there were; null for none. */
+function ratioTo(best: { imagesPerSecond: number }, peers: PytorchResult[]) {
+  if (peers.length === 0) return null;
+  const peer = fastest(peers);
+  return { peer, ratio: best.imagesPerSecond / peer.imagesPerSecond, of: peers.length };
 }
 
 /** A PyTorch run's figure and, when tuned, the malloc it ran with. */
@@ -409,11 +416,11 @@ function compareOnnxruntime(
   const best = fastest(runs.map((run) => run.onnxruntime));
   const { operators, layers } = runs[0]!.onnxruntime;
   const peers = [...earlier, ...runs.flatMap((run) => run.pytorch)];
-  const peer = peers.length === 0 ? null : fastest(peers);
-  const ratio = peer === null ? null : best.imagesPerSecond / peer.imagesPerSecond;
-  const asItComes = peers.filter((run) => run.malloc === 'default');
-  const plainPeer = asItComes.length === 0 ? null : fastest(asItComes);
-  const ratioAsItComes = plainPeer === null ? null : best.imagesPerSecond / plainPeer.imagesPerSecond;
+  const againstBest = ratioTo(best, peers);
+  const asItComes = ratioTo(
+    best,
+    peers.filter((run) => run.malloc === 'default'),
+  );
   if (operators.length > 0) {
     const total = operators.reduce((sum, row) => sum + row.ms, 0);
     say(`  onnxruntime's profile of one step (${total.toFixed(2)} ms of kernel time), by operator:`);
@@ -421,21 +428,21 @@ function compareOnnxruntime(
     say('  by layer:');
     say(formatProfile(layers.map(({ layer, ...row }) => ({ name: layer, ...row }))));
   }
-  if (ratio !== null && peer !== null) {
+  for (const [peerName, against] of [
+    ["PyTorch's best", againstBest],
+    ['PyTorch as it comes', asItComes],
+  ] as const) {
+    if (against === null) continue;
+    const { peer, ratio, of } = against;
     say(
-      `cnnx ${label} ×${best.threads} / PyTorch's best (×${peer.threads}, ${describePytorch(peer)}; of ${peers.length} runs): ${ratio.toFixed(2)}`,
-    );
-  }
-  if (ratioAsItComes !== null && plainPeer !== null) {
-    say(
-      `cnnx ${label} ×${best.threads} / PyTorch as it comes (×${plainPeer.threads}, ${describePytorch(plainPeer)}; of ${asItComes.length} runs): ${ratioAsItComes.toFixed(2)}`,
+      `cnnx ${label} ×${best.threads} / ${peerName} (×${peer.threads}, ${describePytorch(peer)}; of ${of} runs): ${ratio.toFixed(2)}`,
     );
   }
   return {
     onnxruntime: { ...best, operators, layers },
-    pytorch: peer,
-    ratio,
-    ratioAsItComes,
+    pytorch: againstBest?.peer ?? null,
+    ratio: againstBest?.ratio ?? null,
+    ratioAsItComes: asItComes?.ratio ?? null,
     rounds: runs.map((run) => ({
       onnxruntime: run.onnxruntime.imagesPerSecond,
       pytorch: run.pytorch,
