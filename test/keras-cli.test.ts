@@ -67,6 +67,17 @@ describe('the five real Keras files through cnnx export, evaluate, predict and t
     test(`${fixture.file}: cnnx export equals numpy to 1e-4 on 300 digits, cnnx evaluate ≥ 97%, cnnx predict names the digits`, async (t) => {
       const model = join(fixtures.dir, fixture.file);
       const onnx = join(work, `${fixture.file}.onnx`);
+      // evaluate and predict read only the Keras file: they run beside the export and its checks
+      const evaluation = runCnnx(
+        ['evaluate', '--model', model, '--dataset', 'mnist-sample', '--split', 'test', '--json'],
+        { cwd: work },
+      );
+      const prediction = runCnnx(
+        ['predict', '--model', model, '--json', ...digits.map((digit) => digit.path)],
+        {
+          cwd: work,
+        },
+      );
       const exporting = await runCnnx(['export', '--model', model, '--out', onnx, '--json'], { cwd: work });
       assert.equal(exporting.code, 0, exporting.stderr);
       const written = JSON.parse(exporting.stdout);
@@ -85,10 +96,7 @@ describe('the five real Keras files through cnnx export, evaluate, predict and t
       }
       assert.ok(largest <= 1e-4, `max |ONNX − numpy| ${largest} over ${count} digits`);
 
-      const evaluating = await runCnnx(
-        ['evaluate', '--model', model, '--dataset', 'mnist-sample', '--split', 'test', '--json'],
-        { cwd: work },
-      );
+      const evaluating = await evaluation;
       assert.equal(evaluating.code, 0, evaluating.stderr);
       const metrics = JSON.parse(evaluating.stdout);
       assert.equal(metrics.count, heldOut.count);
@@ -98,10 +106,7 @@ describe('the five real Keras files through cnnx export, evaluate, predict and t
           `(the ONNX file ${(100 * accuracy(probabilities, heldOut.labels)).toFixed(2)}%) of ${heldOut.count} held-out digits`,
       );
 
-      const predicting = await runCnnx(
-        ['predict', '--model', model, '--json', ...digits.map((digit) => digit.path)],
-        { cwd: work },
-      );
+      const predicting = await prediction;
       assert.equal(predicting.code, 0, predicting.stderr);
       const predicted = (JSON.parse(predicting.stdout) as { label: string }[]).map((result) => result.label);
       assert.deepEqual(
