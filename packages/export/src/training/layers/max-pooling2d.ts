@@ -71,6 +71,14 @@ function listedCells(
 }
 
 /**
+ * Rows of listed cells (`[…, tiled]`, in {@link listedCells}' order) put back in place as image rows of
+ * `width`: the GEMM by the transposed listing matrix `gather`, with zeros in the columns the listing left out.
+ */
+function placedRows(ops: Ops, rows: string, gather: Float32Array, width: number, tiled: number): string {
+  return ops.node('MatMul', [rows, ops.floats([tiled, width], transpose(gather, width, tiled), 'scatter')]);
+}
+
+/**
  * The elementwise maximum of `values` (one value is returned as it is) as a tree of two-input Maxes:
  * onnxruntime's Max of four inputs took 0.77 ms on 1 thread and 0.85-0.95 ms on 2 for `[64, 6272]` each,
  * the tree 0.78 and 0.49-0.55 ms.
@@ -229,10 +237,8 @@ function croppedTiles(
         ops.reshape(gradient, [-1, outWidth]),
         afterRelu,
       );
-      const placed = ops.node('MatMul', [
-        ops.reshape(ops.node('Concat', shares, { axis: 1 }), [-1, tiledWidth]),
-        ops.floats([tiledWidth, width], transpose(gather, width, tiledWidth), 'scatter'),
-      ]);
+      const joined = ops.reshape(ops.node('Concat', shares, { axis: 1 }), [-1, tiledWidth]);
+      const placed = placedRows(ops, joined, gather, width, tiledWidth);
       const rows = ops.reshape(placed, [-1, tiledHeight * width]);
       const padded =
         tiledHeight < height
@@ -377,12 +383,7 @@ export const maxPooling2dTrainer: TrainerConfig = {
             return [inputGradient];
           }
           const routed = ops.reshape(joined, [-1, width]);
-          const placed = listedAtSource
-            ? routed
-            : ops.node('MatMul', [
-                routed,
-                ops.floats([width, width], transpose(gather, width, width), 'scatter'),
-              ]);
+          const placed = listedAtSource ? routed : placedRows(ops, routed, gather, width, width);
           const inputGradient = ops.reshape(placed, [-1, channels, height, width]);
           if (afterRelu) markReluMasked(ops.graph, inputGradient, input.name);
           return [inputGradient];
