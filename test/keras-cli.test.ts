@@ -72,12 +72,8 @@ describe('the five real Keras files through cnnx export, evaluate, predict and t
         ['evaluate', '--model', model, '--dataset', 'mnist-sample', '--split', 'test', '--json'],
         { cwd: work },
       );
-      const prediction = runCnnx(
-        ['predict', '--model', model, '--json', ...digits.map((digit) => digit.path)],
-        {
-          cwd: work,
-        },
-      );
+      const images = digits.map((digit) => digit.path);
+      const prediction = runCnnx(['predict', '--model', model, '--json', ...images], { cwd: work });
       const exporting = await runCnnx(['export', '--model', model, '--out', onnx, '--json'], { cwd: work });
       assert.equal(exporting.code, 0, exporting.stderr);
       const written = JSON.parse(exporting.stdout);
